@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Renders SomaAgentHub into dist/ from the compiled app, without ts-node's type-check on every run.
+// The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
+// when a source is newer than the last build, this rebuilds first.
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const stamp = path.join(root, 'lib', '.build-stamp');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'imports'))) > built) {
+  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js')], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const { main } = require(path.join(root, 'lib', 'src', 'main.js'));
+try {
+  main(process.env.CDK8S_OUTDIR ?? path.join(root, 'dist'));
+} catch (error) {
+  // The message names the construct path and the fix; a stack trace would only hide it.
+  console.error(`synth failed: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,16 @@
+export * from './mesh/call';
+export * from './mesh/call-graph';
+export * from './mesh/existing-workload';
+export * from './mesh/health-check';
+export * from './mesh/http-rules';
+export * from './mesh/istio/caller-policy';
+export * from './mesh/istio/istio-renderer';
+export * from './mesh/mesh';
+export * from './mesh/mesh-namespace';
+export * from './mesh/mesh-renderer';
+export * from './mesh/mesh-service';
+export * from './mesh/protocol';
+export * from './mesh/workload';
+export * from './soma/soma-agent-hub';
+export * from './synthesize';
+export * as istio from './istio-imports';

@@ -1,0 +1,39 @@
+import { Protocol } from './protocol';
+import type { IMeshWorkload } from './workload';
+
+/** What a caller may do on a callee, as declared with `allowFrom`. */
+export interface CallOptions {
+  /**
+   * The callee's port (its container port, which is also its Service port).
+   * @default - the callee's only port; an error when it serves several
+   */
+  readonly port?: number;
+  /**
+   * HTTP methods the caller may use, upper case. Only on HTTP and gRPC ports.
+   * @default - any method
+   */
+  readonly methods?: string[];
+  /**
+   * Paths the caller may request: exact, `*` prefix/suffix, or Istio templates with `{*}` and `{**}`.
+   * Only on HTTP and gRPC ports.
+   * @default - any path
+   */
+  readonly paths?: string[];
+  /**
+   * Whether repeating a request of this call is harmless. Decides whether retries are allowed on it.
+   * @default - true when every method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE); false for POST, PATCH or any method
+   */
+  readonly idempotent?: boolean;
+}
+
+/** One edge of the call graph: `caller` may reach `callee` on `port`, with these methods and paths. */
+export interface Call {
+  readonly caller: IMeshWorkload;
+  readonly callee: IMeshWorkload;
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** Empty means any method. */
+  readonly methods: readonly string[];
+  /** Empty means any path. */
+  readonly paths: readonly string[];
+}

@@ -1,0 +1,57 @@
+import {
+  AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
+} from '../../../imports/istio-security.istio.io';
+import { Call } from '../call';
+import { IMeshRenderer } from '../mesh-renderer';
+import type { MeshNamespace } from '../mesh-namespace';
+import type { IMeshWorkload } from '../workload';
+import { CallerPolicy } from './caller-policy';
+
+const CALLER_POLICY_ID = 'CallerPolicy';
+
+/**
+ * Renders the mesh for Istio (sidecar mode): namespaces with injection, STRICT PeerAuthentication and
+ * an allow-nothing default; one ALLOW policy per called workload; peers guarded in their own namespace.
+ */
+export class IstioRenderer implements IMeshRenderer {
+  public namespaceLabels(): Record<string, string> {
+    return { 'istio-injection': 'enabled' };
+  }
+
+  public renderNamespace(namespace: MeshNamespace): void {
+    if (namespace.strictMtls) {
+      new PeerAuthentication(namespace, 'StrictMtls', {
+        metadata: { name: 'default', namespace: namespace.name },
+        spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
+    }
+    if (namespace.defaultDeny) {
+      // An ALLOW policy with no rules matches nothing, so every request not allowed by another policy is denied.
+      new AuthorizationPolicy(namespace, 'AllowNothing', {
+        metadata: { name: 'allow-nothing', namespace: namespace.name },
+        spec: {},
+      });
+    }
+  }
+
+  public renderWorkload(workload: IMeshWorkload): void {
+    if (workload.ports.length === 0) return; // nothing to guard: it only calls others
+    if (!workload.namespace.strictMtls) {
+      new PeerAuthentication(workload, 'StrictMtls', {
+        metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
+        spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
+    }
+    // A peer we do not deploy lives in a namespace without our deny-by-default: its own policy closes it.
+    if (!workload.deployed || !workload.namespace.defaultDeny) this.callerPolicy(workload);
+  }
+
+  public renderCall(call: Call): void {
+    this.callerPolicy(call.callee);
+  }
+
+  private callerPolicy(workload: IMeshWorkload): CallerPolicy {
+    const existing = workload.node.tryFindChild(CALLER_POLICY_ID);
+    return existing instanceof CallerPolicy ? existing : new CallerPolicy(workload, CALLER_POLICY_ID, workload);
+  }
+}

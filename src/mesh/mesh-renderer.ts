@@ -1,0 +1,18 @@
+import type { Call } from './call';
+import type { MeshNamespace } from './mesh-namespace';
+import type { IMeshWorkload } from './workload';
+
+/**
+ * Turns the mesh-neutral declarations (namespaces, workloads, calls) into one mesh's resources.
+ * The constructs call it as things are declared; what it renders may read the call graph lazily.
+ */
+export interface IMeshRenderer {
+  /** Labels that put a namespace's pods in the mesh. */
+  namespaceLabels(): Record<string, string>;
+  /** Renders what a namespace needs: mTLS mode and default authorization. */
+  renderNamespace(namespace: MeshNamespace): void;
+  /** Renders what a workload needs beyond its Kubernetes objects. */
+  renderWorkload(workload: IMeshWorkload): void;
+  /** Renders what a new call needs; called once per call. */
+  renderCall(call: Call): void;
+}

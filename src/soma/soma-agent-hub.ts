@@ -1,0 +1,69 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ExistingWorkload } from '../mesh/existing-workload';
+import { HealthCheck } from '../mesh/health-check';
+import { Mesh, MeshProps } from '../mesh/mesh';
+import { MeshNamespace } from '../mesh/mesh-namespace';
+import { MeshService } from '../mesh/mesh-service';
+import { Protocol } from '../mesh/protocol';
+import { SOMA_CALLS } from './calls';
+import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
+import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
+
+/** Options of the SomaAgentHub render. */
+export interface SomaAgentHubProps extends ChartProps {
+  /**
+   * Mesh-wide settings (trust domain, renderer).
+   * @default - Istio, trust domain cluster.local
+   */
+  readonly mesh?: MeshProps;
+}
+
+/** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
+export class SomaAgentHub extends Chart {
+  public readonly mesh: Mesh;
+
+  public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
+    super(scope, id, { disableResourceNameHashes: true, ...props });
+    this.mesh = new Mesh(this, 'Mesh', props.mesh);
+
+    const apps = this.mesh.addNamespace(SOMA_NAMESPACE);
+    for (const spec of SOMA_SERVICES) addService(apps, spec);
+
+    // Namespaces of other charts: guarded, not created. istio-system keeps its own mTLS settings
+    // (the ingress gateway terminates outside traffic), so it is declared only to name the gateway's identity.
+    const existing = new Map<string, MeshNamespace>();
+    const namespaceOf = (name: string) => existing.get(name)
+      ?? existing.set(name, this.mesh.addNamespace(name, { create: false })).get(name)!;
+    for (const peer of SOMA_PEERS) {
+      new ExistingWorkload(namespaceOf(peer.namespace), peer.name, {
+        selector: peer.selector, serviceAccountName: peer.serviceAccount, ports: [...peer.ports],
+      });
+    }
+    const istioSystem = this.mesh.addNamespace(SOMA_INGRESS_GATEWAY.namespace, { create: false, strictMtls: false });
+    new ExistingWorkload(istioSystem, SOMA_INGRESS_GATEWAY.name, {
+      selector: SOMA_INGRESS_GATEWAY.selector, serviceAccountName: SOMA_INGRESS_GATEWAY.serviceAccount,
+    });
+
+    for (const call of SOMA_CALLS) {
+      this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
+        port: call.port, methods: call.methods, paths: call.paths,
+      });
+    }
+  }
+}
+
+function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
+  const repository = spec.repository ?? `somaagent/soma-${spec.name}`;
+  const liveness = spec.port === undefined
+    // Choice: the worker has no endpoint; this check fails when its code can no longer be imported.
+    ? HealthCheck.command(['python', '-c', 'import app.worker'], { periodSeconds: 30, timeoutSeconds: 10 })
+    : spec.liveness ? HealthCheck.http(spec.liveness) : HealthCheck.tcp();
+  return new MeshService(namespace, spec.name, {
+    image: `${repository}:${SOMA_IMAGE_TAG}`,
+    ports: spec.port === undefined ? [] : [{ port: spec.port, protocol: Protocol.HTTP }],
+    command: spec.command,
+    liveness,
+    readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
+  });
+}
