@@ -1,0 +1,33 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+/** A Kubernetes object as read back from YAML. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  [key: string]: any;
+}
+
+/** Every document of every YAML file in `dir`, in the order `kubectl apply -f dir` reads them. */
+export function readManifests(dir: string): K8sObject[] {
+  const files = fs.readdirSync(dir).filter(f => /\.ya?ml$/.test(f)).sort();
+  return files.flatMap(f => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8'))
+    .map(doc => doc.toJSON())
+    .filter((o): o is K8sObject => o !== null && typeof o === 'object'));
+}
+
+export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter(o => o.kind === kind);
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
+export const DIST = path.join(REPO_ROOT, 'dist');
+
+/** The reference call graph the SomaAgentHub render must equal. */
+export function referenceCallGraph(): any {
+  return JSON.parse(fs.readFileSync(path.join(SHARED, 'reference', 'call-graph.json'), 'utf8'));
+}
