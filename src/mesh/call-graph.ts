@@ -1,4 +1,5 @@
 import { Call } from './call';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from './external-host';
 import { IDEMPOTENT_METHODS } from './http-rules';
 import { fail } from './names';
 import type { IMeshWorkload } from './workload';
@@ -11,6 +12,11 @@ export class CallGraph {
   private readonly keys = new Set<string>();
   private readonly idempotent = new Map<Call, boolean>();
   private readonly listeners: Array<(call: Call) => void> = [];
+  private readonly external: ExternalCall[] = [];
+  private readonly externalByCaller = new Map<IMeshWorkload, ExternalCall[]>();
+  private readonly externalByHost = new Map<ExternalHost, ExternalCall[]>();
+  private readonly unlisted = new Map<IMeshWorkload, UnlistedEgress>();
+  private readonly unlistedListeners: Array<(grant: UnlistedEgress) => void> = [];
 
   /** Every call, in declaration order. */
   public get calls(): readonly Call[] {
@@ -34,6 +40,57 @@ export class CallGraph {
   public onCall(listener: (call: Call) => void): void {
     this.listeners.push(listener);
     for (const call of this.all) listener(call);
+  }
+
+  /** Every call to a host outside the mesh, in declaration order. */
+  public get externalCalls(): readonly ExternalCall[] {
+    return this.external;
+  }
+
+  public externalCallsFrom(caller: IMeshWorkload): readonly ExternalCall[] {
+    return this.externalByCaller.get(caller) ?? [];
+  }
+
+  public externalCallsTo(host: ExternalHost): readonly ExternalCall[] {
+    return this.externalByHost.get(host) ?? [];
+  }
+
+  /** The one kind of egress that is not a list of hosts: set for a workload that calls user-supplied URLs. */
+  public unlistedEgressOf(caller: IMeshWorkload): UnlistedEgress | undefined {
+    return this.unlisted.get(caller);
+  }
+
+  /**
+   * Lets `caller` reach destinations that cannot be listed (its outbound policy becomes ALLOW_ANY).
+   * An exception to the registry-only default, so it must say why.
+   */
+  public allowUnlistedEgress(caller: IMeshWorkload, options: { reason: string; ports?: number[] }): UnlistedEgress {
+    const where = caller.node.path;
+    if (!options.reason || options.reason.trim().length < 10) {
+      fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');
+    }
+    if (this.unlisted.has(caller)) fail(where, `unlisted egress of ${caller.name} is declared twice: declare it once`);
+    const grant = { caller, reason: options.reason.trim(), ports: [...new Set(options.ports ?? [443])] };
+    this.unlisted.set(caller, grant);
+    for (const listener of this.unlistedListeners) listener(grant);
+    return grant;
+  }
+
+  /** Runs `listener` for every unlisted egress already granted and every one granted later. */
+  public onUnlistedEgress(listener: (grant: UnlistedEgress) => void): void {
+    this.unlistedListeners.push(listener);
+    for (const grant of this.unlisted.values()) listener(grant);
+  }
+
+  /** @internal declared through `ExternalHost.allowFrom` */
+  public addExternal(call: ExternalCall, where: string): ExternalCall {
+    if (this.externalCallsFrom(call.caller).some(c => c.host === call.host)) {
+      fail(where, `${call.caller.name} is allowed to reach ${call.host.host} twice: remove one`);
+    }
+    this.external.push(call);
+    push(this.externalByCaller, call.caller, call);
+    push(this.externalByHost, call.host, call);
+    return call;
   }
 
   /** @internal declared through `IMeshWorkload.allowFrom` */

@@ -1,4 +1,5 @@
 import type { Call } from './call';
+import type { ExternalCall } from './external-host';
 import type { MeshNamespace } from './mesh-namespace';
 import type { IMeshWorkload } from './workload';
 
@@ -15,4 +16,6 @@ export interface IMeshRenderer {
   renderWorkload(workload: IMeshWorkload): void;
   /** Renders what a new call needs; called once per call. */
   renderCall(call: Call): void;
+  /** Renders what a new call to a host outside the mesh needs; called once per call. */
+  renderExternalCall?(call: ExternalCall): void;
 }

@@ -1,12 +1,14 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ExistingWorkload } from '../mesh/existing-workload';
+import { ExternalHost } from '../mesh/external-host';
 import { HealthCheck } from '../mesh/health-check';
 import { Mesh, MeshProps } from '../mesh/mesh';
 import { MeshNamespace } from '../mesh/mesh-namespace';
 import { MeshService } from '../mesh/mesh-service';
 import { Protocol } from '../mesh/protocol';
 import { SOMA_CALLS } from './calls';
+import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
 import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
 
@@ -49,6 +51,16 @@ export class SomaAgentHub extends Chart {
       this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
         port: call.port, methods: call.methods, paths: call.paths,
       });
+    }
+
+    const externalHosts = new Map<string, ExternalHost>();
+    for (const call of SOMA_EXTERNAL_CALLS) {
+      const host = externalHosts.get(call.host)
+        ?? externalHosts.set(call.host, new ExternalHost(this.mesh, call.host, { host: call.host, port: call.port })).get(call.host)!;
+      host.allowFrom(this.mesh.workload(call.from));
+    }
+    for (const egress of SOMA_UNLISTED_EGRESS) {
+      this.mesh.callGraph.allowUnlistedEgress(this.mesh.workload(egress.from), { reason: egress.reason, ports: egress.ports });
     }
   }
 }

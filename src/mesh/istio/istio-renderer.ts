@@ -2,18 +2,55 @@ import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../call';
+import type { ExternalCall } from '../external-host';
 import { IMeshRenderer } from '../mesh-renderer';
 import type { MeshNamespace } from '../mesh-namespace';
 import type { IMeshWorkload } from '../workload';
 import { CallerPolicy } from './caller-policy';
+import { ExternalServiceEntry } from './external-service-entry';
+import {
+  NamespaceNetworkPolicies, NetworkPolicySettings, networkPolicyDefaults, WorkloadNetworkPolicy,
+} from './network-policies';
+import { WorkloadSidecar } from './workload-sidecar';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
+
+/** Options of the Istio rendering. */
+export interface IstioRendererProps {
+  /**
+   * Render Kubernetes NetworkPolicies from the call graph as a second, L3/L4 fence: default-deny in every
+   * namespace created here, then each call's port between the caller's and the callee's pods.
+   * @default true
+   */
+  readonly networkPolicies?: boolean;
+  /**
+   * Give peers of other charts an ingress NetworkPolicy that admits exactly their declared callers
+   * (the same set their AuthorizationPolicy admits). Their egress is left to their own chart.
+   * @default true
+   */
+  readonly peerNetworkPolicies?: boolean;
+  /**
+   * Where Prometheus, DNS and istiod run, and which addresses belong to the cluster.
+   * @default - see NetworkPolicySettings
+   */
+  readonly networkPolicySettings?: NetworkPolicySettings;
+}
 
 /**
  * Renders the mesh for Istio (sidecar mode): namespaces with injection, STRICT PeerAuthentication and
  * an allow-nothing default; one ALLOW policy per called workload; peers guarded in their own namespace.
  */
 export class IstioRenderer implements IMeshRenderer {
+  private readonly networkPolicies: boolean;
+  private readonly peerNetworkPolicies: boolean;
+  private readonly networkPolicySettings: ReturnType<typeof networkPolicyDefaults>;
+
+  public constructor(props: IstioRendererProps = {}) {
+    this.networkPolicies = props.networkPolicies ?? true;
+    this.peerNetworkPolicies = props.peerNetworkPolicies ?? true;
+    this.networkPolicySettings = networkPolicyDefaults(props.networkPolicySettings);
+  }
+
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
   }
@@ -32,9 +69,11 @@ export class IstioRenderer implements IMeshRenderer {
         spec: {},
       });
     }
+    if (this.networkPolicies && namespace.created) new NamespaceNetworkPolicies(namespace, 'NetworkPolicies', namespace, this.networkPolicySettings);
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
+    this.renderScoping(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     if (!workload.namespace.strictMtls) {
       new PeerAuthentication(workload, 'StrictMtls', {
@@ -48,6 +87,20 @@ export class IstioRenderer implements IMeshRenderer {
 
   public renderCall(call: Call): void {
     this.callerPolicy(call.callee);
+  }
+
+  public renderExternalCall(call: ExternalCall): void {
+    const namespace = call.caller.namespace;
+    const id = `ServiceEntry-${namespace.name}`;
+    if (!call.host.node.tryFindChild(id)) new ExternalServiceEntry(call.host, id, call.host, namespace);
+  }
+
+  /** A deployed workload's Sidecar; NetworkPolicies for it, and for a peer that serves ports. */
+  private renderScoping(workload: IMeshWorkload): void {
+    if (workload.deployed) new WorkloadSidecar(workload, 'Sidecar', workload);
+    if (!this.networkPolicies) return;
+    const guarded = workload.deployed || (this.peerNetworkPolicies && workload.ports.length > 0);
+    if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.networkPolicySettings);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {

@@ -1,0 +1,55 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../../../imports/istio-networking.istio.io';
+import { Mesh } from '../mesh';
+import type { IMeshWorkload } from '../workload';
+
+/** The namespace of Istio's control plane: every proxy needs its configuration (istiod, the CA). */
+export const ISTIO_SYSTEM = 'istio-system';
+
+/** The annotation that carries why a workload's outbound policy is ALLOW_ANY. */
+export const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
+
+/**
+ * The Sidecar of one workload, derived from the call graph: its proxy holds only the services it calls
+ * (`namespace/FQDN`), the external hosts it calls (their ServiceEntries live in its namespace) and
+ * `istio-system/*`. Outbound traffic to anything else is refused (REGISTRY_ONLY), unless the workload
+ * was granted unlisted egress, which is then written beside the policy as the reason.
+ */
+export class WorkloadSidecar extends Construct {
+  public readonly resource: Sidecar;
+
+  public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {
+    super(scope, id);
+    const graph = Mesh.of(workload).callGraph;
+    this.resource = new Sidecar(this, 'Resource', {
+      metadata: {
+        name: workload.name,
+        namespace: workload.namespace.name,
+        labels: { app: workload.name },
+      },
+      spec: {
+        workloadSelector: { labels: { ...workload.selector } },
+        egress: [{ hosts: Lazy.any({ produce: () => this.hosts() }) }],
+        outboundTrafficPolicy: {
+          mode: Lazy.any({ produce: () => graph.unlistedEgressOf(this.workload)
+            ? SidecarSpecOutboundTrafficPolicyMode.ALLOW_UNDERSCORE_ANY
+            : SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY }),
+        },
+      },
+    });
+    graph.onUnlistedEgress(grant => {
+      if (grant.caller === this.workload) this.resource.metadata.addAnnotation(ALLOW_ANY_REASON, grant.reason);
+    });
+  }
+
+  /** The egress hosts, sorted and without repeats. */
+  public hosts(): string[] {
+    const graph = Mesh.of(this.workload).callGraph;
+    const hosts = new Set<string>();
+    for (const call of graph.callsFrom(this.workload)) hosts.add(`${call.callee.namespace.name}/${call.callee.host}`);
+    for (const call of graph.externalCallsFrom(this.workload)) hosts.add(`${this.workload.namespace.name}/${call.host.host}`);
+    hosts.add(`${ISTIO_SYSTEM}/*`);
+    return [...hosts].sort();
+  }
+}
