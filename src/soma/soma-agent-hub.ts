@@ -7,9 +7,11 @@ import { Mesh, MeshProps } from '../mesh/mesh';
 import { MeshNamespace } from '../mesh/mesh-namespace';
 import { MeshService } from '../mesh/mesh-service';
 import { Protocol } from '../mesh/protocol';
+import { PublicIngress } from '../mesh/istio/public-ingress';
 import { SOMA_CALLS } from './calls';
 import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
+import { SOMA_INGRESS, SomaIngressSettings } from './ingress';
 import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
 
 /** Options of the SomaAgentHub render. */
@@ -19,11 +21,17 @@ export interface SomaAgentHubProps extends ChartProps {
    * @default - Istio, trust domain cluster.local
    */
   readonly mesh?: MeshProps;
+  /**
+   * The public API's host, certificate, token issuer and open paths.
+   * @default - SOMA_INGRESS (placeholders under somaagent.example)
+   */
+  readonly ingress?: Partial<SomaIngressSettings>;
 }
 
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
 export class SomaAgentHub extends Chart {
   public readonly mesh: Mesh;
+  public readonly publicApi: PublicIngress;
 
   public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -62,6 +70,16 @@ export class SomaAgentHub extends Chart {
     for (const egress of SOMA_UNLISTED_EGRESS) {
       this.mesh.callGraph.allowUnlistedEgress(this.mesh.workload(egress.from), { reason: egress.reason, ports: egress.ports });
     }
+
+    const ingress = { ...SOMA_INGRESS, ...props.ingress };
+    this.publicApi = new PublicIngress(this.mesh, 'PublicApi', {
+      gateway: this.mesh.workload(`${SOMA_INGRESS_GATEWAY.namespace}/${SOMA_INGRESS_GATEWAY.name}`),
+      backend: this.mesh.workload('gateway-api'),
+      host: ingress.host,
+      credentialName: ingress.credentialName,
+      jwt: { issuer: ingress.issuer, jwksUri: ingress.jwksUri },
+      openPaths: ingress.openPaths,
+    });
   }
 }
 

@@ -20,6 +20,10 @@ export interface Request {
   port: number;
   method?: string;
   path?: string;
+  /** The `iss/sub` of a valid JWT the request carries (set by RequestAuthentication); absent without one. */
+  requestPrincipal?: string;
+  /** The Host header. */
+  host?: string;
 }
 
 const ROOT_NAMESPACE = 'istio-system';
@@ -71,7 +75,9 @@ function ruleMatches(rule: any, request: Request, namespaceOfPrincipal: string, 
     if (s.notPrincipals && s.notPrincipals.some((p: string) => stringMatch(p, request.principal))) return false;
     if (s.namespaces && !s.namespaces.some((n: string) => stringMatch(n, namespaceOfPrincipal))) return false;
     if (s.notNamespaces && s.notNamespaces.some((n: string) => stringMatch(n, namespaceOfPrincipal))) return false;
-    if (s.requestPrincipals || s.ipBlocks || s.remoteIpBlocks) return false;
+    if (s.requestPrincipals && (request.requestPrincipal === undefined || !s.requestPrincipals.some((p: string) => stringMatch(p, request.requestPrincipal!)))) return false;
+    if (s.notRequestPrincipals && request.requestPrincipal !== undefined && s.notRequestPrincipals.some((p: string) => stringMatch(p, request.requestPrincipal!))) return false;
+    if (s.ipBlocks || s.remoteIpBlocks || s.notIpBlocks || s.notRemoteIpBlocks) return false;
     return true;
   });
   if (!sourceOk) return false;
@@ -81,6 +87,9 @@ function ruleMatches(rule: any, request: Request, namespaceOfPrincipal: string, 
     if (isTcp && HTTP_ONLY_OPERATION.some(k => o[k] !== undefined)) return false;
     if (o.ports && !o.ports.includes(String(request.port))) return false;
     if (o.notPorts && o.notPorts.includes(String(request.port))) return false;
+    const host = request.host?.toLowerCase();
+    if (o.hosts && (host === undefined || !o.hosts.some((h: string) => stringMatch(h.toLowerCase(), host)))) return false;
+    if (o.notHosts && host !== undefined && o.notHosts.some((h: string) => stringMatch(h.toLowerCase(), host))) return false;
     if (o.methods && (request.method === undefined || !o.methods.includes(request.method))) return false;
     if (o.notMethods && request.method !== undefined && o.notMethods.includes(request.method)) return false;
     if (o.paths && (request.path === undefined || !o.paths.some((p: string) => pathMatch(p, request.path!)))) return false;
