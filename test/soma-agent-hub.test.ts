@@ -114,7 +114,7 @@ describe('zero trust', () => {
 
   test('the allowed callers of each workload, read from its policy, equal the call graph exactly', () => {
     const fromPolicies = new Set<string>();
-    for (const policy of policies.filter(p => p.spec?.rules)) {
+    for (const policy of policies.filter(p => p.spec?.rules && p.spec.action !== 'DENY')) {
       const target = pods.find(p => p.namespace === policy.metadata.namespace && Object.entries(policy.spec.selector.matchLabels).every(([k, v]) => p.labels[k] === v))!;
       for (const rule of policy.spec.rules) {
         expect(rule.from).toHaveLength(1);
@@ -140,9 +140,21 @@ describe('zero trust', () => {
     }
   });
 
+  test('the only DENY policies are the ingress gateway\'s, refusing requests without a valid JWT', () => {
+    const denies = policies.filter(p => p.spec?.action !== undefined && p.spec.action !== 'ALLOW');
+    expect(denies.length).toBeGreaterThan(0);
+    for (const policy of denies) {
+      expect(policy.spec.action).toBe('DENY');
+      expect(policy.metadata.namespace).toBe('istio-system');
+      expect(policy.spec.selector.matchLabels).toEqual({ istio: 'ingressgateway' });
+      for (const rule of policy.spec.rules) expect(rule.from).toEqual([{ source: { notRequestPrincipals: ['*'] } }]);
+    }
+  });
+
   test('principals carry no spiffe:// prefix and every AuthorizationPolicy rule names its ports', () => {
     for (const policy of policies) {
       for (const rule of policy.spec?.rules ?? []) {
+        if (policy.spec.action === 'DENY') { for (const to of rule.to) expect(to.operation.ports.length).toBeGreaterThan(0); continue; }
         for (const from of rule.from) for (const principal of from.source.principals) expect(principal).toMatch(/^cluster\.local\/ns\/[a-z0-9-]+\/sa\/[a-z0-9-]+$/);
         for (const to of rule.to) expect(to.operation.ports.length).toBeGreaterThan(0);
       }

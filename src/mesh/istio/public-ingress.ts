@@ -6,7 +6,7 @@ import {
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, RequestAuthentication } from '../../../imports/istio-security.istio.io';
 import { checkPath } from '../http-rules';
 import { Mesh } from '../mesh';
-import { checkDnsLabel, fail } from '../names';
+import { checkDnsLabel, checkPort, fail } from '../names';
 import type { IMeshWorkload } from '../workload';
 
 /** The issuer of the JWTs the ingress accepts. */
@@ -44,6 +44,12 @@ export interface PublicIngressProps {
    * @default - the port of the gateway's call to the backend
    */
   readonly port?: number;
+  /**
+   * The container port of the gateway's HTTPS listener (AuthorizationPolicy ports are container ports).
+   * The JWT check is bound to it, so that TCP listeners of the same gateway are untouched.
+   * @default 8443 - Istio's gateway charts map Service port 443 to container port 8443
+   */
+  readonly gatewayHttpsPort?: number;
   /**
    * The name of the Gateway and VirtualService; the JWT resources are named after it.
    * @default - `<backend>-public`
@@ -141,7 +147,8 @@ export class PublicIngress extends Construct {
         action: AuthorizationPolicySpecAction.DENY,
         rules: [{
           from: [{ source: { notRequestPrincipals: ['*'] } }],
-          to: [{ operation: { hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? openPaths : undefined } }],
+          // Ports too: a DENY rule with only HTTP fields would deny every TCP connection of the gateway.
+          to: [{ operation: { ports: [String(props.gatewayHttpsPort ?? 8443)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? openPaths : undefined } }],
         }],
       },
     });
@@ -155,6 +162,8 @@ function validate(where: string, props: PublicIngressProps, name: string, openPa
   if (!HOST.test(props.host) || props.host.length > 253) {
     fail(where, `host "${props.host}" is not a DNS name: write the public host, such as "api.example.com" (no wildcard, no port)`);
   }
+  const portError = props.gatewayHttpsPort === undefined ? undefined : checkPort(props.gatewayHttpsPort);
+  if (portError) fail(where, portError);
   const nameError = checkDnsLabel('name', name) ?? checkDnsLabel('credentialName', props.credentialName);
   if (nameError) fail(where, nameError);
   if (!props.jwt.issuer) fail(where, 'jwt.issuer is empty: give the `iss` claim of the tokens');
