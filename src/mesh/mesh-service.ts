@@ -18,6 +18,17 @@ export interface ResourceSettings {
   readonly memoryLimit?: string;
 }
 
+/** Where a service serves its Prometheus metrics. */
+export interface MetricsEndpoint {
+  /** The HTTP path, for example `/metrics`. */
+  readonly path: string;
+  /**
+   * The container port.
+   * @default - the service's first port
+   */
+  readonly port?: number;
+}
+
 /** One version of a service: its own Deployment and pods labelled `version: <name>`. */
 export interface ServiceVersionOptions {
   /**
@@ -86,6 +97,13 @@ export interface MeshServiceProps {
    * @default 10001
    */
   readonly runAsUser?: number;
+  /**
+   * Where the application serves Prometheus metrics, announced with `prometheus.io/*` pod annotations.
+   * Istio's metrics merge rewrites them to its agent (port 15020), which serves the application's and the
+   * proxy's metrics together, so Prometheus scrapes under STRICT mTLS without any authorization rule.
+   * @default - none: Prometheus scrapes only the proxy's own metrics
+   */
+  readonly metrics?: MetricsEndpoint;
 }
 
 /** The Deployment of one version of a service. */
@@ -168,12 +186,22 @@ export class MeshService extends MeshWorkload {
       spec: {
         replicas,
         selector: { matchLabels: podLabels },
-        template: { metadata: { labels: podLabels }, spec: this.podSpec(image) },
+        template: { metadata: { labels: podLabels, annotations: this.podAnnotations() }, spec: this.podSpec(image) },
       },
     });
     const entry = { name: version, image, replicas, deployment, podLabels };
     this.versionList.push(entry);
     return entry;
+  }
+
+  private podAnnotations(): Record<string, string> | undefined {
+    const metrics = this.props.metrics;
+    if (!metrics) return undefined;
+    return {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metrics.port ?? this.ports[0].port),
+      'prometheus.io/path': metrics.path,
+    };
   }
 
   private podSpec(image: string): k8s.PodSpec {
@@ -242,6 +270,14 @@ export class MeshService extends MeshWorkload {
     }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
     if (saError) fail(where, saError);
+    const metrics = this.props.metrics;
+    if (metrics) {
+      if (!/^\/[^\s?#]*$/.test(metrics.path)) fail(where, `metrics path "${metrics.path}" is not an HTTP path: write it starting with "/", such as "/metrics"`);
+      if (this.ports.length === 0) fail(where, `${this.name} serves no port, so it cannot serve metrics: remove metrics or declare its port`);
+      if (metrics.port !== undefined && !this.ports.some(p => p.port === metrics.port)) {
+        fail(where, `metrics port ${metrics.port} is not a port of ${this.name}: use one of ${this.ports.map(p => p.port).join(', ')}`);
+      }
+    }
     if (this.serviceAccountName === 'default') {
       fail(where, 'service account "default" is shared by every pod of the namespace, so callers could not be told apart: leave serviceAccountName unset to use the service\'s own');
     }

@@ -7,12 +7,15 @@ import { Mesh, MeshProps } from '../mesh/mesh';
 import { MeshNamespace } from '../mesh/mesh-namespace';
 import { MeshService } from '../mesh/mesh-service';
 import { Protocol } from '../mesh/protocol';
+import { GoldenSignalDashboards } from '../mesh/istio/golden-signal-dashboards';
+import { MeshTelemetry } from '../mesh/istio/mesh-telemetry';
 import { PublicIngress } from '../mesh/istio/public-ingress';
 import { SOMA_CALLS } from './calls';
 import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
 import { SOMA_INGRESS, SomaIngressSettings } from './ingress';
 import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
+import { SOMA_METRICS_PATHS, SOMA_TRACING } from './telemetry';
 
 /** Options of the SomaAgentHub render. */
 export interface SomaAgentHubProps extends ChartProps {
@@ -80,6 +83,9 @@ export class SomaAgentHub extends Chart {
       jwt: { issuer: ingress.issuer, jwksUri: ingress.jwksUri },
       openPaths: ingress.openPaths,
     });
+
+    new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
+    new GoldenSignalDashboards(this.mesh, 'GoldenSignals', this.mesh);
   }
 }
 
@@ -95,5 +101,6 @@ function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
     command: spec.command,
     liveness,
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
+    metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
   });
 }
