@@ -15,13 +15,14 @@ import type { MeshNamespace } from '../mesh-namespace';
 export class ExternalServiceEntry extends Construct {
   public readonly resource: ServiceEntry;
 
-  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace) {
+  /** `exportTo` also lists the egress gateway's namespace when calls leave through it. */
+  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, egressGatewayNamespace?: string) {
     super(scope, id);
     this.resource = new ServiceEntry(this, 'Resource', {
       metadata: { name: serviceEntryName(host.host), namespace: namespace.name, labels: { 'soma-mesh.io/external-host': 'true' } },
       spec: {
         hosts: [host.host],
-        exportTo: ['.'],
+        exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],
         location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
         resolution: host.isWildcard ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
         ports: [{ number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }],

@@ -7,6 +7,7 @@ import { IMeshRenderer } from '../mesh-renderer';
 import type { MeshNamespace } from '../mesh-namespace';
 import type { IMeshWorkload } from '../workload';
 import { CallerPolicy } from './caller-policy';
+import { EgressGatewayOptions, egressGatewayDefaults, EgressGatewayRoute } from './egress-gateway-route';
 import { ExternalServiceEntry } from './external-service-entry';
 import {
   NamespaceNetworkPolicies, NetworkPolicySettings, networkPolicyDefaults, WorkloadNetworkPolicy,
@@ -34,6 +35,12 @@ export interface IstioRendererProps {
    * @default - see NetworkPolicySettings
    */
   readonly networkPolicySettings?: NetworkPolicySettings;
+  /**
+   * Send calls to external hosts through Istio's egress gateway (TLS passthrough), so that they leave the
+   * cluster from one place. Wildcard hosts still leave directly: SNI passthrough cannot forward them.
+   * @default - off: callers' proxies reach external hosts directly
+   */
+  readonly egressGateway?: EgressGatewayOptions;
 }
 
 /**
@@ -44,11 +51,13 @@ export class IstioRenderer implements IMeshRenderer {
   private readonly networkPolicies: boolean;
   private readonly peerNetworkPolicies: boolean;
   private readonly networkPolicySettings: ReturnType<typeof networkPolicyDefaults>;
+  private readonly egressGateway?: Required<EgressGatewayOptions>;
 
   public constructor(props: IstioRendererProps = {}) {
     this.networkPolicies = props.networkPolicies ?? true;
     this.peerNetworkPolicies = props.peerNetworkPolicies ?? true;
-    this.networkPolicySettings = networkPolicyDefaults(props.networkPolicySettings);
+    this.egressGateway = props.egressGateway ? egressGatewayDefaults(props.egressGateway) : undefined;
+    this.networkPolicySettings = networkPolicyDefaults(props.networkPolicySettings, this.egressGateway);
   }
 
   public namespaceLabels(): Record<string, string> {
@@ -92,7 +101,10 @@ export class IstioRenderer implements IMeshRenderer {
   public renderExternalCall(call: ExternalCall): void {
     const namespace = call.caller.namespace;
     const id = `ServiceEntry-${namespace.name}`;
-    if (!call.host.node.tryFindChild(id)) new ExternalServiceEntry(call.host, id, call.host, namespace);
+    if (call.host.node.tryFindChild(id)) return;
+    const viaGateway = this.egressGateway && !call.host.isWildcard ? this.egressGateway : undefined;
+    new ExternalServiceEntry(call.host, id, call.host, namespace, viaGateway?.namespace);
+    if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, call.host, namespace, viaGateway, call.host.mesh.clusterDomain);
   }
 
   /** A deployed workload's Sidecar; NetworkPolicies for it, and for a peer that serves ports. */

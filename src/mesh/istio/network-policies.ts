@@ -37,13 +37,19 @@ export interface NetworkPolicySettings {
   readonly clusterCidrs?: string[];
 }
 
+/** The settings with their defaults, and the egress gateway when calls to plain external hosts go through it. */
+export interface ResolvedNetworkPolicySettings extends Required<NetworkPolicySettings> {
+  readonly egressGateway?: PodsInNamespace & { readonly port: number };
+}
+
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
 export const MERGED_METRICS_PORT = 15020;
 
 /** The settings with every default applied. */
-export function networkPolicyDefaults(settings: NetworkPolicySettings = {}): Required<NetworkPolicySettings> {
+export function networkPolicyDefaults(settings: NetworkPolicySettings = {}, egressGateway?: { namespace: string; selector: Record<string, string>; containerPort: number }): ResolvedNetworkPolicySettings {
   return {
+    egressGateway: egressGateway && { namespace: egressGateway.namespace, labels: egressGateway.selector, port: egressGateway.containerPort },
     prometheus: settings.prometheus ?? { namespace: 'observability', labels: { 'app.kubernetes.io/name': 'prometheus' } },
     dns: settings.dns ?? { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
     istiod: settings.istiod ?? { namespace: ISTIO_SYSTEM, labels: { app: 'istiod' } },
@@ -64,7 +70,7 @@ function tcp(...ports: number[]): k8s.NetworkPolicyPort[] {
  * itself needs for all its pods (`mesh-infrastructure`): DNS, istiod, and Prometheus on the merged metrics port.
  */
 export class NamespaceNetworkPolicies extends Construct {
-  public constructor(scope: Construct, id: string, namespace: MeshNamespace, settings: Required<NetworkPolicySettings>) {
+  public constructor(scope: Construct, id: string, namespace: MeshNamespace, settings: ResolvedNetworkPolicySettings) {
     super(scope, id);
     new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
       metadata: { name: 'default-deny', namespace: namespace.name },
@@ -95,7 +101,7 @@ export class NamespaceNetworkPolicies extends Construct {
 export class WorkloadNetworkPolicy extends Construct {
   public readonly resource: k8s.KubeNetworkPolicy;
 
-  public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload, private readonly settings: Required<NetworkPolicySettings>) {
+  public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload, private readonly settings: ResolvedNetworkPolicySettings) {
     super(scope, id);
     this.resource = new k8s.KubeNetworkPolicy(this, 'Resource', {
       metadata: { name: `${workload.name}-calls`, namespace: workload.namespace.name, labels: { app: workload.name } },
@@ -124,7 +130,13 @@ export class WorkloadNetworkPolicy extends Construct {
     const graph = Mesh.of(this.workload).callGraph;
     const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.port })))
       .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
-    const outside = new Set<number>(graph.externalCallsFrom(this.workload).map(c => c.host.port));
+    const gateway = this.settings.egressGateway;
+    const external = graph.externalCallsFrom(this.workload);
+    // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
+    if (gateway && external.some(c => !c.host.isWildcard)) {
+      rules.push({ to: [peer(gateway.namespace, gateway.labels)], ports: tcp(gateway.port) });
+    }
+    const outside = new Set<number>(external.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
     for (const port of graph.unlistedEgressOf(this.workload)?.ports ?? []) outside.add(port);
     if (outside.size > 0) {
       // External hosts have no fixed addresses: any address outside the cluster, on their ports only.
