@@ -117,8 +117,8 @@ export class MeshService extends MeshWorkload {
     this.props = props;
     this.serviceAccountName = props.serviceAccountName ?? name;
     this.selector = { app: name };
-    this.validateProps();
     this.mesh._registerWorkload(this);
+    this.validateProps();
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.serviceAccountName, namespace: namespace.name, labels: { app: name } },

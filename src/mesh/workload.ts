@@ -50,6 +50,9 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   protected readonly mesh: Mesh;
 
   protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
+    if (namespace.node.tryFindChild(name)) {
+      fail(`${namespace.node.path}/${name}`, `workload "${namespace.name}/${name}" is declared twice: declare each service once, and add versions with addVersion()`);
+    }
     super(namespace, name);
     this.name = name;
     this.namespace = namespace;
