@@ -4,7 +4,7 @@ import { checkMethod, checkPath } from './http-rules';
 import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
 import { carriesHttp, Protocol } from './protocol';
-import { fail } from './names';
+import { checkPort, fail } from './names';
 
 /** A port a workload serves: container port and Service port are the same number. */
 export interface WorkloadPort {
@@ -58,6 +58,13 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     this.namespace = namespace;
     this.mesh = namespace.mesh;
     this.ports = ports.map(p => ({ port: p.port, protocol: p.protocol ?? Protocol.HTTP }));
+    const seen = new Set<number>();
+    for (const { port } of this.ports) {
+      const error = checkPort(port);
+      if (error) fail(this.node.path, error);
+      if (seen.has(port)) fail(this.node.path, `port ${port} is declared twice on ${name}: declare each port once`);
+      seen.add(port);
+    }
   }
 
   public get principal(): string {
