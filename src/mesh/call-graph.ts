@@ -69,6 +69,7 @@ export class CallGraph {
     if (!options.reason || options.reason.trim().length < 10) {
       fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');
     }
+    if (!caller.deployed) fail(where, `${caller.name} is deployed by another chart, whose proxy this mesh does not render: open its egress in that chart`);
     if (this.unlisted.has(caller)) fail(where, `unlisted egress of ${caller.name} is declared twice: declare it once`);
     const grant = { caller, reason: options.reason.trim(), ports: [...new Set(options.ports ?? [443])] };
     this.unlisted.set(caller, grant);

@@ -68,6 +68,9 @@ export class ExternalHost extends Construct {
   public allowFrom(caller: IMeshWorkload): ExternalCall {
     const where = `${this.node.path} <- ${caller.node.path}`;
     if (!Object.is(caller.node.root, this.node.root)) fail(where, `${caller.name} belongs to another app: declare it in the same mesh`);
+    if (!caller.deployed) {
+      fail(where, `${caller.name} is deployed by another chart, whose proxy and egress this mesh does not render: declare its external hosts in that chart`);
+    }
     const call = this.mesh.callGraph.addExternal({ caller, host: this }, where);
     this.mesh.renderer.renderExternalCall?.(call);
     return call;
