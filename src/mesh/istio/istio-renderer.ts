@@ -3,6 +3,7 @@ import {
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../call';
 import type { ExternalCall } from '../external-host';
+import { Mesh } from '../mesh';
 import { IMeshRenderer } from '../mesh-renderer';
 import type { MeshNamespace } from '../mesh-namespace';
 import type { IMeshWorkload } from '../workload';
@@ -15,6 +16,7 @@ import {
 import { WorkloadSidecar } from './workload-sidecar';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
+const SIDECAR_ID = 'Sidecar';
 
 /** Options of the Istio rendering. */
 export interface IstioRendererProps {
@@ -52,6 +54,8 @@ export class IstioRenderer implements IMeshRenderer {
   private readonly peerNetworkPolicies: boolean;
   private readonly networkPolicySettings: ReturnType<typeof networkPolicyDefaults>;
   private readonly egressGateway?: Required<EgressGatewayOptions>;
+  /** Call graphs whose unlisted egress grants already reach the Sidecars (one listener per graph, not per workload). */
+  private readonly watchedGraphs = new WeakSet<object>();
 
   public constructor(props: IstioRendererProps = {}) {
     this.networkPolicies = props.networkPolicies ?? true;
@@ -110,7 +114,15 @@ export class IstioRenderer implements IMeshRenderer {
 
   /** A deployed workload's Sidecar; NetworkPolicies for it, and for a peer that serves ports. */
   private renderScoping(workload: IMeshWorkload): void {
-    if (workload.deployed) new WorkloadSidecar(workload, 'Sidecar', workload);
+    if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
+    const graph = Mesh.of(workload).callGraph;
+    if (!this.watchedGraphs.has(graph)) {
+      this.watchedGraphs.add(graph);
+      graph.onUnlistedEgress(grant => {
+        const sidecar = grant.caller.node.tryFindChild(SIDECAR_ID);
+        if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
+      });
+    }
     if (!this.networkPolicies) return;
     const guarded = workload.deployed || (this.peerNetworkPolicies && workload.ports.length > 0);
     if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.networkPolicySettings);

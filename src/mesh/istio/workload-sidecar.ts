@@ -38,9 +38,11 @@ export class WorkloadSidecar extends Construct {
         },
       },
     });
-    graph.onUnlistedEgress(grant => {
-      if (grant.caller === this.workload) this.resource.metadata.addAnnotation(ALLOW_ANY_REASON, grant.reason);
-    });
+  }
+
+  /** Writes why this workload's outbound policy is ALLOW_ANY beside it. */
+  public explainUnlistedEgress(reason: string): void {
+    this.resource.metadata.addAnnotation(ALLOW_ANY_REASON, reason);
   }
 
   /** The egress hosts, sorted and without repeats. */
