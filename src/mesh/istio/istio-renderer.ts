@@ -124,7 +124,8 @@ export class IstioRenderer implements IMeshRenderer {
       });
     }
     if (!this.networkPolicies) return;
-    const guarded = workload.deployed || (this.peerNetworkPolicies && workload.ports.length > 0);
+    // In a namespace created here, default-deny closes every pod: each needs its calls opened.
+    const guarded = workload.deployed || workload.namespace.created || (this.peerNetworkPolicies && workload.ports.length > 0);
     if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.networkPolicySettings);
   }
 

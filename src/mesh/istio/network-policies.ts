@@ -95,8 +95,9 @@ export class NamespaceNetworkPolicies extends Construct {
 /**
  * The NetworkPolicy of one workload, read from the call graph like its AuthorizationPolicy: ingress from
  * each caller's pods on the called port; for a workload deployed here, egress to each callee's pods on the
- * called port and to addresses outside the cluster on its external hosts' ports. A peer of another chart
- * gets ingress rules only (its egress is its own chart's business), plus Prometheus on the merged port.
+ * called port and to addresses outside the cluster on its external hosts' ports (likewise for a peer in a
+ * namespace created here, whose egress the default-deny closes). A peer in another chart's namespace gets
+ * ingress rules only (its egress is its own chart's business), plus Prometheus on the merged port.
  */
 export class WorkloadNetworkPolicy extends Construct {
   public readonly resource: k8s.KubeNetworkPolicy;
@@ -107,18 +108,23 @@ export class WorkloadNetworkPolicy extends Construct {
       metadata: { name: `${workload.name}-calls`, namespace: workload.namespace.name, labels: { app: workload.name } },
       spec: {
         podSelector: { matchLabels: { ...workload.selector } },
-        policyTypes: workload.deployed ? ['Ingress', 'Egress'] : ['Ingress'],
+        policyTypes: this.ownsEgress ? ['Ingress', 'Egress'] : ['Ingress'],
         ingress: Lazy.any({ produce: () => this.ingress() }),
-        egress: Lazy.any({ produce: () => workload.deployed ? this.egress() : undefined }),
+        egress: Lazy.any({ produce: () => this.ownsEgress ? this.egress() : undefined }),
       },
     });
+  }
+
+  /** Its egress is denied by default here (deployed here, or a peer in a namespace created here): open its calls. */
+  private get ownsEgress(): boolean {
+    return this.workload.deployed || this.workload.namespace.created;
   }
 
   private ingress(): k8s.NetworkPolicyIngressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
     const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
       .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
-    if (!this.workload.deployed) {
+    if (!this.workload.namespace.created) {
       // A created namespace opens this port for all its pods; a peer's namespace is not ours, so open it here.
       const { prometheus } = this.settings;
       rules.push({ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(MERGED_METRICS_PORT) });
