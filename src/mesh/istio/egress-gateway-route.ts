@@ -1,5 +1,7 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type { GatewaySpec, GatewaySpecServersTlsMode, VirtualServiceSpec } from '../../../imports/istio-networking.istio.io';
 import type { ExternalHost } from '../external-host';
 import type { MeshNamespace } from '../mesh-namespace';
 import { serviceEntryName } from './external-service-entry';
@@ -48,16 +50,12 @@ export class EgressGatewayRoute extends Construct {
     super(scope, id);
     const name = `${serviceEntryName(host.host)}-egress`;
     const gatewayRef = `${options.namespace}/${name}`;
-    new Gateway(this, 'Gateway', {
-      metadata: { name, namespace: options.namespace },
-      spec: {
-        selector: { ...options.selector },
-        servers: [{ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: [host.host], tls: { mode: GatewaySpecServersTlsMode.PASSTHROUGH } }],
-      },
-    });
-    new VirtualService(this, 'Route', {
-      metadata: { name, namespace: namespace.name },
-      spec: {
+    const gatewaySpec: GatewaySpec = {
+      selector: { ...options.selector },
+      servers: [{ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: [host.host], tls: { mode: 'PASSTHROUGH' as GatewaySpecServersTlsMode } }],
+    };
+    new ApiObject(this, 'Gateway', { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name, namespace: options.namespace }, spec: gatewaySpec });
+    const routeSpec: VirtualServiceSpec = {
         hosts: [host.host],
         // The callers' namespace and the gateway's: nobody else needs the route.
         exportTo: ['.', options.namespace],
@@ -72,7 +70,7 @@ export class EgressGatewayRoute extends Construct {
             route: [{ destination: { host: host.host, port: { number: host.port } } }],
           },
         ],
-      },
-    });
+    };
+    new ApiObject(this, 'Route', { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace: namespace.name }, spec: routeSpec });
   }
 }

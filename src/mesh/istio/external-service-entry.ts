@@ -1,7 +1,7 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution,
-} from '../../../imports/istio-networking.istio.io';
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type { ServiceEntrySpec } from '../../../imports/istio-networking.istio.io';
 import type { ExternalHost } from '../external-host';
 import type { MeshNamespace } from '../mesh-namespace';
 
@@ -13,20 +13,23 @@ import type { MeshNamespace } from '../mesh-namespace';
  * DNS answer is kept); a plain host uses DNS.
  */
 export class ExternalServiceEntry extends Construct {
-  public readonly resource: ServiceEntry;
+  public readonly resource: ApiObject;
 
   /** `exportTo` also lists the egress gateway's namespace when calls leave through it. */
   public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, egressGatewayNamespace?: string) {
     super(scope, id);
-    this.resource = new ServiceEntry(this, 'Resource', {
+    const spec: ServiceEntrySpec = {
+      hosts: [host.host],
+      exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],
+      location: 'MESH_EXTERNAL' as ServiceEntrySpec['location'],
+      resolution: (host.isWildcard ? 'NONE' : 'DNS') as ServiceEntrySpec['resolution'],
+      ports: [{ number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }],
+    };
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
       metadata: { name: serviceEntryName(host.host), namespace: namespace.name, labels: { 'soma-mesh.io/external-host': 'true' } },
-      spec: {
-        hosts: [host.host],
-        exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],
-        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
-        resolution: host.isWildcard ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
-        ports: [{ number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }],
-      },
+      spec,
     });
   }
 }

@@ -1,7 +1,8 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  Gateway, GatewaySpecServersTlsMinProtocolVersion, GatewaySpecServersTlsMode, VirtualService,
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type {
+  GatewaySpec, GatewaySpecServersTlsMinProtocolVersion, GatewaySpecServersTlsMode, VirtualServiceSpec,
 } from '../../../imports/istio-networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, RequestAuthentication } from '../../../imports/istio-security.istio.io';
 import { checkPath } from '../http-rules';
@@ -67,8 +68,8 @@ const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * the open paths. The gateway reaches the backend with its own identity, as the call graph allows.
  */
 export class PublicIngress extends Construct {
-  public readonly gatewayResource: Gateway;
-  public readonly virtualService: VirtualService;
+  public readonly gatewayResource: ApiObject;
+  public readonly virtualService: ApiObject;
   public readonly requestAuthentication: RequestAuthentication;
   public readonly requireJwt: AuthorizationPolicy;
   public readonly name: string;
@@ -90,24 +91,22 @@ export class PublicIngress extends Construct {
       validate: () => entry() ? [] : [`${gateway.name} may not call ${backend.name}${props.port ? ` on port ${props.port}` : ''}: declare ${backend.name}.allowFrom(${gateway.name})`],
     });
 
-    this.gatewayResource = new Gateway(this, 'Gateway', {
-      metadata: { name: this.name, namespace, labels: { app: backend.name } },
-      spec: {
+    const gatewaySpec: GatewaySpec = {
         selector: { ...gateway.selector },
         servers: [
           {
             port: { number: 443, name: 'https', protocol: 'HTTPS' },
             hosts: [host],
-            tls: { mode: GatewaySpecServersTlsMode.SIMPLE, credentialName: props.credentialName, minProtocolVersion: GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2 },
+            tls: { mode: 'SIMPLE' as GatewaySpecServersTlsMode, credentialName: props.credentialName, minProtocolVersion: 'TLSV1_2' as GatewaySpecServersTlsMinProtocolVersion },
           },
           { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [host], tls: { httpsRedirect: true } },
         ],
-      },
+    };
+    this.gatewayResource = new ApiObject(this, 'Gateway', {
+      apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: this.name, namespace, labels: { app: backend.name } }, spec: gatewaySpec,
     });
 
-    this.virtualService = new VirtualService(this, 'Routes', {
-      metadata: { name: this.name, namespace, labels: { app: backend.name } },
-      spec: {
+    const routesSpec: VirtualServiceSpec = {
         hosts: [host],
         gateways: [`${namespace}/${this.name}`],
         http: Lazy.any({ produce: () => {
@@ -119,7 +118,9 @@ export class PublicIngress extends Construct {
             retries: graph.isIdempotent(call) ? undefined : { attempts: 0 },
           }];
         } }),
-      },
+    };
+    this.virtualService = new ApiObject(this, 'Routes', {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: this.name, namespace, labels: { app: backend.name } }, spec: routesSpec,
     });
 
     const gatewayNamespace = gateway.namespace.name;

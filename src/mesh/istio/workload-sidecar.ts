@@ -1,6 +1,7 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../../../imports/istio-networking.istio.io';
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type { SidecarSpec } from '../../../imports/istio-networking.istio.io';
 import { Mesh } from '../mesh';
 import type { IMeshWorkload } from '../workload';
 
@@ -17,26 +18,27 @@ export const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
  * was granted unlisted egress, which is then written beside the policy as the reason.
  */
 export class WorkloadSidecar extends Construct {
-  public readonly resource: Sidecar;
+  public readonly resource: ApiObject;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {
     super(scope, id);
     const graph = Mesh.of(workload).callGraph;
-    this.resource = new Sidecar(this, 'Resource', {
+    const spec: SidecarSpec = {
+      workloadSelector: { labels: { ...workload.selector } },
+      egress: [{ hosts: Lazy.any({ produce: () => this.hosts() }) }],
+      outboundTrafficPolicy: {
+        mode: Lazy.any({ produce: () => (graph.unlistedEgressOf(this.workload) ? 'ALLOW_ANY' : 'REGISTRY_ONLY') }),
+      },
+    };
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
       metadata: {
         name: workload.name,
         namespace: workload.namespace.name,
         labels: { app: workload.name },
       },
-      spec: {
-        workloadSelector: { labels: { ...workload.selector } },
-        egress: [{ hosts: Lazy.any({ produce: () => this.hosts() }) }],
-        outboundTrafficPolicy: {
-          mode: Lazy.any({ produce: () => graph.unlistedEgressOf(this.workload)
-            ? SidecarSpecOutboundTrafficPolicyMode.ALLOW_UNDERSCORE_ANY
-            : SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY }),
-        },
-      },
+      spec,
     });
   }
 
