@@ -69,7 +69,7 @@ export class ServiceTraffic {
 
   private validate(): string[] {
     const service = this.service;
-    const where = this.routingSource ? ` (routes declared in ${this.routingSource})` : '';
+    const where = this.routingSource && this.routingSource !== 'code' ? ` (declared in ${this.routingSource})` : '';
     const errors = checkRouting(this.routing, service.versions[0].name).map(e => `${e}${where}`);
     const versions = new Map(service.versions.map(v => [v.name, v]));
     const known = [...versions.keys()].join(', ');
