@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Mesh } from '../mesh';
+import { IstioTrafficRoutes } from './traffic-routes';
 
 /**
  * One VirtualService and one DestinationRule per host across the whole app: Istio merges several mesh
@@ -24,7 +25,9 @@ export class IstioHostCheck extends Construct {
     for (const c of this.node.root.node.findAll()) {
       if (!(c instanceof ApiObject) || !c.apiVersion.startsWith('networking.istio.io/')) continue;
       if (c.kind !== 'VirtualService' && c.kind !== 'DestinationRule') continue;
-      const spec = c.toJson().spec ?? {};
+      // Our own routes know their host; anything else (a hand-written VirtualService, say) is read as rendered.
+      const own = c.node.scope instanceof IstioTrafficRoutes ? c.node.scope : undefined;
+      const spec = own ? (c.kind === 'VirtualService' ? { hosts: [own.host] } : { host: own.host }) : c.toJson().spec ?? {};
       if (c.kind === 'VirtualService' && spec.gateways && !spec.gateways.includes('mesh')) continue; // gateway-only routes
       const namespace = c.metadata.namespace ?? 'default';
       const hosts: string[] = c.kind === 'VirtualService' ? spec.hosts ?? [] : [spec.host];
