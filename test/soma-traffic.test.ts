@@ -168,6 +168,28 @@ describe('progressive delivery with the release command, reviewed as a dist/ dif
     expectMeshInvariants(promoted);
   });
 
+  test('the README\'s A/B (cohort header, caller) and mirror example: rules first, each version routed, invariants hold', () => {
+    const file = path.join(work, 'ab.json');
+    const releases = JSON.parse(fs.readFileSync(RELEASES, 'utf8'));
+    const slm = releases.services['slm-service'];
+    slm.versions.v3 = { image: 'somaagent/soma-slm-service:3.0.0', replicas: 1 };
+    slm.match = [{ name: 'beta', version: 'v2', headers: { 'x-soma-cohort': 'beta' } }, { version: 'v2', callers: ['memory-gateway'] }];
+    slm.mirror = { version: 'v3', percent: 10 };
+    fs.writeFileSync(file, JSON.stringify(releases));
+    main(path.join(work, 'ab'), file);
+    const objects = readManifests(path.join(work, 'ab'));
+    const routes = routesOf(objects, 'slm-service');
+    expect(routes.find(r => r.name === 'beta-default')).toMatchObject({ match: [{ headers: { 'x-soma-cohort': { exact: 'beta' } } }], route: [{ destination: { subset: 'v2' }, weight: 100 }] });
+    expect(routes.find(r => r.name === 'match-2-default')).toMatchObject({ match: [{ sourceLabels: { app: 'memory-gateway' } }], route: [{ destination: { subset: 'v2' }, weight: 100 }] });
+    expect(routes[routes.length - 1]).toMatchObject({ name: 'default', mirror: { subset: 'v3' }, mirrorPercentage: { value: 10 } });
+    expect(routes[routes.length - 1].match).toBeUndefined();
+    expectMeshInvariants(objects);
+    runRelease(['slm-service', 'rollback'], file, () => main(path.join(work, 'ab'), file));
+    const rolledBack = routesOf(readManifests(path.join(work, 'ab')), 'slm-service');
+    for (const r of rolledBack) expect(r.route.map((d: any) => `${d.destination.subset}=${d.weight}`)).toEqual(['v1=100']);
+    expect(rolledBack.some(r => r.mirror)).toBe(true); // mirroring to v3 (not the canary) stays
+  });
+
   test('a rejected release changes nothing: the file is restored when the render fails', () => {
     const file = path.join(work, 'rejected.json');
     fs.copyFileSync(RELEASES, file);
