@@ -5,6 +5,7 @@ import { main } from '../src/main';
 import { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from '../src/mesh/release';
 import { runRelease } from '../src/release-cli';
 import { CrdSchemas } from './support/crd-schema';
+import { isAllowed, mtlsMode, Pod } from './support/istio-authz';
 import { K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
 
 /**
@@ -106,6 +107,26 @@ describe('the committed render: slm-service canary at 1%', () => {
       ['slm-service-v1', 'v1', 'somaagent/soma-slm-service:2a21923'],
       ['slm-service-v2', 'v2', 'somaagent/soma-slm-service:2.0.0'],
     ]);
+  });
+
+  test('the canary\'s pods get the stable pods\' zero trust: STRICT, the same allowed callers, nothing else', () => {
+    const deployments = ofKind(objects, 'Deployment').filter(d => d.spec.template.metadata.labels.app === 'slm-service');
+    const pod = (d: K8sObject): Pod => ({
+      namespace: d.metadata.namespace!, labels: d.spec.template.metadata.labels, serviceAccount: d.spec.template.spec.serviceAccountName, portProtocols: { 10022: 'http' },
+    });
+    const [stable, canary] = deployments.map(pod);
+    expect(canary.serviceAccount).toBe(stable.serviceAccount);
+    expect(mtlsMode(ofKind(objects, 'PeerAuthentication'), canary, 10022)).toBe('STRICT');
+    const policies = ofKind(objects, 'AuthorizationPolicy');
+    const requests = [
+      { principal: 'cluster.local/ns/soma-agent-hub/sa/orchestrator-worker', port: 10022, method: 'POST', path: '/v1/infer/sync' },
+      { principal: 'cluster.local/ns/soma-agent-hub/sa/memory-gateway', port: 10022, method: 'POST', path: '/v1/embeddings' },
+      { principal: 'cluster.local/ns/soma-agent-hub/sa/gateway-api', port: 10022, method: 'GET', path: '/health' },
+      { principal: 'cluster.local/ns/soma-agent-hub/sa/gateway-api', port: 10022, method: 'POST', path: '/v1/infer/sync' },
+      { principal: 'cluster.local/ns/soma-agent-hub/sa/jobs', port: 10022, method: 'GET', path: '/health' },
+    ];
+    expect(requests.map(r => isAllowed(policies, canary, r))).toEqual([true, true, true, false, false]);
+    expect(requests.map(r => isAllowed(policies, canary, r))).toEqual(requests.map(r => isAllowed(policies, stable, r)));
   });
 
   test('every other service sends 100% to its v1', () => {

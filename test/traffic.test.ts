@@ -278,6 +278,8 @@ describe('validation: each mistake is a clear synth error', () => {
     expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v1', weight: 5 } }))).toMatch(/canary version "v1" is also the stable version/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', headers: { 'X-Cohort': 'b' } }] }))).toMatch(/header "X-Cohort" is not a lower-case header name/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', callers: ['batch'] }] }))).toMatch(/match\[0\] routes requests from batch, which does not call api/);
+    expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', callers: ['nope'] }] })))
+      .toMatch(/\[shop\/Mesh\/shop\/api\] match\[0\] names caller "nope": no workload "nope" is declared in the mesh/);
     expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v2', weight: 1, steps: [5, 1, 100] } }))).toMatch(/steps \[5, 1, 100\] are not ascending/);
   });
 

@@ -57,9 +57,15 @@ export class ServiceTraffic {
     return resolveSplit(this.routing, this.service.versions[0].name);
   }
 
-  /** A/B callers resolved to workloads. */
+  /** A/B callers resolved to workloads; an unknown name is left out here and reported by validation. */
   public callersOf(callers: readonly string[] = []): IMeshWorkload[] {
-    return callers.map(ref => this.mesh.workload(ref));
+    return callers.flatMap(ref => {
+      try {
+        return [this.mesh.workload(ref)];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** The calls reaching the service on one port. */
