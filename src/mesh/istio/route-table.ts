@@ -53,8 +53,9 @@ export function httpRoutes(service: MeshService): VirtualServiceSpecHttp[] {
   const routes: VirtualServiceSpecHttp[] = [];
   for (const port of service.ports.filter(p => carriesHttp(p.protocol))) {
     const portEntry: Match = multiPort ? { port: port.port } : {};
+    const classes = resilienceClasses(service, port.port);
     for (const rule of rules) {
-      for (const cls of resilienceClasses(service, port.port)) {
+      for (const cls of classes) {
         const entries = product(product([portEntry], rule.entries), cls.entries);
         if (entries.length === 0) continue; // the rule and the class exclude each other (two different callers)
         routes.push(httpRoute(service, port.port, port.protocol, rule, cls, entries, multiPort));
