@@ -25,9 +25,11 @@ if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
+
 const { main } = require(path.join(root, 'lib', 'src', 'main.js'));
 try {
-  main(process.env.CDK8S_OUTDIR ?? path.join(root, 'dist'));
+  main(process.env.CDK8S_OUTDIR ?? path.join(root, 'dist'), path.join(root, 'releases.json'));
 } catch (error) {
   // The message names the construct path and the fix; a stack trace would only hide it.
   console.error(`synth failed: ${error.message}`);

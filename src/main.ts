@@ -1,10 +1,16 @@
+import * as path from 'path';
+import { readReleaseFile } from './mesh/release-file';
 import { synthesizeAtomically } from './synthesize';
 import { SomaAgentHub } from './soma/soma-agent-hub';
 
-/** Renders SomaAgentHub into dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`). */
-export function main(outdir = process.env.CDK8S_OUTDIR ?? 'dist'): void {
+/**
+ * Renders SomaAgentHub into dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`), with the releases
+ * (canaries, splits) of `releasesFile`, which `npm run release` edits.
+ */
+export function main(outdir = process.env.CDK8S_OUTDIR ?? 'dist', releasesFile = 'releases.json'): void {
+  const releases = { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
   synthesizeAtomically(outdir, app => {
-    new SomaAgentHub(app, 'soma-agent-hub');
+    new SomaAgentHub(app, 'soma-agent-hub', { releases });
   });
 }
 

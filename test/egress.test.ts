@@ -48,7 +48,8 @@ describe('ExternalHost', () => {
     const sidecars = Object.fromEntries(out.filter(o => o.kind === 'Sidecar').map(s => [s.metadata.name, s.spec.egress[0].hosts]));
     expect(sidecars).toEqual({ worker: ['apps/api.example.com', 'istio-system/*'], other: ['istio-system/*'] });
     expect(out.filter(o => o.kind === 'ServiceEntry').map(o => [o.metadata.namespace, o.spec.exportTo])).toEqual([['apps', ['.']]]);
-    expect(out.filter(o => o.kind === 'Gateway' || o.kind === 'VirtualService')).toEqual([]);
+    expect(out.filter(o => o.kind === 'Gateway')).toEqual([]);
+    expect(out.filter(o => o.kind === 'VirtualService' && o.spec.hosts.includes('api.example.com'))).toEqual([]);
   });
 });
 
@@ -65,7 +66,7 @@ describe('egress gateway (optional)', () => {
       selector: { istio: 'egressgateway' },
       servers: [{ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: ['api.example.com'], tls: { mode: 'PASSTHROUGH' } }],
     });
-    const [vs] = out.filter(o => o.kind === 'VirtualService');
+    const [vs] = out.filter(o => o.kind === 'VirtualService' && o.spec.hosts.includes('api.example.com'));
     const gatewayRef = `istio-system/${gateways[0].metadata.name}`;
     expect(vs.spec.gateways).toEqual(['mesh', gatewayRef]);
     expect(vs.spec.tls).toEqual([

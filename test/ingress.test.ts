@@ -132,7 +132,7 @@ describe('PublicIngress validation', () => {
     const out = Testing.synth(chart) as K8sObject[];
     const deny = out.find(o => o.kind === 'AuthorizationPolicy' && o.spec.action === 'DENY')!;
     expect(deny.spec.rules[0].to[0].operation.notPaths).toBeUndefined();
-    const vs = out.find(o => o.kind === 'VirtualService')!;
+    const vs = out.find(o => o.kind === 'VirtualService' && o.spec.hosts.includes('api.example.com'))!;
     expect(vs.spec.http[0].retries).toBeUndefined(); // GET only: Istio's default retries are harmless
   });
 });

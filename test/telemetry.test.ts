@@ -148,7 +148,9 @@ describe('telemetry', () => {
         expect(balanced(r.expr)).toBe(true);
         for (const sel of selectors(r.expr)) {
           expect(ISTIO_METRICS.has(sel.metric)).toBe(true);
-          expect(sel.matchers.find(m => m.label === 'destination_workload')?.value).toBe(`${s.name}-v1`);
+          const re = new RegExp(`^(?:${sel.matchers.find(m => m.label === 'destination_workload')!.value})$`);
+          const own = ofKind(rendered, 'Deployment').filter(d => d.spec.template.metadata.labels.app === s.name).map(d => d.metadata.name).sort();
+          expect(ofKind(rendered, 'Deployment').filter(d => re.test(d.metadata.name)).map(d => d.metadata.name).sort()).toEqual(own);
         }
       }
       expect(mine.find((r: any) => r.alert.endsWith('HighErrorRate')).expr).toMatch(/response_code=~"5\.\."\}\[5m\]\)\) \/ sum\(rate\(istio_requests_total\{.*\) > 0\.05$/);

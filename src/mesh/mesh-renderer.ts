@@ -1,6 +1,7 @@
 import type { Call } from './call';
 import type { ExternalCall } from './external-host';
 import type { MeshNamespace } from './mesh-namespace';
+import type { MeshService } from './mesh-service';
 import type { IMeshWorkload } from './workload';
 
 /**
@@ -18,4 +19,9 @@ export interface IMeshRenderer {
   renderCall(call: Call): void;
   /** Renders what a new call to a host outside the mesh needs; called once per call. */
   renderExternalCall?(call: ExternalCall): void;
+  /**
+   * Renders how requests reach a deployed service's versions (`service.traffic`: routing and resilience),
+   * once per service; what it renders reads versions, routing and calls lazily, at synth.
+   */
+  renderTraffic(service: MeshService): void;
 }

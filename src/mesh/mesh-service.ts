@@ -4,6 +4,8 @@ import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './names';
 import { appProtocol, portName } from './protocol';
+import type { ResilienceOptions } from './resilience';
+import { ServiceTraffic } from './service-traffic';
 import { MeshWorkload, WorkloadPort } from './workload';
 
 /** CPU and memory for each container of a service. */
@@ -104,6 +106,11 @@ export interface MeshServiceProps {
    * @default - none: Prometheus scrapes only the proxy's own metrics
    */
   readonly metrics?: MetricsEndpoint;
+  /**
+   * Timeouts, safe retries, circuit breaking and fault drills of requests to this service.
+   * @default - see ResilienceOptions: 30s timeout, 2 retries of idempotent requests only, connection limits, outlier ejection
+   */
+  readonly resilience?: ResilienceOptions;
 }
 
 /** The Deployment of one version of a service. */
@@ -127,6 +134,8 @@ export class MeshService extends MeshWorkload {
   public readonly serviceAccount: ApiObject;
   /** The Service, absent when the service serves no port. */
   public readonly service?: ApiObject;
+  /** How requests reach its versions: routing (canary, split, A/B, mirror) and resilience. */
+  public readonly traffic: ServiceTraffic;
   private readonly props: MeshServiceProps;
   private readonly versionList: ServiceVersion[] = [];
 
@@ -159,7 +168,9 @@ export class MeshService extends MeshWorkload {
       });
     }
     this.addVersion(props.version ?? 'v1');
+    this.traffic = new ServiceTraffic(this, this.mesh, props.resilience);
     this.mesh.renderer.renderWorkload(this);
+    this.mesh.renderer.renderTraffic(this);
   }
 
   /** Every version, in the order added. */

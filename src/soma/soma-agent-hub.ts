@@ -10,12 +10,14 @@ import { Protocol } from '../mesh/protocol';
 import { GoldenSignalDashboards } from '../mesh/istio/golden-signal-dashboards';
 import { MeshTelemetry } from '../mesh/istio/mesh-telemetry';
 import { PublicIngress } from '../mesh/istio/public-ingress';
+import { applyReleases, ReleaseFile } from '../mesh/release-file';
 import { SOMA_CALLS } from './calls';
 import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
 import { SOMA_INGRESS, SomaIngressSettings } from './ingress';
 import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
 import { SOMA_METRICS_PATHS, SOMA_TRACING } from './telemetry';
+import { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } from './traffic';
 
 /** Options of the SomaAgentHub render. */
 export interface SomaAgentHubProps extends ChartProps {
@@ -29,6 +31,11 @@ export interface SomaAgentHubProps extends ChartProps {
    * @default - SOMA_INGRESS (placeholders under somaagent.example)
    */
   readonly ingress?: Partial<SomaIngressSettings>;
+  /**
+   * Releases (canaries, splits, A/B, mirroring) read from a release file, and the file's name for errors.
+   * @default - none: every service sends 100% to its v1
+   */
+  readonly releases?: { readonly file: ReleaseFile; readonly source: string };
 }
 
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
@@ -58,9 +65,11 @@ export class SomaAgentHub extends Chart {
       selector: SOMA_INGRESS_GATEWAY.selector, serviceAccountName: SOMA_INGRESS_GATEWAY.serviceAccount,
     });
 
+    const callTraffic = new Map(SOMA_CALL_TRAFFIC.map(t => [`${t.from}>${t.to}`, t]));
     for (const call of SOMA_CALLS) {
+      const traffic = callTraffic.get(`${call.from}>${call.to}`);
       this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
-        port: call.port, methods: call.methods, paths: call.paths,
+        port: call.port, methods: call.methods, paths: call.paths, timeout: traffic?.timeout, retries: traffic?.retries,
       });
     }
 
@@ -86,6 +95,7 @@ export class SomaAgentHub extends Chart {
 
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
     new GoldenSignalDashboards(this.mesh, 'GoldenSignals', this.mesh);
+    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
   }
 }
 
@@ -102,5 +112,6 @@ function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
     liveness,
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
     metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
+    resilience: SOMA_RESILIENCE[spec.name],
   });
 }

@@ -3,9 +3,10 @@ import {
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../call';
 import type { ExternalCall } from '../external-host';
-import { Mesh } from '../mesh';
 import { IMeshRenderer } from '../mesh-renderer';
+import { Mesh } from '../mesh';
 import type { MeshNamespace } from '../mesh-namespace';
+import type { MeshService } from '../mesh-service';
 import type { IMeshWorkload } from '../workload';
 import { CallerPolicy } from './caller-policy';
 import { EgressGatewayOptions, egressGatewayDefaults, EgressGatewayRoute } from './egress-gateway-route';
@@ -14,12 +15,14 @@ import {
   NamespaceNetworkPolicies, NetworkPolicySettings, networkPolicyDefaults, WorkloadNetworkPolicy,
 } from './network-policies';
 import { WorkloadSidecar } from './workload-sidecar';
+import { IstioHostCheck } from './host-check';
+import { IstioTrafficOptions, IstioTrafficRoutes } from './traffic-routes';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
 const SIDECAR_ID = 'Sidecar';
 
 /** Options of the Istio rendering. */
-export interface IstioRendererProps {
+export interface IstioRendererProps extends IstioTrafficOptions {
   /**
    * Render Kubernetes NetworkPolicies from the call graph as a second, L3/L4 fence: default-deny in every
    * namespace created here, then each call's port between the caller's and the callee's pods.
@@ -57,7 +60,11 @@ export class IstioRenderer implements IMeshRenderer {
   /** Call graphs whose unlisted egress grants already reach the Sidecars (one listener per graph, not per workload). */
   private readonly watchedGraphs = new WeakSet<object>();
 
+  private readonly traffic: IstioTrafficOptions;
+
+  /** @param props settings of the NetworkPolicies, the egress gateway, and the VirtualServices and DestinationRules */
   public constructor(props: IstioRendererProps = {}) {
+    this.traffic = { explicitMutualTls: props.explicitMutualTls };
     this.networkPolicies = props.networkPolicies ?? true;
     this.peerNetworkPolicies = props.peerNetworkPolicies ?? true;
     this.egressGateway = props.egressGateway ? egressGatewayDefaults(props.egressGateway) : undefined;
@@ -127,6 +134,13 @@ export class IstioRenderer implements IMeshRenderer {
     // In a namespace created here, default-deny closes every pod: each needs its calls opened.
     const guarded = workload.deployed || workload.namespace.created || (this.peerNetworkPolicies && workload.ports.length > 0);
     if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.networkPolicySettings);
+  }
+
+  /** One VirtualService and one DestinationRule per deployed service that serves a port. */
+  public renderTraffic(service: MeshService): void {
+    IstioHostCheck.of(Mesh.of(service));
+    if (service.ports.length === 0) return; // a worker: nothing routes to it
+    new IstioTrafficRoutes(service, 'Traffic', service, this.traffic);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {
