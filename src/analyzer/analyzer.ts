@@ -68,6 +68,9 @@ export function formatConstructFinding(f: ConstructFinding): string {
  * `peers` is read when synth validates, so workloads declared later are included.
  */
 export class AnalyzerValidation implements IValidation {
+  /** cdk8s may validate more than once per synth: each warning prints once. */
+  private readonly printed = new Set<string>();
+
   public constructor(
     private readonly chart: () => Chart,
     private readonly peers: () => readonly PeerWorkload[],
@@ -77,7 +80,11 @@ export class AnalyzerValidation implements IValidation {
   public validate(): string[] {
     const findings = Analyzer.analyzeChart(this.chart(), this.peers());
     for (const f of findings) {
-      if (f.severity === Severity.WARNING && f.acknowledged === undefined) this.warn(formatConstructFinding(f));
+      const line = formatConstructFinding(f);
+      if (f.severity === Severity.WARNING && f.acknowledged === undefined && !this.printed.has(line)) {
+        this.printed.add(line);
+        this.warn(line);
+      }
     }
     return findings.filter(f => f.severity === Severity.ERROR).map(formatConstructFinding);
   }

@@ -32,7 +32,7 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
     checkSelectorSyntax(policy, report);
     const action = policy.spec?.action ?? 'ALLOW';
     const targets = policyTargets(inventory, policy);
-    if (policy.spec?.selector?.matchLabels && targets.length === 0) {
+    if (policy.spec?.selector?.matchLabels && !policy.spec?.targetRef && !policy.spec?.targetRefs && targets.length === 0) {
       report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, which matches no workload in namespace ${policy.metadata?.namespace ?? 'default'}: the policy does nothing`);
     }
     const rules: any[] | undefined = policy.spec?.rules;
