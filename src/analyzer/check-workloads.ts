@@ -18,7 +18,8 @@ export const checkWorkloads: Check = (inventory, report) => {
     if (w.serviceAccount === 'default') {
       report(CODES.DEFAULT_SERVICE_ACCOUNT, o, `${describe(o)} runs as ServiceAccount "default", which every pod of namespace ${w.namespace} shares: its callers cannot be told apart`);
     }
-    if (!covered.has(w)) {
+    // A workload that declares no port serves nothing the mesh can guard (mTLS applies to declared ports only).
+    if (!covered.has(w) && w.ports.length > 0) {
       report(CODES.NO_AUTHORIZATION, o, `${describe(o)} is covered by no AuthorizationPolicy: every caller may reach every port`);
     }
     const open = w.ports.filter(p => mtlsMode(inventory, w, p.port) !== 'STRICT');
