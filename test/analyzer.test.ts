@@ -238,6 +238,17 @@ describe('analyzer at synth', () => {
     expect(() => app.synth()).toThrow(/\[soma-agent-hub\/OrchestratorTls\] SM1001 DestinationRule soma-agent-hub\/orchestrator sets trafficPolicy.tls.mode DISABLE .*: remove `tls` or set `mode: ISTIO_MUTUAL`/);
   });
 
+  test('a second synth after a new declaration analyzes again (the analysis is reused only within one synth)', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'soma-twice-')) });
+    const chart = new SomaAgentHub(app, 'soma-agent-hub');
+    app.synth();
+    new ApiObject(chart, 'Spiffe', {
+      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'x', namespace: 'soma-agent-hub' },
+      spec: { selector: { matchLabels: { app: 'jobs' } }, rules: [{ from: [{ source: { principals: ['spiffe://cluster.local/ns/soma-agent-hub/sa/gateway-api'] } }] }] },
+    });
+    expect(() => app.synth()).toThrow(/\[soma-agent-hub\/Spiffe\] SM1105 /);
+  });
+
   test('soma-mesh check over the YAML reports the same DestinationRule', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-tls-yaml-'));
     main(dir);

@@ -71,14 +71,22 @@ export class AnalyzerValidation implements IValidation {
   /** cdk8s may validate more than once per synth: each warning prints once. */
   private readonly printed = new Set<string>();
 
+  /** cdk8s validates twice per synth (App.synth, then each chart's toJson): the second run reuses the first. */
+  private last?: { key: string; findings: ConstructFinding[] };
+
   public constructor(
     private readonly chart: () => Chart,
     private readonly peers: () => readonly PeerWorkload[],
     private readonly warn: (line: string) => void = line => process.stderr.write(`warning: ${line}\n`),
+    /** Changes whenever the declarations change (constructs or calls added): decides when to analyze again. */
+    private readonly version: () => string = () => '',
   ) {}
 
   public validate(): string[] {
-    const findings = Analyzer.analyzeChart(this.chart(), this.peers());
+    const chart = this.chart();
+    const key = `${chart.node.findAll().length}|${this.version()}`;
+    if (this.last?.key !== key) this.last = { key, findings: Analyzer.analyzeChart(chart, this.peers()) };
+    const findings = this.last.findings;
     for (const f of findings) {
       const line = formatConstructFinding(f);
       if (f.severity === Severity.WARNING && f.acknowledged === undefined && !this.printed.has(line)) {

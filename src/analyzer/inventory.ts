@@ -62,6 +62,9 @@ export class Inventory {
   public readonly namespaces = new Set<string>();
   private readonly byKind = new Map<string, KubeObject[]>();
   private readonly workloadsByNamespace = new Map<string, Workload[]>();
+  private readonly workloadsByLabel = new Map<string, Workload[]>();
+  private readonly backendsOf = new Map<KubeObject, Workload[]>();
+  private peerAuthentications?: Map<string, KubeObject[]>;
   private readonly workloadByPrincipal = new Map<string, Workload>();
   private readonly serviceByHost = new Map<string, KubeObject>();
 
@@ -106,6 +109,8 @@ export class Inventory {
     this.workloads.push(...byKey.values());
     for (const w of this.workloads) {
       push(this.workloadsByNamespace, w.namespace, w);
+      const labels = new Set(w.podLabels.flatMap(l => Object.entries(l).map(([k, v]) => `${w.namespace}\u0000${k}=${v}`)));
+      for (const label of labels) push(this.workloadsByLabel, label, w);
       this.workloadByPrincipal.set(`cluster.local/ns/${w.namespace}/sa/${w.serviceAccount}`, w);
     }
     for (const s of this.ofKind('Service')) {
@@ -120,13 +125,26 @@ export class Inventory {
     return this.byKind.get(kind) ?? [];
   }
 
+  /** The PeerAuthentications of a namespace. */
+  public peerAuthenticationsIn(namespace: string): KubeObject[] {
+    if (!this.peerAuthentications) {
+      this.peerAuthentications = new Map();
+      for (const pa of this.ofKind('PeerAuthentication')) push(this.peerAuthentications, pa.metadata?.namespace ?? 'default', pa);
+    }
+    return this.peerAuthentications.get(namespace) ?? [];
+  }
+
   public workloadsIn(namespace: string): Workload[] {
     return this.workloadsByNamespace.get(namespace) ?? [];
   }
 
   /** The workloads whose pods a `matchLabels` selector picks in a namespace (every workload for no selector). */
   public selected(namespace: string, matchLabels: Record<string, string> | undefined): Workload[] {
-    return this.workloadsIn(namespace).filter(w => selects(matchLabels, w));
+    const first = matchLabels && Object.entries(matchLabels)[0];
+    if (!first) return this.workloadsIn(namespace);
+    // Candidates carry the selector's first label: the index keeps selection linear in the matches, not the namespace.
+    const candidates = this.workloadsByLabel.get(`${namespace}\u0000${first[0]}=${first[1]}`) ?? [];
+    return candidates.filter(w => selects(matchLabels, w));
   }
 
   /** The workload running as this principal (trust domain `cluster.local`), if any. */
@@ -141,9 +159,12 @@ export class Inventory {
 
   /** The workloads behind a Service (those whose pods its selector picks). */
   public backends(service: KubeObject): Workload[] {
+    const cached = this.backendsOf.get(service);
+    if (cached) return cached;
     const selector = service.spec?.selector;
-    if (!selector || Object.keys(selector).length === 0) return [];
-    return this.selected(service.metadata?.namespace ?? 'default', selector);
+    const result = !selector || Object.keys(selector).length === 0 ? [] : this.selected(service.metadata?.namespace ?? 'default', selector);
+    this.backendsOf.set(service, result);
+    return result;
   }
 
   private applyServiceProtocols(service: KubeObject): void {

@@ -5,7 +5,7 @@ import { Inventory, ROOT_NAMESPACE, Workload, selects } from './inventory';
  * the workload's own (port level, then its mode), then its namespace's, then the root namespace's; PERMISSIVE when none.
  */
 export function mtlsMode(inventory: Inventory, workload: Workload, port: number): string {
-  const inNamespace = inventory.ofKind('PeerAuthentication').filter(p => (p.metadata?.namespace ?? 'default') === workload.namespace);
+  const inNamespace = inventory.peerAuthenticationsIn(workload.namespace);
   const own = inNamespace.find(p => p.spec?.selector?.matchLabels && selects(p.spec.selector.matchLabels, workload));
   const namespaceWide = inNamespace.find(p => !p.spec?.selector);
   const mesh = inventory.ofKind('PeerAuthentication').find(p => p.metadata?.namespace === ROOT_NAMESPACE && !p.spec?.selector);

@@ -56,7 +56,8 @@ export class Mesh extends Construct {
     this.renderer = props.renderer ?? new IstioRenderer();
     this.callGraph.onCall(call => this.renderer.renderCall(call));
     // The analyzer checks the whole chart at synth: errors fail synth with their code, warnings print.
-    this.node.addValidation(new AnalyzerValidation(() => Chart.of(this), () => this.workloads.filter(w => !w.deployed).map(peerOf)));
+    this.node.addValidation(new AnalyzerValidation(() => Chart.of(this), () => this.workloads.filter(w => !w.deployed).map(peerOf),
+      undefined, () => String(this.callGraph.calls.length)));
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */
