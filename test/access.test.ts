@@ -257,6 +257,29 @@ describe('the soma-mesh command', () => {
     expect(dot.split('\n').filter(l => l.includes(' -> '))).toHaveLength(reference.edges.length);
   });
 
+  test('the README shows the real output of matrix, check and graph on the committed dist/', () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const dist = path.join(REPO_ROOT, 'dist');
+    const peersArg = path.relative(process.cwd(), PEERS_FILE);
+    expect(readme).toContain(`$ soma-mesh matrix dist --peers peers/soma-agent-hub.json\n${cli('matrix', dist, '--peers', peersArg).out}`);
+    expect(readme).toContain(`$ soma-mesh check dist --peers peers/soma-agent-hub.json\n${cli('check', dist, '--peers', peersArg).out}[exit 0]`);
+    expect(readme).toContain(`\`\`\`mermaid\n${cli('graph').out}\`\`\``);
+  });
+
+  test('the installed command runs as a process: exit codes and stderr, no stack trace', () => {
+    // bin/soma-mesh.js runs the compiled lib/ (built by `npm ci` through `prepare`, or `npm run build`).
+    const { spawnSync } = require('child_process');
+    const bin = path.join(REPO_ROOT, 'bin', 'soma-mesh.js');
+    const ok = spawnSync(process.execPath, [bin, 'check', path.join(REPO_ROOT, 'dist'), '--peers', PEERS_FILE], { encoding: 'utf8' });
+    expect([ok.status, ok.stdout, ok.stderr]).toEqual([0, '0 error(s), 0 warning(s)\n', '']);
+    const dir = fs.mkdtempSync(path.join(tmp, 'proc-'));
+    fs.writeFileSync(path.join(dir, 'x.yaml'), 'kind: [unclosed\n');
+    const bad = spawnSync(process.execPath, [bin, 'matrix', dir], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`^soma-mesh: ${path.join(dir, 'x.yaml')}:\\d+:\\d+: invalid YAML: `));
+    expect(bad.stderr.split('\n')).toHaveLength(2);
+  });
+
   test('bin/soma-mesh.js runs the compiled command', () => {
     const bin = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'soma-mesh.js'), 'utf8');
     expect(bin).toContain("require(path.join(__dirname, '..', 'lib', 'src', 'cli', 'main.js'))");
