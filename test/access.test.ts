@@ -148,6 +148,20 @@ describe('Istio evaluation order on hand-written YAML', () => {
     expect(entries([...objects.slice(0, 2), allowNothing('b')])).toEqual(['* -> a/api:80 * *']);
   });
 
+  test('principals in another trust domain are read as the local one', () => {
+    const app = new App();
+    const chart = new (require('cdk8s').Chart)(app, 'td', { disableResourceNameHashes: true });
+    const mesh = new (require('../src/mesh/mesh').Mesh)(chart, 'Mesh', { trustDomain: 'example.org' });
+    const ns = mesh.addNamespace('shop');
+    const { MeshService } = require('../src/mesh/mesh-service');
+    const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
+    const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 9000 }] });
+    api.allowFrom(web, { methods: ['GET'] });
+    const objects = require('yaml').parseAllDocuments(app.synthYaml()).map((d: any) => d.toJSON());
+    expect(JSON.stringify(objects)).toContain('example.org/ns/shop/sa/web');
+    expect(accessMatrix(objects).entries.map(key)).toEqual(['shop/web -> shop/api:9000 GET *']);
+  });
+
   test('mTLS mode per port: workload port level over workload over namespace over mesh', () => {
     const pa = { ...strict('shop'), metadata: { name: 'db', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'db' } }, portLevelMtls: { 5432: { mode: 'PERMISSIVE' } } } };
     expect(accessMatrix([...shop(), pa]).entries[0].mtls).toBe('PERMISSIVE');

@@ -99,9 +99,17 @@ function callersOf(inventory: Inventory, rule: any, conditions: string[]): Calle
   return [...callers.values()];
 }
 
+/**
+ * A principal pattern with its trust domain read as the local one (`cluster.local`): the YAML does not say which trust
+ * domain the cluster has, and a mesh renders principals in its own, so any exact trust domain counts as local.
+ */
+function local(pattern: string): string {
+  return pattern.replace(/^[^/*]+\/ns\//, 'cluster.local/ns/');
+}
+
 function sourceMatches(source: any, principal: string, namespace: string, serviceAccount: string): boolean {
-  if (source.principals && !source.principals.some((p: string) => stringMatch(p, principal))) return false;
-  if (source.notPrincipals && source.notPrincipals.some((p: string) => stringMatch(p, principal))) return false;
+  if (source.principals && !source.principals.some((p: string) => stringMatch(local(p), principal))) return false;
+  if (source.notPrincipals && source.notPrincipals.some((p: string) => stringMatch(local(p), principal))) return false;
   if (source.namespaces && !source.namespaces.some((n: string) => stringMatch(n, namespace))) return false;
   if (source.notNamespaces && source.notNamespaces.some((n: string) => stringMatch(n, namespace))) return false;
   if (source.serviceAccounts && !source.serviceAccounts.includes(`${namespace}/${serviceAccount}`)) return false;
