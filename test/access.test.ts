@@ -148,6 +148,13 @@ describe('Istio evaluation order on hand-written YAML', () => {
     expect(entries([...objects.slice(0, 2), allowNothing('b')])).toEqual(['* -> a/api:80 * *']);
   });
 
+  test('on a port whose protocol no Service declares, HTTP rules are listed with the sniffing condition', () => {
+    const objects = [deployment('x', 'api', [80]), allowNothing('x'), policy('x', 'api', { selector: { matchLabels: { app: 'api' } }, rules: [{ to: [{ operation: { ports: ['80'], methods: ['GET'] } }] }] })];
+    expect(entries(objects)).toEqual(['* -> x/api:80 GET * [port protocol not declared: methods and paths match only if Istio detects HTTP]']);
+    const asTcp = [...objects, service('x', 'api', [[80, 'tcp-api']])];
+    expect(entries(asTcp)).toEqual([]);
+  });
+
   test('principals in another trust domain are read as the local one', () => {
     const app = new App();
     const chart = new (require('cdk8s').Chart)(app, 'td', { disableResourceNameHashes: true });

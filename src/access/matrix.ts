@@ -59,6 +59,13 @@ export interface AccessMatrix {
 }
 
 const HTTP_ONLY = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
+const UNKNOWN = 'unknown';
+const SNIFFED = 'port protocol not declared: methods and paths match only if Istio detects HTTP';
+
+/** A port Istio sees no HTTP on (a declared non-HTTP protocol; an undeclared one is sniffed). */
+function isOpaque(protocol: string): boolean {
+  return protocol !== UNKNOWN && !HTTP_PROTOCOLS.has(protocol);
+}
 const ANY_CALLER = '*';
 
 export function workloadId(w: Workload): string {
@@ -137,8 +144,10 @@ function operationsOn(rule: any, port: number, protocol: string): Array<{ method
     if (op.ports && !op.ports.map(Number).includes(port)) continue;
     if (op.notPorts && op.notPorts.map(Number).includes(port)) continue;
     const http = HTTP_ONLY.some(k => op[k] !== undefined);
-    if (http && !HTTP_PROTOCOLS.has(protocol)) continue; // no HTTP request on this port: the operation matches nothing
+    if (http && isOpaque(protocol)) continue; // no HTTP request on this port: the operation matches nothing
     const conditions: string[] = [];
+    // Listed rather than dropped: access is never under-reported when Istio's sniffing does detect HTTP.
+    if (http && protocol === UNKNOWN) conditions.push(SNIFFED);
     for (const k of ['notMethods', 'notPaths', 'hosts', 'notHosts']) if (op[k]) conditions.push(`${k}: ${op[k].join(', ')}`);
     result.push({ methods: [...(op.methods ?? [])].sort(), paths: [...(op.paths ?? [])].sort(), conditions });
   }
@@ -166,7 +175,7 @@ export function matrixOf(inventory: Inventory): AccessMatrix {
   const entries: AccessEntry[] = [];
   const workloads: MatrixWorkload[] = [];
   for (const callee of inventory.workloads) {
-    const ports = callee.ports.map(p => ({ port: p.port, protocol: p.protocol ?? 'unknown', mtls: mtlsMode(inventory, callee, p.port) }));
+    const ports = callee.ports.map(p => ({ port: p.port, protocol: p.protocol ?? UNKNOWN, mtls: mtlsMode(inventory, callee, p.port) }));
     workloads.push({ id: workloadId(callee), principal: principalOf(callee), peer: callee.peer, ports });
     const policies = bound.get(callee) ?? [];
     const byAction = (a: string) => policies.filter(p => (p.spec?.action ?? 'ALLOW') === a);
@@ -225,7 +234,8 @@ function applyDenies(inventory: Inventory, entry: AccessEntry, denies: KubeObjec
         const http = HTTP_ONLY.some(k => op[k] !== undefined);
         const onlyPort = !http && !rule.when;
         // On a TCP port a DENY rule with HTTP fields denies every connection (Istio's documented fail-closed).
-        if (onlyPort || (http && !HTTP_PROTOCOLS.has(protocol))) return true;
+        if (onlyPort || (http && isOpaque(protocol))) return true;
+        if (http && protocol === UNKNOWN) entry.conditions.push(`DENY ${policyId(policy)}: ${SNIFFED}`);
         entry.except.push({ methods: [...(op.methods ?? [])], paths: [...(op.paths ?? [])], policy: policyId(policy) });
         if (rule.when || op.notMethods || op.notPaths || op.hosts || op.notHosts) entry.conditions.push(`DENY ${policyId(policy)} has conditions`);
       }
