@@ -146,6 +146,10 @@ describe('Istio evaluation order on hand-written YAML', () => {
     const objects = [deployment('a', 'api', [80]), service('a', 'api', [[80, 'http']]), allowNothing('istio-system')];
     expect(entries(objects)).toEqual([]);
     expect(entries([...objects.slice(0, 2), allowNothing('b')])).toEqual(['* -> a/api:80 * *']);
+    // In the root namespace a selector matches workloads of every namespace.
+    const rootSelected = policy('istio-system', 'deny-api', { selector: { matchLabels: { app: 'api' } }, action: 'DENY', rules: [{ to: [{ operation: { ports: ['80'] } }] }] });
+    expect(entries([...objects.slice(0, 2), rootSelected])).toEqual([]);
+    expect(entries([...objects.slice(0, 2), { ...rootSelected, spec: { ...rootSelected.spec, selector: { matchLabels: { app: 'web' } } } }])).toEqual(['* -> a/api:80 * *']);
   });
 
   test('on a port whose protocol no Service declares, HTTP rules are listed with the sniffing condition', () => {

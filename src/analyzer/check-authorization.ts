@@ -1,16 +1,20 @@
 import { CODES } from './codes';
 import { Check, Report } from './finding';
-import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, ROOT_NAMESPACE, Workload } from './inventory';
+import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, ROOT_NAMESPACE, selects, Workload } from './inventory';
 
 const HTTP_ONLY_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
 
-/** The workloads a policy binds: by selector in its namespace, or the whole namespace (the whole mesh from the root namespace). */
+/**
+ * The workloads a policy binds: by selector in its namespace, or the whole namespace. In the root namespace the
+ * selector "additionally matches workloads in all namespaces" (Istio's AuthorizationPolicy reference), and a policy
+ * without selector binds the whole mesh. Policies with targetRef(s) bind waypoints and gateways, not sidecars.
+ */
 export function policyTargets(inventory: Inventory, policy: KubeObject): Workload[] {
   const namespace = policy.metadata?.namespace ?? 'default';
   const selector = policy.spec?.selector?.matchLabels;
   if (policy.spec?.targetRef || policy.spec?.targetRefs) return [];
-  if (!selector && namespace === ROOT_NAMESPACE) return inventory.workloads;
+  if (namespace === ROOT_NAMESPACE) return selector ? inventory.workloads.filter(w => selects(selector, w)) : inventory.workloads;
   return inventory.selected(namespace, selector);
 }
 
