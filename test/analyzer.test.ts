@@ -288,6 +288,17 @@ describe('analyzer at synth', () => {
     expect(chartWithDefaultPortName(chart => Analyzer.acknowledge(chart, 'SM1302', 'another code')).warnings).toHaveLength(1);
   });
 
+  test('YAML acknowledges a warning with the soma-mesh.io/acknowledge annotation; errors stay errors', () => {
+    const legacy = service('shop', 'legacy', [[8080, undefined]]);
+    (legacy.metadata as any).annotations = { 'soma-mesh.io/acknowledge': 'SM1201: legacy clients speak raw TCP; SM1001: not an excuse' };
+    const objects = [...shop(), legacy, destinationRule('shop', 'web', { host: WEB_HOST, trafficPolicy: { tls: { mode: 'DISABLE' } } })];
+    (objects[objects.length - 1].metadata as any).annotations = { 'soma-mesh.io/acknowledge': 'SM1001: we insist' };
+    const found = analyze(objects);
+    expect(found.map(f => [f.code, f.acknowledged])).toEqual([['SM1001', undefined], ['SM1201', 'legacy clients speak raw TCP']]);
+    const { formatFindings } = require('../src/cli/format');
+    expect(formatFindings(found, new Map(), 'text').split('\n').slice(-2)).toEqual(['1 error(s), 0 warning(s), 1 acknowledged', '']);
+  });
+
   test('acknowledging needs a known warning code and a reason', () => {
     const chart = new Chart(new App(), 'c');
     expect(() => Analyzer.acknowledge(chart, 'SM1001', 'because')).toThrow('[c] SM1001 is an error and cannot be acknowledged: fix it (remove `tls` or set `mode: ISTIO_MUTUAL`)');

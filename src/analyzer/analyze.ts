@@ -32,5 +32,23 @@ export function analyze(objects: readonly KubeObject[], options: AnalyzeOptions 
       findings.push(makeFinding(code, object, message, fix));
     });
   }
-  return findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  return findings
+    .map(f => {
+      const reason = f.severity === 'warning' ? acknowledgements(f.object).get(f.code) : undefined;
+      return reason === undefined ? f : { ...f, acknowledged: reason };
+    })
+    .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+}
+
+/** The annotation by which YAML not written with soma-mesh acknowledges warnings: `SM1201: reason` per line or `;`. */
+export const ACKNOWLEDGE_ANNOTATION = 'soma-mesh.io/acknowledge';
+
+function acknowledgements(object: KubeObject): Map<string, string> {
+  const text: string | undefined = object.metadata?.annotations?.[ACKNOWLEDGE_ANNOTATION];
+  const result = new Map<string, string>();
+  for (const entry of (text ?? '').split(/[;\n]/)) {
+    const m = /^\s*(SM\d{4})\s*:\s*(\S.*?)\s*$/.exec(entry);
+    if (m) result.set(m[1], m[2]);
+  }
+  return result;
 }

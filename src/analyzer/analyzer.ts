@@ -45,7 +45,8 @@ export class Analyzer {
     });
     return analyze(objects, { peers }).map(f => {
       const apiObject = byJson.get(f.object)!;
-      return { ...f, path: apiObject.node.path, acknowledged: Analyzer.acknowledgement(apiObject, f.code) };
+      const acknowledged = f.severity === Severity.WARNING ? Analyzer.acknowledgement(apiObject, f.code) ?? f.acknowledged : undefined;
+      return { ...f, path: apiObject.node.path, acknowledged };
     });
   }
 }
@@ -54,8 +55,6 @@ export class Analyzer {
 export interface ConstructFinding extends Finding {
   /** The construct path of the object at fault. */
   readonly path: string;
-  /** The reason given when the warning was acknowledged. */
-  readonly acknowledged?: string;
 }
 
 /** One line per finding: `[path] CODE what is wrong: how to fix it`. */

@@ -11,6 +11,8 @@ export interface Finding {
   readonly message: string;
   /** How to fix it. */
   readonly fix: string;
+  /** Why the warning is intended, when it was acknowledged (errors never are). */
+  readonly acknowledged?: string;
 }
 
 /** Records a finding; `fix` defaults to the code's general fix. */

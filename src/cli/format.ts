@@ -58,11 +58,13 @@ export function formatFindings(findings: Finding[], sources: Map<object, string>
   if (format === 'json') {
     return JSON.stringify(findings.map(f => ({
       code: f.code, severity: f.severity, source: sources.get(f.object), object: `${f.object.kind} ${f.object.metadata?.namespace ?? ''}/${f.object.metadata?.name}`,
-      message: f.message, fix: f.fix,
+      message: f.message, fix: f.fix, acknowledged: f.acknowledged,
     })), null, 2) + '\n';
   }
-  const lines = findings.map(f => `${sources.get(f.object) ?? '?'}: ${f.severity} ${f.code} ${f.message}\n  fix: ${f.fix}`);
-  const errors = findings.filter(f => f.severity === 'error').length;
-  lines.push(`${errors} error(s), ${findings.length - errors} warning(s)`);
+  const shown = findings.filter(f => f.acknowledged === undefined);
+  const lines = shown.map(f => `${sources.get(f.object) ?? '?'}: ${f.severity} ${f.code} ${f.message}\n  fix: ${f.fix}`);
+  const errors = shown.filter(f => f.severity === 'error').length;
+  const acknowledged = findings.length - shown.length;
+  lines.push(`${errors} error(s), ${shown.length - errors} warning(s)${acknowledged > 0 ? `, ${acknowledged} acknowledged` : ''}`);
   return lines.join('\n') + '\n';
 }
