@@ -1,10 +1,17 @@
+import { MeshTarget, parseMeshTarget, rendererFor } from './mesh/mesh-target';
 import { synthesizeAtomically } from './synthesize';
 import { SomaAgentHub } from './soma/soma-agent-hub';
 
-/** Renders SomaAgentHub into dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`). */
-export function main(outdir = process.env.CDK8S_OUTDIR ?? 'dist'): void {
-  synthesizeAtomically(outdir, app => {
-    new SomaAgentHub(app, 'soma-agent-hub');
+/** Where each mesh's render is committed. */
+export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd' };
+
+/**
+ * Renders SomaAgentHub for one mesh into `outdir` (Istio into dist/ by default; $CDK8S_OUTDIR and
+ * $SOMA_MESH when run by `cdk8s synth`).
+ */
+export function main(outdir?: string, target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO)): void {
+  synthesizeAtomically(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target], app => {
+    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: rendererFor(target) } });
   });
 }
 
