@@ -1,5 +1,5 @@
 import type { MeshNamespace } from './mesh-namespace';
-import { checkDnsLabel, checkPort, fail } from './names';
+import { checkDnsLabel, fail } from './names';
 import { MeshWorkload, WorkloadPort } from './workload';
 
 /** A workload deployed by another chart, declared so that it can call and be called. */
@@ -38,13 +38,6 @@ export class ExistingWorkload extends MeshWorkload {
     }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
     if (saError) fail(where, saError);
-    const seen = new Set<number>();
-    for (const p of this.ports) {
-      const error = checkPort(p.port);
-      if (error) fail(where, error);
-      if (seen.has(p.port)) fail(where, `port ${p.port} is declared twice on ${name}: declare each port once`);
-      seen.add(p.port);
-    }
     this.mesh._registerWorkload(this);
     this.mesh.renderer.renderWorkload(this);
   }

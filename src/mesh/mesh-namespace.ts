@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
+import { fail } from './names';
 
 /** How a namespace joins the mesh. */
 export interface MeshNamespaceProps {
@@ -34,6 +35,9 @@ export class MeshNamespace extends Construct {
   public readonly resource?: ApiObject;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
+    if (mesh.node.tryFindChild(name)) {
+      fail(`${mesh.node.path}/${name}`, `namespace "${name}" is declared twice: declare it once and put every workload in it`);
+    }
     super(mesh, name);
     this.name = name;
     this.mesh = mesh;

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
-import { checkDnsLabel, checkImage, checkPort, fail } from './names';
+import { checkDnsLabel, checkImage, fail } from './names';
 import { appProtocol, portName } from './protocol';
 import { MeshWorkload, WorkloadPort } from './workload';
 
@@ -117,8 +117,8 @@ export class MeshService extends MeshWorkload {
     this.props = props;
     this.serviceAccountName = props.serviceAccountName ?? name;
     this.selector = { app: name };
-    this.validateProps();
     this.mesh._registerWorkload(this);
+    this.validateProps();
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.serviceAccountName, namespace: namespace.name, labels: { app: name } },
@@ -230,12 +230,7 @@ export class MeshService extends MeshWorkload {
 
   private validateProps(): void {
     const where = this.node.path;
-    const seen = new Set<number>();
     for (const p of this.ports) {
-      const error = checkPort(p.port);
-      if (error) fail(where, error);
-      if (seen.has(p.port)) fail(where, `port ${p.port} is declared twice on ${this.name}: declare each port once`);
-      seen.add(p.port);
       if (p.port === 15020 || p.port === 15021 || p.port === 15090 || (p.port >= 15000 && p.port <= 15008)) {
         fail(where, `port ${p.port} is reserved by the Istio proxy: serve the application on another port`);
       }

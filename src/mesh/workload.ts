@@ -4,7 +4,7 @@ import { checkMethod, checkPath } from './http-rules';
 import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
 import { carriesHttp, Protocol } from './protocol';
-import { fail } from './names';
+import { checkPort, fail } from './names';
 
 /** A port a workload serves: container port and Service port are the same number. */
 export interface WorkloadPort {
@@ -50,11 +50,21 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   protected readonly mesh: Mesh;
 
   protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
+    if (namespace.node.tryFindChild(name)) {
+      fail(`${namespace.node.path}/${name}`, `workload "${namespace.name}/${name}" is declared twice: declare each service once, and add versions with addVersion()`);
+    }
     super(namespace, name);
     this.name = name;
     this.namespace = namespace;
     this.mesh = namespace.mesh;
     this.ports = ports.map(p => ({ port: p.port, protocol: p.protocol ?? Protocol.HTTP }));
+    const seen = new Set<number>();
+    for (const { port } of this.ports) {
+      const error = checkPort(port);
+      if (error) fail(this.node.path, error);
+      if (seen.has(port)) fail(this.node.path, `port ${port} is declared twice on ${name}: declare each port once`);
+      seen.add(port);
+    }
   }
 
   public get principal(): string {

@@ -35,13 +35,14 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
-    if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     if (!workload.namespace.strictMtls) {
+      // Its namespace keeps other settings (istio-system, for example): STRICT for this workload alone.
       new PeerAuthentication(workload, 'StrictMtls', {
         metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
         spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
     }
+    if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     // A peer we do not deploy lives in a namespace without our deny-by-default: its own policy closes it.
     if (!workload.deployed || !workload.namespace.defaultDeny) this.callerPolicy(workload);
   }
