@@ -15,7 +15,7 @@ export const END = '<!-- mesh-comparison:end -->';
 
 const FEATURES = [
   'identity required (mTLS)', 'callers per port', 'methods and paths', 'weighted split', 'header routing',
-  'timeouts', 'retries', 'circuit breaking', 'fault injection', 'mirroring',
+  'timeouts', 'retries', 'circuit breaking', 'connection limits', 'load-balancing choice', 'fault injection', 'mirroring',
 ] as const;
 type Feature = typeof FEATURES[number];
 
@@ -61,7 +61,9 @@ function istioFeatures(objects: Obj[]): Map<string, Set<Feature>> {
         if (route.mirror || route.mirrors) add(out, app, 'mirroring');
       }
     }
-    if (o.kind === 'DestinationRule' && (o.spec?.trafficPolicy?.outlierDetection || o.spec?.trafficPolicy?.connectionPool)) add(out, appOf(o), 'circuit breaking');
+    if (o.kind === 'DestinationRule' && o.spec?.trafficPolicy?.outlierDetection) add(out, appOf(o), 'circuit breaking');
+    if (o.kind === 'DestinationRule' && o.spec?.trafficPolicy?.connectionPool) add(out, appOf(o), 'connection limits');
+    if (o.kind === 'DestinationRule' && o.spec?.trafficPolicy?.loadBalancer) add(out, appOf(o), 'load-balancing choice');
   }
   return out;
 }
@@ -95,6 +97,7 @@ function linkerdFeatures(objects: Obj[]): Map<string, Set<Feature>> {
     if (Object.keys(annotations).some(k => k.startsWith('timeout.linkerd.io/'))) add(out, appOf(o), 'timeouts');
     if (Object.keys(annotations).some(k => k.startsWith('retry.linkerd.io/'))) add(out, appOf(o), 'retries');
     if (annotations['balancer.linkerd.io/failure-accrual']) add(out, appOf(o), 'circuit breaking');
+    // Linkerd has no connection limits and always balances by latency (EWMA): nothing to read for those two.
   }
   return out;
 }
@@ -156,7 +159,13 @@ export function compareMeshes(istioDir: string, linkerdDir: string): string {
     '  are unknown: synth warns, naming each such port (qdrant 6333, loki 3100, prometheus-pushgateway 9091).',
     '- Linkerd routes gRPC methods with GRPCRoute, which soma-mesh does not render yet: a gRPC call limited to methods or paths',
     '  is refused at synth for Linkerd (none in SomaAgentHub\'s graph).',
-    '- Istio\'s fault injection has no Linkerd equivalent (Linkerd\'s guide injects faults with a separate backend and a traffic split).',
+    '- Istio\'s fault injection has no Linkerd equivalent (Linkerd\'s guide injects faults with a separate backend and a traffic split),',
+    '  and Linkerd\'s HTTPRoute has no RequestMirror filter: when the traffic model asks for either, Linkerd synth warns, naming',
+    '  the feature and the services. It warns likewise for connection limits, the outlier scan interval and ejection cap, the',
+    '  load-balancing algorithm (Linkerd always uses EWMA), retries on connection failures (Linkerd retries by response status),',
+    '  A/B routing by caller (Gateway API routes match requests, not callers) and the version split of TCP ports.',
+    '- Linkerd reads retries from route annotations, so a route retries all it matches: soma-mesh gives idempotent methods their',
+    '  own route (`<service>-idempotent`), and a call with its own timeout or retries a route matching its methods and paths.',
     '', '### Proxy overhead: what the analysis says, and what is measured', '',
     '- SomaAgentHub\'s own analysis ([docs/SERVICE_MESH_ANALYSIS.md](https://github.com/somatechlat/SomaAgentHub/blob/main/docs/SERVICE_MESH_ANALYSIS.md))',
     '  calls Linkerd "extremely lightweight" with "minimal performance overhead", says Istio\'s feature-richness "can add a small',

@@ -26,16 +26,19 @@ if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
+
 const { main, OUTDIR } = require(path.join(root, 'lib', 'src', 'main.js'));
 const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'mesh', 'mesh-target.js'));
+const releases = path.join(root, 'releases.json');
 const flag = process.argv.indexOf('--mesh');
 try {
   if (process.env.CDK8S_OUTDIR) {
-    main(process.env.CDK8S_OUTDIR); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+    main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
   } else {
     const targets = flag >= 0 ? [parseMeshTarget(process.argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
     // Each folder is written atomically: a failure leaves that folder (and the ones after it) as they were.
-    for (const target of targets) main(path.join(root, OUTDIR[target]), target);
+    for (const target of targets) main(path.join(root, OUTDIR[target]), releases, target);
   }
 } catch (error) {
   // The message names the construct path and the fix; a stack trace would only hide it.

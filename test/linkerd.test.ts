@@ -30,7 +30,7 @@ let pods: NamedPod[];
 beforeAll(() => {
   renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-linkerd-'));
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  main(renderDir, MeshTarget.LINKERD);
+  main(renderDir, path.join(REPO_ROOT, 'releases.json'), MeshTarget.LINKERD);
   warn.mockRestore();
   rendered = readManifests(renderDir);
   pods = [...deployedPods(rendered), ...referencePeers(reference)];
@@ -292,7 +292,7 @@ describe('LinkerdRenderer checks and warnings', () => {
     api.allowFrom(a, { methods: ['GET'], paths: ['/v1/items/{*}', '/files/*'] });
     api.allowFrom(b, { methods: ['GET'], paths: ['/v1/items/special'] });
     const objects = Testing.synth(chart) as K8sObject[];
-    expect(ofKind(objects, 'HTTPRoute').flatMap(r => r.spec.rules[0].matches.map((m: any) => m.path.value)).sort())
+    expect(ofKind(objects, 'HTTPRoute').filter(r => r.apiVersion.startsWith('policy.linkerd.io/')).flatMap(r => r.spec.rules[0].matches.map((m: any) => m.path.value)).sort())
       .toEqual(['/files/.*', '/v1/items/[^/]+', '/v1/items/special'].sort());
     const pod = { namespace: 'shop', labels: { app: 'api', version: 'v1' } };
     const ask = (sa: string, saNs: string, p: string) => decide(objects, pod, { serviceAccount: { name: sa, namespace: saNs }, sourceIp: POD_IP, port: 8080, method: 'GET', path: p }, 'deny').allowed;
@@ -328,3 +328,82 @@ function sampleRequests(edge: any): Array<{ port: number; method?: string; path?
   const paths: string[] = edge.paths?.length ? edge.paths.map(instantiate) : ['/', '/any/path'];
   return methods.flatMap(method => paths.map(p => ({ port: edge.port, method, path: p })));
 }
+
+describe('Linkerd traffic and resilience, from the traffic model', () => {
+  const { SOMA_RESILIENCE } = require('../src/soma/traffic');
+  const trafficRoutes = (service: string) => ofKind(rendered, 'HTTPRoute')
+    .filter(r => r.apiVersion === 'gateway.networking.k8s.io/v1' && r.spec.parentRefs.some((p: any) => p.kind === 'Service' && p.name === service));
+
+  test('slm-service splits 99/1 between v1 and v2 on every route without an A/B header, to Services selecting each version', () => {
+    const routes = trafficRoutes('slm-service');
+    expect(routes.length).toBeGreaterThan(1);
+    const services = ofKind(rendered, 'Service');
+    const deployments = ofKind(rendered, 'Deployment');
+    for (const route of routes) {
+      for (const rule of route.spec.rules.filter((r: any) => !(r.matches ?? []).some((m: any) => m.headers))) {
+        const split = rule.backendRefs.map((b: any) => {
+          const svc = services.find(s => s.metadata.name === b.name && s.metadata.namespace === route.metadata.namespace)!;
+          const pods = deployments.filter(d => Object.entries(svc.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+          expect(pods).toHaveLength(1);
+          expect(pods[0].spec.replicas).toBeGreaterThan(0);
+          return `${pods[0].spec.template.metadata.labels.version}=${b.weight}`;
+        });
+        expect(split).toEqual(['v1=99', 'v2=1']);
+      }
+    }
+  });
+
+  test('every deployed service with a port has a catch-all route with its timeout; retries only on idempotent methods', () => {
+    const failures: string[] = [];
+    for (const pod of deployedPods(rendered).filter(p => Object.keys(p.portProtocols).length > 0)) {
+      const routes = trafficRoutes(pod.name);
+      const timeout = SOMA_RESILIENCE[pod.name]?.timeout?.toSeconds() ?? 30;
+      const catchAll = routes.find(r => r.spec.rules.some((rule: any) => !rule.matches))!;
+      if (!catchAll) { failures.push(`${pod.name}: no catch-all route`); continue; }
+      if (catchAll.metadata.annotations?.['retry.linkerd.io/limit']) failures.push(`${pod.name}: the catch-all route retries`);
+      if (catchAll.spec.rules.find((rule: any) => !rule.matches).timeouts.request !== `${timeout}s`) failures.push(`${pod.name}: timeout`);
+      for (const route of routes.filter(r => r.metadata.annotations?.['retry.linkerd.io/limit'])) {
+        for (const m of route.spec.rules.flatMap((rule: any) => rule.matches ?? [{}])) {
+          if (!['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'].includes(m.method)) failures.push(`${route.metadata.name} retries ${m.method ?? 'any method'}`);
+        }
+      }
+      const attempts = SOMA_RESILIENCE[pod.name]?.retries?.attempts ?? 2;
+      const idempotent = routes.find(r => r.metadata.name === `${pod.name}-idempotent`);
+      if (idempotent && idempotent.metadata.annotations?.['retry.linkerd.io/limit'] !== String(attempts)) failures.push(`${pod.name}: retry limit`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('circuit breaking is failure accrual on each Service, from the outlier detection', () => {
+    for (const s of ofKind(rendered, 'Service')) {
+      const app = s.metadata.labels!.app;
+      const errors = SOMA_RESILIENCE[app]?.outlierDetection?.consecutiveServerErrors ?? 5;
+      expect(s.metadata.annotations?.['balancer.linkerd.io/failure-accrual']).toBe('consecutive');
+      expect(s.metadata.annotations?.['balancer.linkerd.io/failure-accrual-consecutive-max-failures']).toBe(String(errors));
+    }
+  });
+
+  test('what Linkerd cannot express is reported at synth, naming the feature and the service', () => {
+    const warnings: string[] = [];
+    const app = Testing.app();
+    const chart = new Chart(app, 'c');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) });
+    const ns = mesh.addNamespace('shop');
+    const { Duration } = require('cdk8s');
+    const api = new MeshService(ns, 'api', {
+      image: 'x/api:1.0.0', ports: [{ port: 8080 }],
+      resilience: { fault: { abort: { percent: 10, httpStatus: 503 } } },
+    });
+    const web = new MeshService(ns, 'web', { image: 'x/web:1.0.0', ports: [{ port: 8081 }] });
+    api.addVersion('v2');
+    api.addVersion('v3');
+    api.allowFrom(web, { timeout: Duration.seconds(3) });
+    api.traffic.route({ canary: { version: 'v2', weight: 10 }, mirror: { version: 'v3', percent: 5 }, match: [{ version: 'v2', callers: ['web'] }] });
+    app.synth();
+    const text = warnings.join('\n');
+    expect(text).toMatch(/Linkerd: fault injection is not rendered: .*\(api\)/);
+    expect(text).toMatch(/Linkerd: traffic mirroring is not rendered: .*\(api\)/);
+    expect(text).toMatch(/Linkerd: A\/B routing by caller is not rendered: .*\(api\)/);
+    expect(text).toMatch(/\[c\/Mesh\/shop\/api\] Linkerd: the timeout or retries of the call from web are not rendered/);
+  });
+});

@@ -30,6 +30,11 @@ export class CallGraph {
     return this.idempotent.get(call) ?? (call.methods.length > 0 && call.methods.every(m => IDEMPOTENT_METHODS.has(m)));
   }
 
+  /** Whether the call was declared idempotent (true), declared not idempotent (false), or left to its methods (undefined). */
+  public declaredIdempotent(call: Call): boolean | undefined {
+    return this.idempotent.get(call);
+  }
+
   /** Runs `listener` for every call already declared and every call declared later. */
   public onCall(listener: (call: Call) => void): void {
     this.listeners.push(listener);

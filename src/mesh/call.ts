@@ -1,4 +1,6 @@
+import type { Duration } from 'cdk8s';
 import { Protocol } from './protocol';
+import type { RetryOptions } from './resilience';
 import type { IMeshWorkload } from './workload';
 
 /** What a caller may do on a callee, as declared with `allowFrom`. */
@@ -24,6 +26,16 @@ export interface CallOptions {
    * @default - true when every method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE); false for POST, PATCH or any method
    */
   readonly idempotent?: boolean;
+  /**
+   * How long this caller waits for a request of this call, retries included. Only on a deployed service's HTTP port.
+   * @default - the callee's timeout
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retries of this call's requests; attempts above 0 need an idempotent call.
+   * @default - the callee's retries when the call is idempotent, none otherwise
+   */
+  readonly retries?: RetryOptions;
 }
 
 /** One edge of the call graph: `caller` may reach `callee` on `port`, with these methods and paths. */
@@ -36,4 +48,8 @@ export interface Call {
   readonly methods: readonly string[];
   /** Empty means any path. */
   readonly paths: readonly string[];
+  /** This call's own request timeout, when it has one. */
+  readonly timeout?: Duration;
+  /** This call's own retries, when it has them. */
+  readonly retries?: RetryOptions;
 }

@@ -1,5 +1,6 @@
 import type { Call } from './call';
 import type { MeshNamespace } from './mesh-namespace';
+import type { MeshService, ServiceVersion } from './mesh-service';
 import type { IMeshWorkload } from './workload';
 
 /**
@@ -15,4 +16,14 @@ export interface IMeshRenderer {
   renderWorkload(workload: IMeshWorkload): void;
   /** Renders what a new call needs; called once per call. */
   renderCall(call: Call): void;
+  /**
+   * Renders how requests reach a deployed service's versions (`service.traffic`: routing and resilience),
+   * once per service; what it renders reads versions, routing and calls lazily, at synth.
+   */
+  renderTraffic(service: MeshService): void;
+  /**
+   * Renders what one more version of a deployed service needs, for meshes that route to versions through
+   * objects of their own (Linkerd: a Service per version). Called for each version as it is added.
+   */
+  renderVersion?(service: MeshService, version: ServiceVersion): void;
 }

@@ -4,6 +4,8 @@ import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './names';
 import { appProtocol, portName } from './protocol';
+import type { ResilienceOptions } from './resilience';
+import { ServiceTraffic } from './service-traffic';
 import { MeshWorkload, WorkloadPort } from './workload';
 
 /** CPU and memory for each container of a service. */
@@ -86,6 +88,11 @@ export interface MeshServiceProps {
    * @default 10001
    */
   readonly runAsUser?: number;
+  /**
+   * Timeouts, safe retries, circuit breaking and fault drills of requests to this service.
+   * @default - see ResilienceOptions: 30s timeout, 2 retries of idempotent requests only, connection limits, outlier ejection
+   */
+  readonly resilience?: ResilienceOptions;
 }
 
 /** The Deployment of one version of a service. */
@@ -109,6 +116,8 @@ export class MeshService extends MeshWorkload {
   public readonly serviceAccount: ApiObject;
   /** The Service, absent when the service serves no port. */
   public readonly service?: ApiObject;
+  /** How requests reach its versions: routing (canary, split, A/B, mirror) and resilience. */
+  public readonly traffic: ServiceTraffic;
   private readonly props: MeshServiceProps;
   private readonly versionList: ServiceVersion[] = [];
 
@@ -141,7 +150,9 @@ export class MeshService extends MeshWorkload {
       });
     }
     this.addVersion(props.version ?? 'v1');
+    this.traffic = new ServiceTraffic(this, this.mesh, props.resilience);
     this.mesh.renderer.renderWorkload(this);
+    this.mesh.renderer.renderTraffic(this);
   }
 
   /** Every version, in the order added. */
@@ -173,6 +184,7 @@ export class MeshService extends MeshWorkload {
     });
     const entry = { name: version, image, replicas, deployment, podLabels };
     this.versionList.push(entry);
+    this.mesh.renderer.renderVersion?.(this, entry);
     return entry;
   }
 

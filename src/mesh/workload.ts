@@ -5,6 +5,7 @@ import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
 import { carriesHttp, Protocol } from './protocol';
 import { checkPort, fail } from './names';
+import { checkCallTraffic } from './call-traffic';
 
 /** A port a workload serves: container port and Service port are the same number. */
 export interface WorkloadPort {
@@ -105,7 +106,11 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     if (Object.is(caller.node.root, this.node.root) === false) {
       fail(where, `${caller.name} belongs to another app: declare both workloads in the same mesh`);
     }
-    return this.mesh.callGraph.add({ caller, callee: this, port: port.port, protocol: port.protocol, methods, paths }, where, options.idempotent);
+    const trafficError = checkCallTraffic(this, port.protocol, methods, options);
+    if (trafficError) fail(where, trafficError);
+    return this.mesh.callGraph.add({
+      caller, callee: this, port: port.port, protocol: port.protocol, methods, paths, timeout: options.timeout, retries: options.retries,
+    }, where, options.idempotent);
   }
 
   private resolvePort(where: string, port: number | undefined): Required<WorkloadPort> {

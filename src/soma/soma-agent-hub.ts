@@ -6,9 +6,11 @@ import { Mesh, MeshProps } from '../mesh/mesh';
 import { MeshNamespace } from '../mesh/mesh-namespace';
 import { MeshService } from '../mesh/mesh-service';
 import { Protocol } from '../mesh/protocol';
+import { applyReleases, ReleaseFile } from '../mesh/release-file';
 import { SOMA_CALLS } from './calls';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
 import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
+import { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } from './traffic';
 
 /** Options of the SomaAgentHub render. */
 export interface SomaAgentHubProps extends ChartProps {
@@ -17,6 +19,11 @@ export interface SomaAgentHubProps extends ChartProps {
    * @default - Istio, trust domain cluster.local
    */
   readonly mesh?: MeshProps;
+  /**
+   * Releases (canaries, splits, A/B, mirroring) read from a release file, and the file's name for errors.
+   * @default - none: every service sends 100% to its v1
+   */
+  readonly releases?: { readonly file: ReleaseFile; readonly source: string };
 }
 
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
@@ -45,11 +52,14 @@ export class SomaAgentHub extends Chart {
       selector: SOMA_INGRESS_GATEWAY.selector, serviceAccountName: SOMA_INGRESS_GATEWAY.serviceAccount,
     });
 
+    const callTraffic = new Map(SOMA_CALL_TRAFFIC.map(t => [`${t.from}>${t.to}`, t]));
     for (const call of SOMA_CALLS) {
+      const traffic = callTraffic.get(`${call.from}>${call.to}`);
       this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
-        port: call.port, methods: call.methods, paths: call.paths,
+        port: call.port, methods: call.methods, paths: call.paths, timeout: traffic?.timeout, retries: traffic?.retries,
       });
     }
+    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
   }
 }
 
@@ -65,5 +75,6 @@ function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
     command: spec.command,
     liveness,
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
+    resilience: SOMA_RESILIENCE[spec.name],
   });
 }

@@ -3,9 +3,13 @@ import {
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../call';
 import { IMeshRenderer } from '../mesh-renderer';
+import { Mesh } from '../mesh';
 import type { MeshNamespace } from '../mesh-namespace';
+import type { MeshService } from '../mesh-service';
 import type { IMeshWorkload } from '../workload';
 import { CallerPolicy } from './caller-policy';
+import { IstioHostCheck } from './host-check';
+import { IstioTrafficOptions, IstioTrafficRoutes } from './traffic-routes';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
 
@@ -14,6 +18,9 @@ const CALLER_POLICY_ID = 'CallerPolicy';
  * an allow-nothing default; one ALLOW policy per called workload; peers guarded in their own namespace.
  */
 export class IstioRenderer implements IMeshRenderer {
+  /** @param traffic settings of the VirtualServices and DestinationRules */
+  public constructor(private readonly traffic: IstioTrafficOptions = {}) {}
+
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
   }
@@ -49,6 +56,13 @@ export class IstioRenderer implements IMeshRenderer {
 
   public renderCall(call: Call): void {
     this.callerPolicy(call.callee);
+  }
+
+  /** One VirtualService and one DestinationRule per deployed service that serves a port. */
+  public renderTraffic(service: MeshService): void {
+    IstioHostCheck.of(Mesh.of(service));
+    if (service.ports.length === 0) return; // a worker: nothing routes to it
+    new IstioTrafficRoutes(service, 'Traffic', service, this.traffic);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {

@@ -2,12 +2,17 @@ import { MeshTlsAuthentication, NetworkAuthentication } from '../../../imports/l
 import { Call } from '../call';
 import { IMeshRenderer } from '../mesh-renderer';
 import type { MeshNamespace } from '../mesh-namespace';
-import { MeshService } from '../mesh-service';
+import { Mesh } from '../mesh';
+import { MeshService, ServiceVersion } from '../mesh-service';
+import { carriesHttp } from '../protocol';
 import { fail } from '../names';
 import type { IMeshWorkload } from '../workload';
 import { PortServer, Authentication } from './port-server';
 import { LINKERD_PROXY_PORTS } from './proxy-protocol';
 import { routeMatches } from './route-match';
+import { LinkerdTrafficRoutes, unexpressedRetryConditions } from './traffic-routes';
+
+const TRAFFIC_ID = 'LinkerdTraffic';
 
 /** Options of the Linkerd render. */
 export interface LinkerdRendererProps {
@@ -38,6 +43,8 @@ export class LinkerdRenderer implements IMeshRenderer {
   private readonly onWarning: (message: string) => void;
   private readonly servers = new Map<IMeshWorkload, Map<number, PortServer>>();
   private readonly identities = new Map<string, Authentication>();
+  private readonly traffic: MeshService[] = [];
+  private reported = false;
 
   public constructor(props: LinkerdRendererProps = {}) {
     this.probeNetworks = props.probeNetworks ?? ['0.0.0.0/0', '::/0'];
@@ -79,6 +86,41 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (!server) fail(call.callee.node.path, `no Linkerd Server for port ${call.port}: declare the workload before its calls`);
     if (call.methods.length === 0 && call.paths.length === 0) server.allowAll(call.caller);
     else server.allowMatches(call.caller, routeMatches(call.methods, call.paths), `${call.callee.node.path} <- ${call.caller.node.path}`);
+    const traffic = call.callee.node.tryFindChild(TRAFFIC_ID);
+    if (traffic instanceof LinkerdTrafficRoutes) traffic.addCall(call);
+  }
+
+  public renderTraffic(service: MeshService): void {
+    if (service.ports.length === 0) return; // a worker: nothing routes to it
+    if (this.traffic.length === 0) {
+      // What Linkerd cannot express is read from the traffic model once it is complete (releases apply late).
+      Mesh.of(service).node.addValidation({ validate: () => { this.reportUnexpressed(); return []; } });
+    }
+    this.traffic.push(service);
+    new LinkerdTrafficRoutes(service, TRAFFIC_ID, service, message => this.warn(message)).addVersion();
+  }
+
+  public renderVersion(service: MeshService, _version: ServiceVersion): void {
+    const traffic = service.node.tryFindChild(TRAFFIC_ID);
+    if (traffic instanceof LinkerdTrafficRoutes) traffic.addVersion();
+  }
+
+  /** Warns, naming the feature and the services, about every part of the traffic model Linkerd cannot express. */
+  private reportUnexpressed(): void {
+    if (this.reported) return; // validation may run more than once per synth
+    this.reported = true;
+    const named = (what: (s: MeshService) => boolean) => this.traffic.filter(what).map(s => s.name);
+    const report = (services: string[], message: string) => {
+      if (services.length > 0) this.warn(`Linkerd: ${message} (${services.join(', ')})`);
+    };
+    report(named(s => !!s.traffic.resilience.fault), 'fault injection is not rendered: Linkerd has no fault injection filter; run the drill on the Istio render, or route a share of requests to a failing backend');
+    report(named(s => !!s.traffic.routing.mirror), 'traffic mirroring is not rendered: Linkerd\'s HTTPRoute has no RequestMirror filter');
+    report(named(s => (s.traffic.routing.match ?? []).some(m => (m.callers ?? []).length > 0)), 'A/B routing by caller is not rendered: Linkerd routes match requests (headers, paths), not callers; route by a header instead');
+    report(named(s => s.versions.length > 1 && s.ports.some(p => !carriesHttp(p.protocol)) && s.traffic.split.length > 1), 'the version split of TCP ports is not rendered: Gateway API HTTPRoute carries HTTP only');
+    report(named(s => unexpressedRetryConditions(s.traffic.resilience.retries).length > 0), 'retries on connect-failure, reset or refused-stream are not rendered: Linkerd retries by response status (retry.linkerd.io/http); 503 and gateway errors are');
+    report(named(() => true), 'connection-pool limits (maxConnections, maxPendingRequests, maxRequests, maxRequestsPerConnection) are not rendered: Linkerd has no client-side connection limits; its circuit breaking is failure accrual');
+    report(named(() => true), 'outlier detection interval and maxEjectionPercent are not rendered: Linkerd\'s failure accrual probes each endpoint on its own, with no share cap');
+    report(named(s => s.traffic.resilience.loadBalancing !== undefined), 'the load-balancing algorithm is not rendered: Linkerd always balances by latency (EWMA)');
   }
 
   private warn(message: string): void {
