@@ -374,6 +374,21 @@ describe('Linkerd traffic and resilience, from the traffic model', () => {
     expect(failures).toEqual([]);
   });
 
+  test('a call with its own timeout or retries gets a route matching its methods and paths, with them', () => {
+    const { SOMA_CALL_TRAFFIC } = require('../src/soma/traffic');
+    for (const t of SOMA_CALL_TRAFFIC) {
+      const edge = reference.edges.find((e: any) => e.from === t.from && e.to === t.to);
+      const routes = trafficRoutes(t.to).filter(r => r.spec.rules.some((rule: any) => (rule.matches ?? [])
+        .some((m: any) => m.method === edge.methods[0] && m.path?.value === edge.paths[0] && !m.headers)));
+      expect(routes.map(r => r.metadata.name)).toHaveLength(1);
+      const route = routes[0];
+      expect(route.spec.rules.every((rule: any) => rule.timeouts.request === `${t.timeout.toSeconds()}s`)).toBe(true);
+      const retried = route.metadata.annotations?.['retry.linkerd.io/limit'];
+      expect(retried).toBe(t.retries ? String(t.retries.attempts) : undefined);
+      if (retried) expect(route.metadata.annotations!['retry.linkerd.io/timeout']).toBe(`${t.retries.perTryTimeout.toMilliseconds()}ms`);
+    }
+  });
+
   test('circuit breaking is failure accrual on each Service, from the outlier detection', () => {
     for (const s of ofKind(rendered, 'Service')) {
       const app = s.metadata.labels!.app;
