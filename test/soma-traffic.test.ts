@@ -223,6 +223,17 @@ describe('progressive delivery with the release command, reviewed as a dist/ dif
   });
 });
 
+describe('SomaAgentHub traffic data', () => {
+  test('every per-call entry names exactly one declared call, and every resilience entry a declared service', () => {
+    const { SOMA_CALLS } = require('../src/soma/calls');
+    const { SOMA_SERVICES } = require('../src/soma/services');
+    const { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } = require('../src/soma/traffic');
+    for (const t of SOMA_CALL_TRAFFIC) expect([t.from, t.to, SOMA_CALLS.filter((c: any) => c.from === t.from && c.to === t.to).length]).toEqual([t.from, t.to, 1]);
+    const names = SOMA_SERVICES.map((s: any) => s.name);
+    for (const name of Object.keys(SOMA_RESILIENCE)) expect(names).toContain(name);
+  });
+});
+
 describe('release steps', () => {
   const base = { stable: 'v1', canary: { version: 'v2', weight: 1, steps: [1, 5, 100] } };
   test('canary, next, promote, rollback, start, split, stable', () => {

@@ -213,6 +213,18 @@ describe('resilience', () => {
     expect(route.fault).toEqual({ delay: { percentage: { value: 10 }, fixedDelay: '2s' }, abort: { percentage: { value: 1 }, httpStatus: 503 } });
     expectValid(objects);
   });
+
+  test('a fault drill for one caller only: its own route carries the fault, other callers none', () => {
+    const objects = render(({ api, web, batch }) => {
+      api.allowFrom(web, { methods: ['GET'], fault: { abort: { percent: 50, httpStatus: 503 } } });
+      api.allowFrom(batch, { methods: ['GET'] });
+    });
+    const http = vsOf(objects, 'api').spec.http;
+    expect(http.map((r: any) => [r.name, r.fault?.abort?.percentage?.value ?? null])).toEqual([['from-web-retry', 50], ['idempotent', null], ['default', null]]);
+    expect(http[0].match).toEqual([{ sourceLabels: { app: 'web' }, sourceNamespace: 'shop', method: { exact: 'GET' } }]);
+    expect(failure(({ api, web }) => { api.allowFrom(web, { fault: { abort: { percent: 150, httpStatus: 503 } } }); })).toMatch(/fault abort percent 150 is not a percentage/);
+    expectValid(objects);
+  });
 });
 
 describe('validation: each mistake is a clear synth error', () => {
@@ -289,7 +301,7 @@ describe('validation: each mistake is a clear synth error', () => {
       redis.allowFrom(web, { timeout: Duration.seconds(1) });
     })).toMatch(/redis is deployed elsewhere: remove them/);
     expect(failure(({ api, web }) => { api.allowFrom(web, { timeout: Duration.seconds(1) }); }, { ports: [{ port: 9000, protocol: Protocol.TCP }] }))
-      .toMatch(/the port is TCP: a TCP connection has no requests to time out or retry/);
+      .toMatch(/the port is TCP: a TCP connection has no requests to time out, retry or fault/);
   });
 
   test('release file mistakes name the file and key', () => {

@@ -2,7 +2,7 @@ import type { Call, CallOptions } from './call';
 import type { CallGraph } from './call-graph';
 import { IDEMPOTENT_METHODS } from './http-rules';
 import { carriesHttp, Protocol } from './protocol';
-import { checkDurations, checkRetries } from './resilience';
+import { checkDurations, checkFault, checkRetries } from './resilience';
 import type { IMeshWorkload } from './workload';
 
 /**
@@ -30,14 +30,14 @@ export function idempotencyOverridden(graph: CallGraph, call: Call): boolean {
 
 /** Checks a call's own timeout and retries when it is declared. */
 export function checkCallTraffic(callee: IMeshWorkload, protocol: Protocol, methods: readonly string[], options: CallOptions): string | undefined {
-  if (options.timeout === undefined && options.retries === undefined) return undefined;
+  if (options.timeout === undefined && options.retries === undefined && options.fault === undefined) return undefined;
   if (!callee.deployed) {
-    return `timeout and retries are rendered on the routes of services this library deploys, and ${callee.name} is deployed elsewhere: remove them, or set them in the chart that deploys ${callee.name}`;
+    return `timeout, retries and fault are rendered on the routes of services this library deploys, and ${callee.name} is deployed elsewhere: remove them, or set them in the chart that deploys ${callee.name}`;
   }
   if (!carriesHttp(protocol)) {
-    return `the port is ${protocol}: a TCP connection has no requests to time out or retry; remove timeout and retries`;
+    return `the port is ${protocol}: a TCP connection has no requests to time out, retry or fault; remove timeout, retries and fault`;
   }
-  const errors = [...checkDurations({ timeout: options.timeout, perTryTimeout: options.retries?.perTryTimeout }), ...checkRetries(options.retries)];
+  const errors = [...checkDurations({ timeout: options.timeout, perTryTimeout: options.retries?.perTryTimeout }), ...checkRetries(options.retries), ...checkFault(options.fault)];
   if (errors.length > 0) return errors[0];
   const attempts = options.retries?.attempts ?? 2;
   if (options.retries && attempts > 0) {

@@ -1,6 +1,6 @@
 import type { Duration } from 'cdk8s';
 import { Protocol } from './protocol';
-import type { RetryOptions } from './resilience';
+import type { FaultInjection, RetryOptions } from './resilience';
 import type { IMeshWorkload } from './workload';
 
 /** What a caller may do on a callee, as declared with `allowFrom`. */
@@ -36,6 +36,11 @@ export interface CallOptions {
    * @default - the callee's retries when the call is idempotent, none otherwise
    */
   readonly retries?: RetryOptions;
+  /**
+   * Faults injected into this caller's requests only, for a resilience drill. Only on a deployed service's HTTP port.
+   * @default - the callee's fault, which is none unless declared
+   */
+  readonly fault?: FaultInjection;
 }
 
 /** One edge of the call graph: `caller` may reach `callee` on `port`, with these methods and paths. */
@@ -52,4 +57,6 @@ export interface Call {
   readonly timeout?: Duration;
   /** This call's own retries, when it has them. */
   readonly retries?: RetryOptions;
+  /** Faults injected into this call's requests, when a drill declares them. */
+  readonly fault?: FaultInjection;
 }

@@ -223,7 +223,7 @@ export function checkResilience(options: ResilienceOptions): string[] {
   const resolved = resolveResilience(options);
   errors.push(...checkDurations({ timeout: options.timeout, perTryTimeout: options.retries?.perTryTimeout,
     connectTimeout: options.connectionPool?.connectTimeout, interval: options.outlierDetection?.interval,
-    baseEjectionTime: options.outlierDetection?.baseEjectionTime, 'fault delay': options.fault?.delay?.duration }));
+    baseEjectionTime: options.outlierDetection?.baseEjectionTime }));
   errors.push(...checkRetries(options.retries));
   const budget = checkRetryBudget(resolved.timeout, resolved.retries);
   if (budget) errors.push(budget);
@@ -234,17 +234,23 @@ export function checkResilience(options: ResilienceOptions): string[] {
   }
   const eject = resolved.outlierDetection.maxEjectionPercent;
   if (!Number.isInteger(eject) || eject < 0 || eject > 100) errors.push(`maxEjectionPercent ${eject} is not a percentage: use an integer from 0 to 100`);
-  const fault = options.fault;
-  if (fault) {
-    if (!fault.delay && !fault.abort) errors.push('fault has neither delay nor abort: give one, or remove fault');
-    for (const [what, percent] of [['delay', fault.delay?.percent], ['abort', fault.abort?.percent]] as const) {
-      if (percent !== undefined && !(percent >= 0 && percent <= 100)) errors.push(`fault ${what} percent ${percent} is not a percentage: use a number from 0 to 100`);
-    }
-    const status = fault.abort?.httpStatus;
-    if (status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599)) {
-      errors.push(`fault abort httpStatus ${status} is not an HTTP status: use 200 to 599, for example 503`);
-    }
+  errors.push(...checkFault(options.fault));
+  return errors;
+}
+
+/** Checks a fault drill given for a service or a call. */
+export function checkFault(fault: FaultInjection | undefined): string[] {
+  if (!fault) return [];
+  const errors: string[] = [];
+  if (!fault.delay && !fault.abort) errors.push('fault has neither delay nor abort: give one, or remove fault');
+  for (const [what, percent] of [['delay', fault.delay?.percent], ['abort', fault.abort?.percent]] as const) {
+    if (percent !== undefined && !(percent >= 0 && percent <= 100)) errors.push(`fault ${what} percent ${percent} is not a percentage: use a number from 0 to 100`);
   }
+  const status = fault.abort?.httpStatus;
+  if (status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599)) {
+    errors.push(`fault abort httpStatus ${status} is not an HTTP status: use 200 to 599, for example 503`);
+  }
+  errors.push(...checkDurations({ 'fault delay': fault.delay?.duration }));
   return errors;
 }
 

@@ -109,7 +109,7 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     const trafficError = checkCallTraffic(this, port.protocol, methods, options);
     if (trafficError) fail(where, trafficError);
     return this.mesh.callGraph.add({
-      caller, callee: this, port: port.port, protocol: port.protocol, methods, paths, timeout: options.timeout, retries: options.retries,
+      caller, callee: this, port: port.port, protocol: port.protocol, methods, paths, timeout: options.timeout, retries: options.retries, fault: options.fault,
     }, where, options.idempotent);
   }
 

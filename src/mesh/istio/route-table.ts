@@ -4,7 +4,7 @@ import { idempotencyOverridden, retryableMethods } from '../call-traffic';
 import { HTTP_METHODS } from '../http-rules';
 import type { MeshService } from '../mesh-service';
 import { carriesHttp, Protocol } from '../protocol';
-import { formatDuration, perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../resilience';
+import { FaultInjection, formatDuration, perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../resilience';
 import type { TrafficMirror, WeightedVersion } from '../traffic-routing';
 import { Mesh } from '../mesh';
 
@@ -35,6 +35,8 @@ interface ResilienceClass {
   readonly timeout: Duration;
   /** undefined: no retries. */
   readonly retries?: ResolvedRetries;
+  /** A drill's faults; undefined: none. */
+  readonly fault?: FaultInjection;
 }
 
 interface VersionRule {
@@ -102,7 +104,7 @@ function resilienceClasses(service: MeshService, port: number): ResilienceClass[
   const shared = new Set<string>();
   for (const call of service.traffic.callsOn(port)) {
     const retryable = retryableMethods(graph, call);
-    if (call.timeout === undefined && call.retries === undefined && !idempotencyOverridden(graph, call)) {
+    if (call.timeout === undefined && call.retries === undefined && call.fault === undefined && !idempotencyOverridden(graph, call)) {
       if (retryable !== 'any') for (const m of retryable) shared.add(m);
       continue;
     }
@@ -122,21 +124,22 @@ function resilienceClasses(service: MeshService, port: number): ResilienceClass[
       restEntries.push(...withUris(source));
     }
     const name = `from-${call.caller.name}`;
-    if (retries.attempts > 0 && retryEntries.length > 0) classes.push({ name: `${name}-retry`, entries: retryEntries, timeout, retries });
+    const fault = call.fault ?? resilience.fault;
+    if (retries.attempts > 0 && retryEntries.length > 0) classes.push({ name: `${name}-retry`, entries: retryEntries, timeout, retries, fault });
     else restEntries.unshift(...retryEntries);
-    if (restEntries.length > 0) classes.push({ name, entries: restEntries, timeout });
+    if (restEntries.length > 0) classes.push({ name, entries: restEntries, timeout, fault });
   }
   if (resilience.retries.attempts > 0 && shared.size > 0) {
     const methods = METHOD_ORDER.filter(m => shared.has(m));
-    classes.push({ name: 'idempotent', entries: methods.map(method => ({ method })), timeout: resilience.timeout, retries: resilience.retries });
+    classes.push({ name: 'idempotent', entries: methods.map(method => ({ method })), timeout: resilience.timeout, retries: resilience.retries, fault: resilience.fault });
   }
-  classes.push({ name: 'default', entries: [{}], timeout: resilience.timeout });
+  classes.push({ name: 'default', entries: [{}], timeout: resilience.timeout, fault: resilience.fault });
   return classes;
 }
 
 function httpRoute(service: MeshService, port: number, protocol: Protocol, rule: VersionRule, cls: ResilienceClass, entries: Match[], multiPort: boolean): VirtualServiceSpecHttp {
   const host = service.host;
-  const fault = service.traffic.resilience.fault;
+  const fault = cls.fault;
   return {
     name: [rule.name, cls.name, multiPort ? String(port) : undefined].filter(Boolean).join('-'),
     match: isAll(entries) ? undefined : entries.map(istioMatch),
