@@ -413,10 +413,12 @@ describe('Linkerd traffic and resilience, from the traffic model', () => {
     api.addVersion('v2');
     api.addVersion('v3');
     api.allowFrom(web, { timeout: Duration.seconds(3) });
+    const db = new MeshService(ns, 'db', { image: 'x/db:1.0.0', ports: [{ port: 8082 }] });
+    db.allowFrom(web, { methods: ['GET'], fault: { delay: { percent: 10, duration: Duration.seconds(1) } } });
     api.traffic.route({ canary: { version: 'v2', weight: 10 }, mirror: { version: 'v3', percent: 5 }, match: [{ version: 'v2', callers: ['web'] }] });
     app.synth();
     const text = warnings.join('\n');
-    expect(text).toMatch(/Linkerd: fault injection is not rendered: .*\(api\)/);
+    expect(text).toMatch(/Linkerd: fault injection \(of the service or of a call to it\) is not rendered: .*\(api, db\)/);
     expect(text).toMatch(/Linkerd: traffic mirroring is not rendered: .*\(api\)/);
     expect(text).toMatch(/Linkerd: A\/B routing by caller is not rendered: .*\(api\)/);
     expect(text).toMatch(/\[c\/Mesh\/shop\/api\] Linkerd: the timeout or retries of the call from web are not rendered/);
