@@ -1,7 +1,4 @@
-import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { AnalyzerValidation } from '../analyzer/analyzer';
-import { peerOf } from '../analyzer/peers';
 import { CallGraph } from './call-graph';
 import { IMeshRenderer } from './mesh-renderer';
 import { MeshNamespace, MeshNamespaceProps } from './mesh-namespace';
@@ -55,9 +52,7 @@ export class Mesh extends Construct {
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer ?? new IstioRenderer();
     this.callGraph.onCall(call => this.renderer.renderCall(call));
-    // The analyzer checks the whole chart at synth: errors fail synth with their code, warnings print.
-    this.node.addValidation(new AnalyzerValidation(() => Chart.of(this), () => this.workloads.filter(w => !w.deployed).map(peerOf),
-      undefined, () => String(this.callGraph.calls.length)));
+    this.renderer.renderMesh?.(this);
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */

@@ -1,3 +1,6 @@
+import { Chart } from 'cdk8s';
+import { AnalyzerValidation } from '../../analyzer/analyzer';
+import { peerOf } from '../../analyzer/peers';
 import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
@@ -23,6 +26,12 @@ export class IstioRenderer implements IMeshRenderer {
 
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
+  }
+
+  public renderMesh(mesh: Mesh): void {
+    // The analyzer checks the whole chart's Istio resources at synth: errors fail synth with their code, warnings print.
+    mesh.node.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => mesh.workloads.filter(w => !w.deployed).map(peerOf),
+      undefined, () => String(mesh.callGraph.calls.length)));
   }
 
   public renderNamespace(namespace: MeshNamespace): void {
