@@ -23,8 +23,10 @@ if (rest.length === 0 || rest.includes('--help')) {
 try {
   const render = () => {
     if (noSynth) return;
-    const { main } = require(path.join(root, 'lib', 'src', 'main.js'));
-    main(process.env.CDK8S_OUTDIR ?? path.join(root, 'dist'), file);
+    const { main, OUTDIR } = require(path.join(root, 'lib', 'src', 'main.js'));
+    if (process.env.CDK8S_OUTDIR) return main(process.env.CDK8S_OUTDIR, file);
+    // Both meshes' renders follow the release (dist/ for Istio, dist-linkerd/ for Linkerd).
+    for (const target of Object.keys(OUTDIR)) main(path.join(root, OUTDIR[target]), file, target);
   };
   console.log(runRelease(rest, file, render));
 } catch (error) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Renders SomaAgentHub into dist/ from the compiled app, without ts-node's type-check on every run.
+// Renders SomaAgentHub from the compiled app, without ts-node's type-check on every run:
+// Istio into dist/ and Linkerd into dist-linkerd/, or one of them with `--mesh istio|linkerd`.
 // The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
 // when a source is newer than the last build, this rebuilds first.
 const fs = require('fs');
@@ -27,9 +28,18 @@ if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 
 
 if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
 
-const { main } = require(path.join(root, 'lib', 'src', 'main.js'));
+const { main, OUTDIR } = require(path.join(root, 'lib', 'src', 'main.js'));
+const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'mesh', 'mesh-target.js'));
+const releases = path.join(root, 'releases.json');
+const flag = process.argv.indexOf('--mesh');
 try {
-  main(process.env.CDK8S_OUTDIR ?? path.join(root, 'dist'), path.join(root, 'releases.json'));
+  if (process.env.CDK8S_OUTDIR) {
+    main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+  } else {
+    const targets = flag >= 0 ? [parseMeshTarget(process.argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
+    // Each folder is written atomically: a failure leaves that folder (and the ones after it) as they were.
+    for (const target of targets) main(path.join(root, OUTDIR[target]), releases, target);
+  }
 } catch (error) {
   // The message names the construct path and the fix; a stack trace would only hide it.
   console.error(`synth failed: ${error.message}`);

@@ -1,16 +1,20 @@
 import * as path from 'path';
+import { MeshTarget, parseMeshTarget, rendererFor } from './mesh/mesh-target';
 import { readReleaseFile } from './mesh/release-file';
 import { synthesizeAtomically } from './synthesize';
 import { SomaAgentHub } from './soma/soma-agent-hub';
 
+/** Where each mesh's render is committed. */
+export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd' };
+
 /**
- * Renders SomaAgentHub into dist/ (or $CDK8S_OUTDIR when run by `cdk8s synth`), with the releases
- * (canaries, splits) of `releasesFile`, which `npm run release` edits.
+ * Renders SomaAgentHub for one mesh into `outdir` (Istio into dist/ by default; $CDK8S_OUTDIR and $SOMA_MESH
+ * when run by `cdk8s synth`), with the releases (canaries, splits) of `releasesFile`, which `npm run release` edits.
  */
-export function main(outdir = process.env.CDK8S_OUTDIR ?? 'dist', releasesFile = 'releases.json'): void {
+export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO)): void {
   const releases = { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
-  synthesizeAtomically(outdir, app => {
-    new SomaAgentHub(app, 'soma-agent-hub', { releases });
+  synthesizeAtomically(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target], app => {
+    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) } });
   });
 }
 

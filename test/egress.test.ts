@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { ExistingWorkload } from '../src/mesh/existing-workload';
 import { ExternalHost } from '../src/mesh/external-host';
 import { IstioRenderer, IstioRendererProps } from '../src/mesh/istio/istio-renderer';
 import { Mesh } from '../src/mesh/mesh';
@@ -56,6 +57,10 @@ describe('ExternalHost', () => {
 describe('egress gateway (optional)', () => {
   test('routes a plain host through the gateway by SNI passthrough; a wildcard host still leaves directly', () => {
     const { chart, mesh, worker } = setup({ egressGateway: {} });
+    // The egress gateway is a peer of Istio's install, declared (like the ingress gateway) so that checks know its Service.
+    new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, strictMtls: false }), 'istio-egressgateway', {
+      selector: { istio: 'egressgateway' }, serviceAccountName: 'istio-egressgateway-service-account',
+    });
     new ExternalHost(mesh, 'Api', { host: 'api.example.com' }).allowFrom(worker);
     new ExternalHost(mesh, 'Cloud', { host: '*.cloud.example' }).allowFrom(worker);
     const out = Testing.synth(chart) as K8sObject[];

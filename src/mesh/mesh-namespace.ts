@@ -35,6 +35,7 @@ export class MeshNamespace extends Construct {
   public readonly resource?: ApiObject;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
+    // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (mesh.node.tryFindChild(name)) {
       fail(`${mesh.node.path}/${name}`, `namespace "${name}" is declared twice: declare it once and put every workload in it`);
     }

@@ -1,7 +1,8 @@
 import type { Call } from './call';
 import type { ExternalCall } from './external-host';
+import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
-import type { MeshService } from './mesh-service';
+import type { MeshService, ServiceVersion } from './mesh-service';
 import type { IMeshWorkload } from './workload';
 
 /**
@@ -9,6 +10,8 @@ import type { IMeshWorkload } from './workload';
  * The constructs call it as things are declared; what it renders may read the call graph lazily.
  */
 export interface IMeshRenderer {
+  /** Renders what the whole mesh needs, and attaches the checks that belong to this mesh's resources. */
+  renderMesh?(mesh: Mesh): void;
   /** Labels that put a namespace's pods in the mesh. */
   namespaceLabels(): Record<string, string>;
   /** Renders what a namespace needs: mTLS mode and default authorization. */
@@ -24,4 +27,9 @@ export interface IMeshRenderer {
    * once per service; what it renders reads versions, routing and calls lazily, at synth.
    */
   renderTraffic(service: MeshService): void;
+  /**
+   * Renders what one more version of a deployed service needs, for meshes that route to versions through
+   * objects of their own (Linkerd: a Service per version). Called for each version as it is added.
+   */
+  renderVersion?(service: MeshService, version: ServiceVersion): void;
 }

@@ -202,6 +202,7 @@ export class MeshService extends MeshWorkload {
     });
     const entry = { name: version, image, replicas, deployment, podLabels };
     this.versionList.push(entry);
+    this.mesh.renderer.renderVersion?.(this, entry);
     return entry;
   }
 

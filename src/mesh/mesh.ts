@@ -52,6 +52,7 @@ export class Mesh extends Construct {
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer ?? new IstioRenderer();
     this.callGraph.onCall(call => this.renderer.renderCall(call));
+    this.renderer.renderMesh?.(this);
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */

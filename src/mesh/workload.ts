@@ -51,6 +51,7 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   protected readonly mesh: Mesh;
 
   protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
+    // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (namespace.node.tryFindChild(name)) {
       fail(`${namespace.node.path}/${name}`, `workload "${namespace.name}/${name}" is declared twice: declare each service once, and add versions with addVersion()`);
     }

@@ -8,6 +8,7 @@ import { MeshNamespace } from '../mesh/mesh-namespace';
 import { MeshService } from '../mesh/mesh-service';
 import { Protocol } from '../mesh/protocol';
 import { GoldenSignalDashboards } from '../mesh/istio/golden-signal-dashboards';
+import { IstioRenderer } from '../mesh/istio/istio-renderer';
 import { MeshTelemetry } from '../mesh/istio/mesh-telemetry';
 import { PublicIngress } from '../mesh/istio/public-ingress';
 import { applyReleases, ReleaseFile } from '../mesh/release-file';
@@ -41,7 +42,8 @@ export interface SomaAgentHubProps extends ChartProps {
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
 export class SomaAgentHub extends Chart {
   public readonly mesh: Mesh;
-  public readonly publicApi: PublicIngress;
+  /** The public API on Istio's ingress gateway (absent when the mesh is not rendered for Istio). */
+  public publicApi?: PublicIngress;
 
   public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -83,6 +85,13 @@ export class SomaAgentHub extends Chart {
       this.mesh.callGraph.allowUnlistedEgress(this.mesh.workload(egress.from), { reason: egress.reason, ports: egress.ports });
     }
 
+    // The public edge and the telemetry are Istio resources (Gateway, RequestAuthentication, Telemetry, istio_* metrics).
+    if (this.mesh.renderer instanceof IstioRenderer) this.renderIstioEdge(props);
+    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
+  }
+
+  /** The public API behind JWT on Istio's ingress gateway, the mesh Telemetry, and the golden-signal dashboards. */
+  private renderIstioEdge(props: SomaAgentHubProps): void {
     const ingress = { ...SOMA_INGRESS, ...props.ingress };
     this.publicApi = new PublicIngress(this.mesh, 'PublicApi', {
       gateway: this.mesh.workload(`${SOMA_INGRESS_GATEWAY.namespace}/${SOMA_INGRESS_GATEWAY.name}`),
@@ -95,7 +104,6 @@ export class SomaAgentHub extends Chart {
 
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
     new GoldenSignalDashboards(this.mesh, 'GoldenSignals', this.mesh);
-    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
   }
 }
 

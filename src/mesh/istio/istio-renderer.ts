@@ -1,3 +1,6 @@
+import { Chart } from 'cdk8s';
+import { AnalyzerValidation } from '../../analyzer/analyzer';
+import { peerOf } from '../../analyzer/peers';
 import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
@@ -43,6 +46,8 @@ export interface IstioRendererProps extends IstioTrafficOptions {
   /**
    * Send calls to external hosts through Istio's egress gateway (TLS passthrough), so that they leave the
    * cluster from one place. Wildcard hosts still leave directly: SNI passthrough cannot forward them.
+   * Declare the egress gateway as an ExistingWorkload without ports (like the ingress gateway), so that the
+   * analyzer knows the Service the routes lead to.
    * @default - off: callers' proxies reach external hosts directly
    */
   readonly egressGateway?: EgressGatewayOptions;
@@ -73,6 +78,12 @@ export class IstioRenderer implements IMeshRenderer {
 
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
+  }
+
+  public renderMesh(mesh: Mesh): void {
+    // The analyzer checks the whole chart's Istio resources at synth: errors fail synth with their code, warnings print.
+    mesh.node.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => mesh.workloads.filter(w => !w.deployed).map(peerOf),
+      undefined, () => String(mesh.callGraph.calls.length)));
   }
 
   public renderNamespace(namespace: MeshNamespace): void {

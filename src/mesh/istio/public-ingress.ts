@@ -46,9 +46,11 @@ export interface PublicIngressProps {
    */
   readonly port?: number;
   /**
-   * The container port of the gateway's HTTPS listener (AuthorizationPolicy ports are container ports).
-   * The JWT check is bound to it, so that TCP listeners of the same gateway are untouched.
-   * @default 8443 - Istio's gateway charts map Service port 443 to container port 8443
+   * The container port of the gateway's HTTPS listener (AuthorizationPolicy ports are container ports; Istio's
+   * gateway charts map 443 to 8443). Set it when the gateway also serves TCP listeners: the JWT rule is then bound
+   * to this port, since a DENY rule with HTTP-only fields on a TCP listener would deny every connection there.
+   * Declare the gateway's ports to the analyzer before setting it (it checks that policy ports are served).
+   * @default - no port: the rule covers the gateway's HTTP(S) listeners for the host
    */
   readonly gatewayHttpsPort?: number;
   /**
@@ -148,8 +150,7 @@ export class PublicIngress extends Construct {
         action: AuthorizationPolicySpecAction.DENY,
         rules: [{
           from: [{ source: { notRequestPrincipals: ['*'] } }],
-          // Ports too: a DENY rule with only HTTP fields would deny every TCP connection of the gateway.
-          to: [{ operation: { ports: [String(props.gatewayHttpsPort ?? 8443)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? openPaths : undefined } }],
+          to: [{ operation: { ports: props.gatewayHttpsPort === undefined ? undefined : [String(props.gatewayHttpsPort)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? openPaths : undefined } }],
         }],
       },
     });

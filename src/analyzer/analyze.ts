@@ -1,0 +1,54 @@
+import { checkAuthorizationPolicies } from './check-authorization';
+import { checkDestinationRules } from './check-destination-rules';
+import { checkVirtualServices } from './check-virtual-services';
+import { checkPeerAuthentications, checkServices, checkWorkloads } from './check-workloads';
+import { Check, Finding, makeFinding } from './finding';
+import { Inventory, KubeObject, PeerWorkload } from './inventory';
+
+/** Every check, in the order their findings are listed. */
+export const CHECKS: readonly Check[] = [
+  checkDestinationRules, checkAuthorizationPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices,
+];
+
+/** Options of an analysis. */
+export interface AnalyzeOptions {
+  /**
+   * Workloads that other charts deploy, which policies may select or name.
+   * @default - none
+   */
+  readonly peers?: readonly PeerWorkload[];
+}
+
+/** Runs every check over Kubernetes objects (plain JSON) and returns what they found, errors first. */
+export function analyze(objects: readonly KubeObject[], options: AnalyzeOptions = {}): Finding[] {
+  const inventory = Inventory.of(objects, options.peers ?? []);
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const check of CHECKS) {
+    check(inventory, (code, object, message, fix) => {
+      const key = `${code.code}|${message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      findings.push(makeFinding(code, object, message, fix));
+    });
+  }
+  return findings
+    .map(f => {
+      const reason = f.severity === 'warning' ? acknowledgements(f.object).get(f.code) : undefined;
+      return reason === undefined ? f : { ...f, acknowledged: reason };
+    })
+    .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+}
+
+/** The annotation by which YAML not written with soma-mesh acknowledges warnings: `SM1201: reason` per line or `;`. */
+export const ACKNOWLEDGE_ANNOTATION = 'soma-mesh.io/acknowledge';
+
+function acknowledgements(object: KubeObject): Map<string, string> {
+  const text: string | undefined = object.metadata?.annotations?.[ACKNOWLEDGE_ANNOTATION];
+  const result = new Map<string, string>();
+  for (const entry of (text ?? '').split(/[;\n]/)) {
+    const m = /^\s*(SM\d{4})\s*:\s*(\S.*?)\s*$/.exec(entry);
+    if (m) result.set(m[1], m[2]);
+  }
+  return result;
+}

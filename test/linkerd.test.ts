@@ -1,0 +1,426 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart, Testing } from 'cdk8s';
+import { main } from '../src/main';
+import { ExistingWorkload } from '../src/mesh/existing-workload';
+import { LinkerdRenderer } from '../src/mesh/linkerd/linkerd-renderer';
+import { Mesh } from '../src/mesh/mesh';
+import { MeshService } from '../src/mesh/mesh-service';
+import { MeshTarget } from '../src/mesh/mesh-target';
+import { Protocol } from '../src/mesh/protocol';
+import { SomaAgentHub } from '../src/soma/soma-agent-hub';
+import { CrdSchemas } from './support/crd-schema';
+import { decide, LinkerdRequest } from './support/linkerd-authz';
+import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED } from './support/manifests';
+import { deployedPods, NamedPod, referencePeers } from './support/mesh-model';
+
+const DIST_LINKERD = path.join(REPO_ROOT, 'dist-linkerd');
+const LINKERD_CRDS = path.join(SHARED, 'linkerd', 'crds.yaml');
+const INGRESS_SA = { name: 'istio-ingressgateway-service-account', namespace: 'istio-system' };
+const POD_IP = '10.244.3.7';
+const NODE_IP = '10.0.0.5';
+const PROXY_PROTOCOL: Record<string, string> = { HTTP: 'HTTP/1', HTTP2: 'HTTP/2', GRPC: 'gRPC', TCP: 'opaque' };
+
+const reference = referenceCallGraph();
+let rendered: K8sObject[];
+let renderDir: string;
+let pods: NamedPod[];
+
+beforeAll(() => {
+  renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-linkerd-'));
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  main(renderDir, path.join(REPO_ROOT, 'releases.json'), MeshTarget.LINKERD);
+  warn.mockRestore();
+  rendered = readManifests(renderDir);
+  pods = [...deployedPods(rendered), ...referencePeers(reference)];
+});
+afterAll(() => fs.rmSync(renderDir, { recursive: true, force: true }));
+
+function identityOf(name: string): LinkerdRequest['serviceAccount'] {
+  if (name === 'istio-ingressgateway') return INGRESS_SA;
+  const pod = pods.find(p => p.name === name)!;
+  return { name: pod.serviceAccount, namespace: pod.namespace };
+}
+
+function defaultPolicyOf(namespace: string): string {
+  const ns = ofKind(rendered, 'Namespace').find(n => n.metadata.name === namespace);
+  // A namespace of another chart keeps the cluster default, Linkerd's own default being all-unauthenticated.
+  return ns?.metadata.annotations?.['config.linkerd.io/default-inbound-policy'] ?? 'all-unauthenticated';
+}
+
+function allowed(pod: NamedPod, request: LinkerdRequest): boolean {
+  return decide(rendered, pod, request, defaultPolicyOf(pod.namespace)).allowed;
+}
+
+/** GET paths of the pod's own HTTP probes on a port, read from its Deployments. */
+function probePaths(pod: NamedPod, port: number): string[] {
+  return ofKind(rendered, 'Deployment')
+    .filter(d => d.metadata.namespace === pod.namespace && d.spec.template.metadata.labels.app === pod.name)
+    .flatMap(d => d.spec.template.spec.containers.flatMap((c: any) => [c.livenessProbe, c.readinessProbe]))
+    .filter((p: any) => p?.httpGet && p.httpGet.port === port).map((p: any) => p.httpGet.path);
+}
+
+function hasRoutes(pod: NamedPod, port: number): boolean {
+  const server = ofKind(rendered, 'Server').find(s => s.metadata.namespace === pod.namespace && s.spec.podSelector.matchLabels.app === pod.labels.app && s.spec.port === port);
+  return !!server && ofKind(rendered, 'HTTPRoute').some(r => r.spec.parentRefs.some((p: any) => p.kind === 'Server' && p.name === server.metadata.name));
+}
+
+describe('SomaAgentHub Linkerd render', () => {
+  test('matches the snapshot', () => {
+    expect(rendered).toMatchSnapshot();
+  });
+
+  test('the committed dist-linkerd/ is what synth renders now', () => {
+    const files = (dir: string) => fs.readdirSync(dir).sort();
+    expect(files(DIST_LINKERD)).toEqual(files(renderDir));
+    for (const f of files(renderDir)) {
+      expect(fs.readFileSync(path.join(DIST_LINKERD, f), 'utf8')).toEqual(fs.readFileSync(path.join(renderDir, f), 'utf8'));
+    }
+  });
+
+  test('every Linkerd and Gateway API resource validates against ../shared/linkerd/crds.yaml, unknown fields rejected', () => {
+    const schemas = new CrdSchemas(LINKERD_CRDS);
+    const custom = rendered.filter(o => !['v1', 'apps/v1'].includes(o.apiVersion));
+    expect(custom.length).toBeGreaterThan(100);
+    expect(custom.filter(o => !schemas.knows(o)).map(o => `${o.apiVersion} ${o.kind}`)).toEqual([]);
+    expect(custom.flatMap(o => schemas.errors(o))).toEqual([]);
+  });
+
+  test('the schema check rejects an unknown field and an unknown proxy protocol field on a Server', () => {
+    const schemas = new CrdSchemas(LINKERD_CRDS);
+    const bad = { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'x' }, spec: { podSelector: { matchLabels: { app: 'x' } }, port: 80, extra: 1 } };
+    expect(schemas.errors(bad as any).join()).toMatch(/additional properties/);
+  });
+
+  test('no Istio object in the Linkerd render, no Linkerd object in dist/', () => {
+    expect(rendered.filter(o => o.apiVersion.includes('istio.io'))).toEqual([]);
+    expect(readManifests(DIST).filter(o => /linkerd\.io|gateway\.networking/.test(o.apiVersion))).toEqual([]);
+  });
+
+  test('every namespaced object names a namespace created earlier or owned by another chart', () => {
+    const external = new Set(['soma-infra', 'temporal', 'observability', 'istio-system']);
+    const created = new Set<string>();
+    for (const o of rendered) {
+      if (o.kind === 'Namespace') { created.add(o.metadata.name); continue; }
+      expect(created.has(o.metadata.namespace!) || external.has(o.metadata.namespace!)).toBe(true);
+    }
+  });
+});
+
+describe('Linkerd zero trust', () => {
+  test('every workload namespace is meshed with default inbound policy deny', () => {
+    const namespaces = ofKind(rendered, 'Namespace');
+    expect(namespaces.length).toBeGreaterThan(0);
+    for (const ns of namespaces) {
+      expect(ns.metadata.annotations?.['linkerd.io/inject']).toBe('enabled');
+      expect(ns.metadata.annotations?.['config.linkerd.io/default-inbound-policy']).toBe('deny');
+    }
+    for (const d of ofKind(rendered, 'Deployment')) expect(namespaces.map(n => n.metadata.name)).toContain(d.metadata.namespace);
+  });
+
+  test('every served port of every workload has exactly one Server, deny by default, with its proxy protocol', () => {
+    const expected = [
+      ...reference.services.flatMap((s: any) => s.ports.map((p: any) => `${s.namespace}/${s.name}:${p.port} ${PROXY_PROTOCOL[p.protocol]}`)),
+      ...reference.infra.flatMap((i: any) => i.ports.map((p: any) => `${i.namespace}/${i.name}:${p.port} ${PROXY_PROTOCOL[p.protocol]}`)),
+    ].sort();
+    const servers = ofKind(rendered, 'Server');
+    const actual = servers.map(s => {
+      const pod = pods.find(p => p.namespace === s.metadata.namespace && Object.entries(s.spec.podSelector.matchLabels).every(([k, v]) => p.labels[k] === v))!;
+      expect(s.spec.accessPolicy ?? 'deny').toBe('deny');
+      return `${pod.namespace}/${pod.name}:${s.spec.port} ${s.spec.proxyProtocol}`;
+    }).sort();
+    expect(actual).toEqual(expected);
+  });
+
+  test('every call of the reference is allowed: each method on each path, on its port', () => {
+    const denied: string[] = [];
+    for (const edge of reference.edges) {
+      const callee = pods.find(p => p.name === edge.to)!;
+      for (const request of sampleRequests(edge)) {
+        const d = decide(rendered, callee, { serviceAccount: identityOf(edge.from), sourceIp: POD_IP, ...request }, defaultPolicyOf(callee.namespace));
+        if (!d.allowed) denied.push(`${edge.from} -> ${edge.to} ${JSON.stringify(request)}: ${d.why}`);
+      }
+    }
+    expect(denied).toEqual([]);
+  });
+
+  test('nothing else is allowed: other callers, ports, methods and paths are denied (the kubelet probe GETs aside)', () => {
+    const callers = [...pods.map(p => ({ name: p.name, sa: { name: p.serviceAccount, namespace: p.namespace } })),
+      { name: 'istio-ingressgateway', sa: INGRESS_SA }, { name: 'default/default', sa: { name: 'default', namespace: 'default' } },
+      { name: 'soma-agent-hub/default', sa: { name: 'default', namespace: 'soma-agent-hub' } }, { name: 'unmeshed', sa: undefined }];
+    const leaks: string[] = [];
+    let checked = 0;
+    for (const callee of pods) {
+      for (const caller of callers) {
+        // A port nobody declared: closed by the namespace default on our pods (peers' are checked below).
+        const undeclared = ofKind(rendered, 'Namespace').some(n => n.metadata.name === callee.namespace) ? [15999] : [];
+        for (const port of [...Object.keys(callee.portProtocols).map(Number), ...undeclared]) {
+          const edges = reference.edges.filter((e: any) => e.to === callee.name && e.port === port && e.from === caller.name);
+          for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {
+            for (const p of ['/', '/health', '/ready', '/healthz', '/admin', ...edges.flatMap((e: any) => (e.paths ?? []).map(instantiate))]) {
+              const request = { serviceAccount: caller.sa, sourceIp: POD_IP, port, method, path: p };
+              // Documented exposure: on a port with routes, the probe GETs are open to the probe networks (any pod by default).
+              const probe = method === 'GET' && probePaths(callee, port).includes(p) && hasRoutes(callee, port);
+              const expected = edges.some((e: any) => edgeAllows(e, method, p)) || probe;
+              checked++;
+              if (allowed(callee, request) !== expected) leaks.push(`${caller.name} -> ${callee.name}:${port} ${method} ${p} expected ${expected}`);
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10000);
+    expect(leaks).toEqual([]);
+  });
+
+  test('the allowed calls, read from the AuthorizationPolicies, equal the call graph exactly (pair, port, method, path)', () => {
+    const fromPolicies = new Set<string>();
+    const servers = ofKind(rendered, 'Server');
+    const routes = ofKind(rendered, 'HTTPRoute');
+    for (const policy of ofKind(rendered, 'AuthorizationPolicy')) {
+      const ns = policy.metadata.namespace;
+      expect(policy.spec.requiredAuthenticationRefs).toHaveLength(1);
+      const ref = policy.spec.requiredAuthenticationRefs[0];
+      if (ref.kind === 'NetworkAuthentication') continue; // the kubelet's probe routes: checked below
+      expect(ref.kind).toBe('MeshTLSAuthentication');
+      const authn = rendered.find(o => o.kind === 'MeshTLSAuthentication' && o.metadata.namespace === ns && o.metadata.name === ref.name)!;
+      expect(authn.spec.identities).toBeUndefined();
+      expect(authn.spec.identityRefs).toHaveLength(1);
+      const sa = authn.spec.identityRefs[0];
+      const caller = sa.namespace === INGRESS_SA.namespace && sa.name === INGRESS_SA.name ? 'istio-ingressgateway'
+        : pods.find(p => p.namespace === sa.namespace && p.serviceAccount === sa.name)!.name;
+      const target = policy.spec.targetRef;
+      const route = target.kind === 'HTTPRoute' ? routes.find(r => r.metadata.namespace === ns && r.metadata.name === target.name)! : undefined;
+      const serverName = route ? route.spec.parentRefs[0].name : target.name;
+      const server = servers.find(s => s.metadata.namespace === ns && s.metadata.name === serverName)!;
+      const callee = pods.find(p => p.namespace === ns && Object.entries(server.spec.podSelector.matchLabels).every(([k, v]) => p.labels[k] === v))!;
+      const matches = route ? route.spec.rules.flatMap((r: any) => r.matches) : [{}];
+      for (const m of matches) fromPolicies.add(JSON.stringify([caller, callee.name, server.spec.port, m.method ?? '*', m.path ? `${m.path.type}:${m.path.value}` : '*']));
+    }
+    const fromGraph = new Set<string>();
+    for (const e of reference.edges) {
+      for (const method of e.methods?.length ? e.methods : ['*']) {
+        for (const p of e.paths?.length ? e.paths : ['*']) fromGraph.add(JSON.stringify([e.from, e.to, e.port, method, expectedPathMatch(p)]));
+      }
+    }
+    expect([...fromPolicies].sort()).toEqual([...fromGraph].sort());
+  });
+
+  test('the kubelet is admitted to every HTTP probe, and its network authorization covers only GET on probe paths', () => {
+    const failures: string[] = [];
+    for (const pod of deployedPods(rendered)) {
+      for (const port of Object.keys(pod.portProtocols).map(Number)) {
+        for (const p of probePaths(pod, port)) {
+          const d = decide(rendered, pod, { sourceIp: NODE_IP, port, method: 'GET', path: p }, defaultPolicyOf(pod.namespace));
+          // Without routes on the Server, Linkerd's own default probe route admits it.
+          if (!d.allowed && hasRoutes(pod, port)) failures.push(`${pod.name}:${port} GET ${p}: ${d.why}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    for (const policy of ofKind(rendered, 'AuthorizationPolicy').filter(p => p.spec.requiredAuthenticationRefs[0].kind === 'NetworkAuthentication')) {
+      expect(policy.spec.targetRef.kind).toBe('HTTPRoute');
+      const route = ofKind(rendered, 'HTTPRoute').find(r => r.metadata.namespace === policy.metadata.namespace && r.metadata.name === policy.spec.targetRef.name)!;
+      const server = ofKind(rendered, 'Server').find(s => s.metadata.name === route.spec.parentRefs[0].name)!;
+      const pod = deployedPods(rendered).find(x => x.namespace === server.metadata.namespace && x.labels.app === server.spec.podSelector.matchLabels.app)!;
+      for (const m of route.spec.rules.flatMap((r: any) => r.matches)) {
+        expect(m.method).toBe('GET');
+        expect(m.path.type).toBe('Exact');
+        expect(probePaths(pod, server.spec.port)).toContain(m.path.value);
+      }
+    }
+  });
+
+  test('a peer in a namespace of another chart: its declared ports are closed by their Servers, other ports keep that namespace\'s default', () => {
+    // Linkerd has no pod-wide policy object: the default is an annotation on the pod or its namespace,
+    // which soma-mesh cannot set on another chart's pods. Each declared port gets its own deny Server.
+    for (const peer of referencePeers(reference)) {
+      expect(ofKind(rendered, 'Namespace').map(n => n.metadata.name)).not.toContain(peer.namespace);
+      const d = decide(rendered, peer, { serviceAccount: { name: 'default', namespace: 'default' }, sourceIp: POD_IP, port: 15999, method: 'GET', path: '/' }, 'deny');
+      expect(d.why).toBe('no Server: default deny');
+      for (const port of Object.keys(peer.portProtocols).map(Number)) {
+        expect(decide(rendered, peer, { sourceIp: POD_IP, port, method: 'GET', path: '/' }, 'all-unauthenticated').server).toBeDefined();
+      }
+    }
+  });
+
+  test('a workload in no call is reachable by nobody', () => {
+    const called = new Set(reference.edges.map((e: any) => e.to));
+    for (const pod of pods.filter(p => !called.has(p.name))) {
+      for (const caller of pods) {
+        for (const port of Object.keys(pod.portProtocols).map(Number)) {
+          expect(allowed(pod, { serviceAccount: { name: caller.serviceAccount, namespace: caller.namespace }, sourceIp: POD_IP, port, method: 'POST', path: '/v1/x' })).toBe(false);
+        }
+      }
+    }
+  });
+});
+
+describe('LinkerdRenderer checks and warnings', () => {
+  test('warns at synth, naming each peer port whose kubelet probes routes would hide', () => {
+    const warnings: string[] = [];
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'soma-lw-')) });
+    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) } });
+    expect(warnings.map(w => /of ([a-z-]+) now has HTTPRoutes/.exec(w)?.[1]).sort()).toEqual(['loki', 'prometheus-pushgateway', 'qdrant']);
+    for (const w of warnings) expect(w).toMatch(/^\[soma-agent-hub\/Mesh\/[a-z-]+\/[a-z-]+\/LinkerdServer-\d+\] Linkerd: .*: authorize them/);
+  });
+
+  test('refuses methods and paths on a gRPC port, and an app port the Linkerd proxy uses', () => {
+    const build = (port: number, protocol: Protocol) => {
+      const chart = new Chart(Testing.app(), 'c');
+      const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined }) });
+      const ns = mesh.addNamespace('shop');
+      const api = new MeshService(ns, 'api', { image: 'x/api:1.0.0', ports: [{ port, protocol }] });
+      const web = new MeshService(ns, 'web', { image: 'x/web:1.0.0', ports: [{ port: 8080, protocol: Protocol.HTTP }] });
+      return { api, web, mesh, ns };
+    };
+    const grpc = build(9000, Protocol.GRPC);
+    expect(() => grpc.api.allowFrom(grpc.web, { methods: ['POST'], paths: ['/pkg.Svc/Call'] }))
+      .toThrow(/^\[c\/Mesh\/shop\/api <- c\/Mesh\/shop\/web\] port 9000 of api is gRPC: Linkerd routes gRPC by GRPCRoute/);
+    expect(() => build(4191, Protocol.HTTP)).toThrow(/\[c\/Mesh\/shop\/api\] port 4191 is one the Linkerd proxy listens on/);
+  });
+
+  test('a caller whose match covers another route is authorized there too; string prefixes and templates become regular expressions', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined }) });
+    const ns = mesh.addNamespace('shop');
+    const infra = mesh.addNamespace('infra', { create: false });
+    const api = new MeshService(ns, 'api', { image: 'x/api:1.0.0', ports: [{ port: 8080, protocol: Protocol.HTTP }] });
+    const a = new MeshService(ns, 'a', { image: 'x/a:1.0.0' ,ports: [{ port: 8081 }] });
+    const b = new ExistingWorkload(infra, 'b', { selector: { app: 'b' }, serviceAccountName: 'b' });
+    api.allowFrom(a, { methods: ['GET'], paths: ['/v1/items/{*}', '/files/*'] });
+    api.allowFrom(b, { methods: ['GET'], paths: ['/v1/items/special'] });
+    const objects = Testing.synth(chart) as K8sObject[];
+    expect(ofKind(objects, 'HTTPRoute').filter(r => r.apiVersion.startsWith('policy.linkerd.io/')).flatMap(r => r.spec.rules[0].matches.map((m: any) => m.path.value)).sort())
+      .toEqual(['/files/.*', '/v1/items/[^/]+', '/v1/items/special'].sort());
+    const pod = { namespace: 'shop', labels: { app: 'api', version: 'v1' } };
+    const ask = (sa: string, saNs: string, p: string) => decide(objects, pod, { serviceAccount: { name: sa, namespace: saNs }, sourceIp: POD_IP, port: 8080, method: 'GET', path: p }, 'deny').allowed;
+    expect(ask('a', 'shop', '/v1/items/special')).toBe(true);
+    expect(ask('a', 'shop', '/v1/items/7')).toBe(true);
+    expect(ask('a', 'shop', '/files/a/b.txt')).toBe(true);
+    expect(ask('b', 'infra', '/v1/items/special')).toBe(true);
+    expect(ask('b', 'infra', '/v1/items/7')).toBe(false);
+    expect(ask('a', 'shop', '/v1/items/7/x')).toBe(false);
+  });
+});
+
+function instantiate(template: string): string {
+  return template.replace(/\{\*\*\}/g, 'a/b').replace(/\{\*\}/g, 'x1');
+}
+
+/** The Linkerd path match a graph path must become: exact, or `{*}` as one segment `[^/]+`. */
+function expectedPathMatch(p: string): string {
+  if (p === '*') return '*';
+  if (p.includes('{*}')) return `RegularExpression:${p.split('{*}').map(s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}`;
+  return `Exact:${p}`;
+}
+
+function edgeAllows(edge: any, method: string, requestPath: string): boolean {
+  const methods: string[] = edge.methods ?? [];
+  const paths: string[] = edge.paths ?? [];
+  if (edge.protocol === 'TCP') return true;
+  return (methods.length === 0 || methods.includes(method)) && (paths.length === 0 || paths.map(instantiate).includes(requestPath));
+}
+
+function sampleRequests(edge: any): Array<{ port: number; method?: string; path?: string }> {
+  const methods: string[] = edge.methods?.length ? edge.methods : ['GET', 'POST'];
+  const paths: string[] = edge.paths?.length ? edge.paths.map(instantiate) : ['/', '/any/path'];
+  return methods.flatMap(method => paths.map(p => ({ port: edge.port, method, path: p })));
+}
+
+describe('Linkerd traffic and resilience, from the traffic model', () => {
+  const { SOMA_RESILIENCE } = require('../src/soma/traffic');
+  const trafficRoutes = (service: string) => ofKind(rendered, 'HTTPRoute')
+    .filter(r => r.apiVersion === 'gateway.networking.k8s.io/v1' && r.spec.parentRefs.some((p: any) => p.kind === 'Service' && p.name === service));
+
+  test('slm-service splits 99/1 between v1 and v2 on every route without an A/B header, to Services selecting each version', () => {
+    const routes = trafficRoutes('slm-service');
+    expect(routes.length).toBeGreaterThan(1);
+    const services = ofKind(rendered, 'Service');
+    const deployments = ofKind(rendered, 'Deployment');
+    for (const route of routes) {
+      for (const rule of route.spec.rules.filter((r: any) => !(r.matches ?? []).some((m: any) => m.headers))) {
+        const split = rule.backendRefs.map((b: any) => {
+          const svc = services.find(s => s.metadata.name === b.name && s.metadata.namespace === route.metadata.namespace)!;
+          const pods = deployments.filter(d => Object.entries(svc.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+          expect(pods).toHaveLength(1);
+          expect(pods[0].spec.replicas).toBeGreaterThan(0);
+          return `${pods[0].spec.template.metadata.labels.version}=${b.weight}`;
+        });
+        expect(split).toEqual(['v1=99', 'v2=1']);
+      }
+    }
+  });
+
+  test('every deployed service with a port has a catch-all route with its timeout; retries only on idempotent methods', () => {
+    const failures: string[] = [];
+    for (const pod of deployedPods(rendered).filter(p => Object.keys(p.portProtocols).length > 0)) {
+      const routes = trafficRoutes(pod.name);
+      const timeout = SOMA_RESILIENCE[pod.name]?.timeout?.toSeconds() ?? 30;
+      const catchAll = routes.find(r => r.spec.rules.some((rule: any) => !rule.matches))!;
+      if (!catchAll) { failures.push(`${pod.name}: no catch-all route`); continue; }
+      if (catchAll.metadata.annotations?.['retry.linkerd.io/limit']) failures.push(`${pod.name}: the catch-all route retries`);
+      if (catchAll.spec.rules.find((rule: any) => !rule.matches).timeouts.request !== `${timeout}s`) failures.push(`${pod.name}: timeout`);
+      for (const route of routes.filter(r => r.metadata.annotations?.['retry.linkerd.io/limit'])) {
+        for (const m of route.spec.rules.flatMap((rule: any) => rule.matches ?? [{}])) {
+          if (!['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'].includes(m.method)) failures.push(`${route.metadata.name} retries ${m.method ?? 'any method'}`);
+        }
+      }
+      const attempts = SOMA_RESILIENCE[pod.name]?.retries?.attempts ?? 2;
+      const idempotent = routes.find(r => r.metadata.name === `${pod.name}-idempotent`);
+      if (idempotent && idempotent.metadata.annotations?.['retry.linkerd.io/limit'] !== String(attempts)) failures.push(`${pod.name}: retry limit`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('a call with its own timeout or retries gets a route matching its methods and paths, with them', () => {
+    const { SOMA_CALL_TRAFFIC } = require('../src/soma/traffic');
+    for (const t of SOMA_CALL_TRAFFIC) {
+      const edge = reference.edges.find((e: any) => e.from === t.from && e.to === t.to);
+      const routes = trafficRoutes(t.to).filter(r => r.spec.rules.some((rule: any) => (rule.matches ?? [])
+        .some((m: any) => m.method === edge.methods[0] && m.path?.value === edge.paths[0] && !m.headers)));
+      expect(routes.map(r => r.metadata.name)).toHaveLength(1);
+      const route = routes[0];
+      expect(route.spec.rules.every((rule: any) => rule.timeouts.request === `${t.timeout.toSeconds()}s`)).toBe(true);
+      const retried = route.metadata.annotations?.['retry.linkerd.io/limit'];
+      expect(retried).toBe(t.retries ? String(t.retries.attempts) : undefined);
+      if (retried) expect(route.metadata.annotations!['retry.linkerd.io/timeout']).toBe(`${t.retries.perTryTimeout.toMilliseconds()}ms`);
+    }
+  });
+
+  test('circuit breaking is failure accrual on each Service, from the outlier detection', () => {
+    for (const s of ofKind(rendered, 'Service')) {
+      const app = s.metadata.labels!.app;
+      const errors = SOMA_RESILIENCE[app]?.outlierDetection?.consecutiveServerErrors ?? 5;
+      expect(s.metadata.annotations?.['balancer.linkerd.io/failure-accrual']).toBe('consecutive');
+      expect(s.metadata.annotations?.['balancer.linkerd.io/failure-accrual-consecutive-max-failures']).toBe(String(errors));
+    }
+  });
+
+  test('what Linkerd cannot express is reported at synth, naming the feature and the service', () => {
+    const warnings: string[] = [];
+    const app = Testing.app();
+    const chart = new Chart(app, 'c');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) });
+    const ns = mesh.addNamespace('shop');
+    const { Duration } = require('cdk8s');
+    const api = new MeshService(ns, 'api', {
+      image: 'x/api:1.0.0', ports: [{ port: 8080 }],
+      resilience: { fault: { abort: { percent: 10, httpStatus: 503 } } },
+    });
+    const web = new MeshService(ns, 'web', { image: 'x/web:1.0.0', ports: [{ port: 8081 }] });
+    api.addVersion('v2');
+    api.addVersion('v3');
+    api.allowFrom(web, { timeout: Duration.seconds(3) });
+    const db = new MeshService(ns, 'db', { image: 'x/db:1.0.0', ports: [{ port: 8082 }] });
+    db.allowFrom(web, { methods: ['GET'], fault: { delay: { percent: 10, duration: Duration.seconds(1) } } });
+    api.traffic.route({ canary: { version: 'v2', weight: 10 }, mirror: { version: 'v3', percent: 5 }, match: [{ version: 'v2', callers: ['web'] }] });
+    app.synth();
+    const text = warnings.join('\n');
+    expect(text).toMatch(/Linkerd: fault injection \(of the service or of a call to it\) is not rendered: .*\(api, db\)/);
+    expect(text).toMatch(/Linkerd: traffic mirroring is not rendered: .*\(api\)/);
+    expect(text).toMatch(/Linkerd: A\/B routing by caller is not rendered: .*\(api\)/);
+    expect(text).toMatch(/\[c\/Mesh\/shop\/api\] Linkerd: the timeout or retries of the call from web are not rendered/);
+  });
+});
