@@ -96,6 +96,18 @@ describe('public ingress', () => {
 });
 
 describe('PublicIngress validation', () => {
+  test('gatewayHttpsPort binds the JWT rule to the gateway\'s HTTPS container port', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const mesh = new Mesh(chart, 'Mesh');
+    const api = new MeshService(mesh.addNamespace('apps'), 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
+    const gateway = new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, strictMtls: false }), 'ingress', {
+      selector: { istio: 'ingressgateway' }, serviceAccountName: 'ingress',
+    });
+    api.allowFrom(gateway);
+    const ingress = new PublicIngress(mesh, 'Public', { gateway, backend: api, host: 'api.example.com', credentialName: 'api-tls', jwt: { issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' }, gatewayHttpsPort: 8443 });
+    expect(ingress.requireJwt.toJson().spec.rules[0].to[0].operation.ports).toEqual(['8443']);
+  });
+
   function setup() {
     const chart = new Chart(Testing.app(), 'test');
     const mesh = new Mesh(chart, 'Mesh');
@@ -132,6 +144,7 @@ describe('PublicIngress validation', () => {
     const out = Testing.synth(chart) as K8sObject[];
     const deny = out.find(o => o.kind === 'AuthorizationPolicy' && o.spec.action === 'DENY')!;
     expect(deny.spec.rules[0].to[0].operation.notPaths).toBeUndefined();
+    expect(deny.spec.rules[0].to[0].operation.ports).toBeUndefined();
     const vs = out.find(o => o.kind === 'VirtualService' && o.spec.hosts.includes('api.example.com'))!;
     expect(vs.spec.http[0].retries).toBeUndefined(); // GET only: Istio's default retries are harmless
   });
