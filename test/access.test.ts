@@ -280,11 +280,14 @@ describe('the soma-mesh command', () => {
     expect(mermaid).toContain('soma_agent_hub_gateway_api -->|"10001 POST"| soma_agent_hub_orchestrator');
     expect(mermaid).toContain('istio_system_istio_ingressgateway -->|"10000"| soma_agent_hub_gateway_api');
     const arrows = (text: string) => text.split('\n').filter(l => l.includes('-->')).sort();
-    expect(arrows(mermaid)).toHaveLength(reference.edges.length);
+    // One arrow per call, per external host a workload reaches, and one for mao-service's unlisted egress.
+    expect(arrows(mermaid)).toHaveLength(reference.edges.length + 6);
+    expect(mermaid).toContain('soma_agent_hub_self_provisioning -->|"443"| __amazonaws_com');
+    expect(mermaid).toContain('soma_agent_hub_mao_service -->|"443"| any_host__unlisted_egress_');
     expect(arrows(cli('graph', renderDir, '--peers', PEERS_FILE).out)).toEqual(arrows(mermaid));
     const dot = cli('graph', '--format', 'dot').out;
     expect(dot).toContain('"soma-agent-hub/gateway-api" -> "soma-agent-hub/orchestrator" [label="10001 POST"];');
-    expect(dot.split('\n').filter(l => l.includes(' -> '))).toHaveLength(reference.edges.length);
+    expect(dot.split('\n').filter(l => l.includes(' -> '))).toHaveLength(reference.edges.length + 6);
   });
 
   test('the README shows the real output of matrix, check and graph on the committed dist/', () => {

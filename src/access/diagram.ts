@@ -10,16 +10,43 @@ export interface DiagramEdge {
   readonly methods: readonly string[];
 }
 
-/** The declared call graph of a mesh, as diagram edges. */
+/** The node that stands for destinations a workload may reach without a list (outbound ALLOW_ANY). */
+export const UNLISTED_HOSTS = 'any host (unlisted egress)';
+
+/** The declared call graph of a mesh, as diagram edges: calls, then external hosts, then unlisted egress. */
 export function edgesOfCallGraph(graph: CallGraph): DiagramEdge[] {
-  return graph.calls.map(c => ({
-    from: `${c.caller.namespace.name}/${c.caller.name}`, to: `${c.callee.namespace.name}/${c.callee.name}`, port: c.port, methods: c.methods,
-  }));
+  const id = (w: { name: string; namespace: { name: string } }) => `${w.namespace.name}/${w.name}`;
+  const calls = graph.calls.map(c => ({ from: id(c.caller), to: id(c.callee), port: c.port, methods: c.methods }));
+  const external = graph.externalCalls.map(c => ({ from: id(c.caller), to: c.host.host, port: c.host.port, methods: [] }));
+  const unlisted = graph.unlistedEgress.flatMap(g => g.ports.map(port => ({ from: id(g.caller), to: UNLISTED_HOSTS, port, methods: [] })));
+  return [...calls, ...external, ...unlisted];
 }
 
-/** The allowed calls of an access matrix, as diagram edges. */
-export function edgesOfMatrix(matrix: AccessMatrix): DiagramEdge[] {
-  return matrix.entries.map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
+/**
+ * The allowed calls of an access matrix, as diagram edges, plus the external hosts read from the YAML:
+ * a Sidecar that imports a ServiceEntry's host lets its workload reach that host; ALLOW_ANY lets it reach any.
+ */
+export function edgesOfMatrix(matrix: AccessMatrix, objects: readonly any[] = []): DiagramEdge[] {
+  const calls = matrix.entries.map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
+  const entries = objects.filter(o => o?.kind === 'ServiceEntry' && o.spec?.location === 'MESH_EXTERNAL');
+  const workloads = objects.filter(o => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o?.kind));
+  const external: DiagramEdge[] = [];
+  for (const sidecar of objects.filter(o => o?.kind === 'Sidecar' && o.spec?.workloadSelector)) {
+    const ns = sidecar.metadata.namespace;
+    const labels: Record<string, string> = sidecar.spec.workloadSelector.labels ?? {};
+    const workload = workloads.find(w => w.metadata.namespace === ns
+      && Object.entries(labels).every(([k, v]) => w.spec?.template?.metadata?.labels?.[k] === v));
+    const from = `${ns}/${workload?.spec?.template?.metadata?.labels?.app ?? sidecar.metadata.name}`;
+    const imported: string[] = (sidecar.spec.egress ?? []).flatMap((e: any) => e.hosts ?? []);
+    for (const entry of entries) {
+      const visible = imported.some(h => h === `${entry.metadata.namespace}/${entry.spec.hosts[0]}` || h === `*/${entry.spec.hosts[0]}`);
+      if (visible && entry.metadata.namespace === ns) {
+        for (const port of entry.spec.ports ?? []) external.push({ from, to: entry.spec.hosts[0], port: port.number, methods: [] });
+      }
+    }
+    if (sidecar.spec.outboundTrafficPolicy?.mode === 'ALLOW_ANY') external.push({ from, to: UNLISTED_HOSTS, port: 443, methods: [] });
+  }
+  return [...calls, ...external];
 }
 
 /** Merges the edges of one caller to one callee port (their methods unite; none means any). */

@@ -93,7 +93,8 @@ export function run(argv: string[], io: Io = PROCESS_IO): number {
         if (args.positional.length > 2) throw new InputError('usage: soma-mesh graph [DIR] [--format mermaid|dot] [--peers FILE]');
         const format = expectFormat(args.format, ['mermaid', 'dot'], 'mermaid');
         const dir = args.positional[1];
-        const edges = dir ? edgesOfMatrix(accessMatrix(loadObjects(dir).objects, args.peers)) : edgesOfCallGraph(new SomaAgentHub(new App(), 'soma-agent-hub').mesh.callGraph);
+        const objects = dir ? loadObjects(dir).objects : [];
+        const edges = dir ? edgesOfMatrix(accessMatrix(objects, args.peers), objects) : edgesOfCallGraph(new SomaAgentHub(new App(), 'soma-agent-hub').mesh.callGraph);
         io.out(format === 'dot' ? toDot(edges) : toMermaid(edges));
         return 0;
       }

@@ -60,6 +60,11 @@ export class CallGraph {
     return this.externalByHost.get(host) ?? [];
   }
 
+  /** Every grant of unlisted egress, in declaration order. */
+  public get unlistedEgress(): readonly UnlistedEgress[] {
+    return [...this.unlisted.values()];
+  }
+
   /** The one kind of egress that is not a list of hosts: set for a workload that calls user-supplied URLs. */
   public unlistedEgressOf(caller: IMeshWorkload): UnlistedEgress | undefined {
     return this.unlisted.get(caller);
