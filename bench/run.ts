@@ -18,7 +18,13 @@ const SIZES = (process.env.BENCH_SIZES ?? '100,1000,3000').split(',').map(Number
 const CALLS = 10;
 const FLOOR_KINDS = new Set([...EXACT_FLOOR_KINDS, ...MIRRORED_FLOOR_KINDS]);
 
-interface SynthCommand { label: string; command: string; args: string[] }
+interface SynthCommand {
+  label: string;
+  command: string;
+  args: string[];
+  /** Make a source newer than lib/ before each run, as an edit does. */
+  afterEdit?: boolean;
+}
 interface CommandRow { label: string; wall: number[]; rss: number[] }
 interface SizeRow {
   services: number;
@@ -33,6 +39,7 @@ interface SizeRow {
 function main(): void {
   const load = [os.loadavg()[0]];
   const started = new Date();
+  const compilers = compilersOnSynthPath();
   const commands = measureSynthCommands();
   const sizes = SIZES.map(services => measureSize(services, CALLS));
   log('1,000 services x 20 calls (object counts)');
@@ -41,7 +48,7 @@ function main(): void {
   const soma = somaDataPlane();
   const synthetic = syntheticDataPlane(1000, CALLS);
   load.push(os.loadavg()[0]);
-  process.stdout.write(report(started, load, commands, sizes, doubled, soma, synthetic));
+  process.stdout.write(report(started, load, compilers, commands, sizes, doubled, soma, synthetic));
 }
 
 /** SomaAgentHub, rendered by the README's command and its variants, each into a scratch folder. */
@@ -52,29 +59,57 @@ function measureSynthCommands(): CommandRow[] {
     { label: '`node bin/synth.js` (what npm runs)', command: process.execPath, args: ['bin/synth.js'] },
     // The CLI checks npm for a newer version of itself on every run unless told not to; that is network, not synth.
     { label: '`cdk8s synth` (cdk8s.yaml app: `node bin/synth.js`)', command: cli, args: ['synth', '--no-check-upgrade'] },
+    { label: '`npm run synth` after an edit (one source newer than lib/: transpiled, not type-checked)', command: 'npm', args: ['run', '--silent', 'synth'], afterEdit: true },
   ];
   const dist = fs.readFileSync(path.join(ROOT, 'dist', 'soma-agent-hub.k8s.yaml'), 'utf8');
-  return commands.map(c => {
-    log(`SomaAgentHub: ${c.label}`);
-    const row: CommandRow = { label: c.label, wall: [], rss: [] };
-    for (let i = 0; i < REPEATS; i++) {
-      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-bench-synth-'));
-      const outdir = path.join(scratch, 'dist');
-      try {
-        // The CLI is given the folder as its option and passes it to the app as CDK8S_OUTDIR itself.
-        const cost = c.command === cli
-          ? runCold(c.command, [...c.args, '--output', outdir], { cwd: ROOT })
-          : runCold(c.command, c.args, { cwd: ROOT, env: { CDK8S_OUTDIR: outdir } });
-        const rendered = fs.readFileSync(path.join(outdir, 'soma-agent-hub.k8s.yaml'), 'utf8');
-        if (rendered !== dist) throw new Error(`${c.label} rendered something other than the committed dist/`);
-        row.wall.push(cost.wallMs);
-        row.rss.push(cost.maxRssKb);
-      } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
-      }
+  const edited = path.join(ROOT, 'src', 'soma', 'calls.ts');
+  const { atime, mtime } = fs.statSync(edited);
+  try {
+    return commands.map(c => measureSynthCommand(c, cli, dist, edited));
+  } finally {
+    fs.utimesSync(edited, atime, mtime); // the "edit" only moved its time; put it back
+  }
+}
+
+function measureSynthCommand(c: SynthCommand, cli: string, dist: string, edited: string): CommandRow {
+  log(`SomaAgentHub: ${c.label}`);
+  const row: CommandRow = { label: c.label, wall: [], rss: [] };
+  for (let i = 0; i < REPEATS; i++) {
+    if (c.afterEdit) {
+      const now = new Date();
+      fs.utimesSync(edited, now, now);
     }
-    return row;
-  });
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-bench-synth-'));
+    const outdir = path.join(scratch, 'dist');
+    try {
+      // The CLI is given the folder as its option and passes it to the app as CDK8S_OUTDIR itself.
+      const cost = c.command === cli
+        ? runCold(c.command, [...c.args, '--output', outdir], { cwd: ROOT })
+        : runCold(c.command, c.args, { cwd: ROOT, env: { CDK8S_OUTDIR: outdir } });
+      const rendered = fs.readFileSync(path.join(outdir, 'soma-agent-hub.k8s.yaml'), 'utf8');
+      if (rendered !== dist) throw new Error(`${c.label} rendered something other than the committed dist/`);
+      row.wall.push(cost.wallMs);
+      row.rss.push(cost.maxRssKb);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+  return row;
+}
+
+/** The TypeScript compilers (typescript, ts-node) that `node bin/synth.js` loads when lib/ is up to date. */
+function compilersOnSynthPath(): string[] {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-bench-modules-'));
+  try {
+    const file = path.join(scratch, 'modules');
+    const hook = path.join(__dirname, 'report-modules.js');
+    runCold(process.execPath, ['--require', hook, 'bin/synth.js'], {
+      cwd: ROOT, env: { CDK8S_OUTDIR: path.join(scratch, 'dist'), SOMA_BENCH_MODULES_FILE: file },
+    });
+    return fs.existsSync(file) ? [...new Set(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean))] : [];
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Library and floor at one size, alternating so that a slow moment of the machine hits both. */
@@ -105,7 +140,7 @@ function childWithWall(task: ChildTask): { result: ChildResult; wallMs: number }
   return { result: JSON.parse(cost.stdout) as ChildResult, wallMs: cost.wallMs };
 }
 
-function report(started: Date, load: number[], commands: CommandRow[], sizes: SizeRow[], doubled: ChildResult, soma: DataPlane, synthetic: DataPlane): string {
+function report(started: Date, load: number[], compilers: string[], commands: CommandRow[], sizes: SizeRow[], doubled: ChildResult, soma: DataPlane, synthetic: DataPlane): string {
   const cpu = /^model name\s*:\s*(.*)$/m.exec(safeRead('/proc/cpuinfo'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   const lines: string[] = [];
   const out = (s = '') => lines.push(s);
@@ -120,6 +155,10 @@ function report(started: Date, load: number[], commands: CommandRow[], sizes: Si
   out('|---|---:|---:|---:|');
   for (const c of commands) out(`| ${c.label} | ${sec(median(c.wall))} | ${sec(Math.min(...c.wall))} to ${sec(Math.max(...c.wall))} | ${mb(median(c.rss))} |`);
   out();
+  out(compilers.length === 0
+    ? 'Type-checking on the synth path: none. With lib/ up to date, `node bin/synth.js` loads neither typescript nor ts-node; after an edit it transpiles the changed sources alone (no type-check).'
+    : `Type-checking on the synth path: \`node bin/synth.js\` loaded ${compilers.join(' and ')} although lib/ should be up to date.`);
+  out();
   out(`**Synthetic meshes, ${CALLS} calls per service: the library next to the raw cdk8s floor** (synth = declaring the chart + \`app.synth()\` to a file, inside the process; memory = the process's peak RSS; baseline = a process that loads the same modules and generates the topology but renders nothing)`);
   out();
   out('| services | calls | library synth | floor synth | time ratio | library peak | floor peak | memory ratio | above baseline (library / floor) | objects | YAML |');
@@ -132,7 +171,7 @@ function report(started: Date, load: number[], commands: CommandRow[], sizes: Si
     const base = median(s.baseline.map(r => r.maxRssKb));
     const objects = total(s.library[0].kinds);
     const floorObjects = total(s.floor[0].kinds);
-    out(`| ${n(s.services)} | ${n(s.services * s.calls)} | ${sec(lib)} | ${sec(floor)} | ${ratio(lib / floor)} | ${mb(libRss)} | ${mb(floorRss)} | ${ratio(libRss / floorRss)} | ${mb(libRss - base)} / ${mb(floorRss - base)} (${ratio((libRss - base) / (floorRss - base))}) | ${n(objects)}${objects === floorObjects ? '' : ` (floor ${n(floorObjects)})`} | ${mb(s.library[0].bytes / 1024)} |`);
+    out(`| ${n(s.services)} | ${n(s.services * s.calls)} | ${sec(lib)} | ${sec(floor)} | ${ratio(lib / floor)} | ${mb(libRss)} | ${mb(floorRss)} | ${ratio(libRss / floorRss)} | ${mb(libRss - base)} / ${mb(floorRss - base)} (${ratio((libRss - base) / (floorRss - base))}) | ${n(objects)}${objects === floorObjects ? '' : ` (floor ${n(floorObjects)})`} | ${(s.library[0].bytes / 2 ** 20).toFixed(1)} MB |`);
   }
   out();
   out('Whole cold process (spawn to exit, node start-up and module loading included):');
