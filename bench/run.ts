@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures synth in cold processes, one at a time, and prints one Markdown report.
  * Environment: BENCH_REPEATS (default 5) processes per measurement, median reported;
- * BENCH_SIZES (default 100,1000,3000) synthetic mesh sizes, 10 calls per service.
+ * BENCH_SIZES (default 100,1000,3000) synthetic mesh sizes, 10 calls per service (`none`: SomaAgentHub only).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,7 +14,7 @@ import type { DataPlane } from './visible-hosts';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
-const SIZES = (process.env.BENCH_SIZES ?? '100,1000,3000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '100,1000,3000').split(',').map(Number).filter(size => size > 0);
 const CALLS = 10;
 const FLOOR_KINDS = new Set([...EXACT_FLOOR_KINDS, ...MIRRORED_FLOOR_KINDS]);
 
@@ -147,7 +147,7 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
   out(`### Benchmark run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   out();
   out(`Machine: ${os.cpus().length} cores (\`nproc\`), ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}.`);
-  out(`Load average (1 min) ${load[0].toFixed(1)} at start, ${load[1].toFixed(1)} at end. Each figure is the median of ${REPEATS} cold processes, run one at a time; peak memory is ${HAS_GNU_TIME ? 'GNU time\'s maximum resident set size' : 'the largest `process.resourceUsage().maxRSS` of the command\'s node processes'}.`);
+  out(`Load average (1 min) ${load[0].toFixed(1)} at start, ${load[1].toFixed(1)} at end; bench niceness ${os.getPriority()}. Each figure is the median of ${REPEATS} cold processes, run one at a time; peak memory is ${HAS_GNU_TIME ? 'GNU time\'s maximum resident set size' : 'the largest `process.resourceUsage().maxRSS` of the command\'s node processes'}.`);
   out();
   out('**SomaAgentHub synth** (cold process, rendering into a scratch folder that is checked equal to `dist/`)');
   out();
@@ -174,14 +174,16 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
     out(`| ${n(s.services)} | ${n(s.services * s.calls)} | ${sec(lib)} | ${sec(floor)} | ${ratio(lib / floor)} | ${mb(libRss)} | ${mb(floorRss)} | ${ratio(libRss / floorRss)} | ${mb(libRss - base)} / ${mb(floorRss - base)} (${ratio((libRss - base) / (floorRss - base))}) | ${n(objects)}${objects === floorObjects ? '' : ` (floor ${n(floorObjects)})`} | ${(s.library[0].bytes / 2 ** 20).toFixed(1)} MB |`);
   }
   out();
-  out('Whole cold process (spawn to exit, node start-up and module loading included):');
+  out('Whole cold process (spawn to exit, node start-up and module loading included), and the CPU time (user + system, all threads) of the synth itself, which a busy machine disturbs less than wall time:');
   out();
-  out('| services | library | floor | ratio | library CPU (synth) | floor CPU (synth) |');
-  out('|---:|---:|---:|---:|---:|---:|');
+  out('| services | library process | floor process | ratio | library synth CPU | floor synth CPU | CPU ratio |');
+  out('|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of sizes) {
     const lw = median(s.libraryWall);
     const fw = median(s.floorWall);
-    out(`| ${n(s.services)} | ${sec(lw)} | ${sec(fw)} | ${ratio(lw / fw)} | ${sec(median(s.library.map(r => r.cpuMs)))} | ${sec(median(s.floor.map(r => r.cpuMs)))} |`);
+    const lc = median(s.library.map(r => r.cpuMs));
+    const fc = median(s.floor.map(r => r.cpuMs));
+    out(`| ${n(s.services)} | ${sec(lw)} | ${sec(fw)} | ${ratio(lw / fw)} | ${sec(lc)} | ${sec(fc)} | ${ratio(lc / fc)} |`);
   }
   out();
   const first = sizes[0];
