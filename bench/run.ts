@@ -6,6 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { SOMA_CALLS } from '../src/soma/calls';
+import { SOMA_PEERS } from '../src/soma/infrastructure';
 import type { ChildResult, ChildTask } from './child';
 import { somaDataPlane, syntheticDataPlane } from './data-plane';
 import { HAS_GNU_TIME, median, runCold } from './measure';
@@ -210,6 +212,10 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
   out();
   out('| services | calls | objects | per service | AuthorizationPolicies | per service |');
   out('|---:|---:|---:|---:|---:|---:|');
+  const somaKinds: Record<string, number> = {};
+  for (const m of safeRead(path.join(ROOT, 'dist', 'soma-agent-hub.k8s.yaml')).matchAll(/^kind: (\S+)$/gm)) somaKinds[m[1]] = (somaKinds[m[1]] ?? 0) + 1;
+  const somaServices = somaKinds.Deployment ?? 0;
+  out(`| SomaAgentHub: ${somaServices} (+ ${SOMA_PEERS.length} peers) | ${SOMA_CALLS.length} | ${n(total(somaKinds))} | ${(total(somaKinds) / somaServices).toFixed(2)} | ${somaKinds.AuthorizationPolicy ?? 0} | ${((somaKinds.AuthorizationPolicy ?? 0) / somaServices).toFixed(2)} |`);
   const objectRows: Array<[number, number, Record<string, number>]> = sizes.map(s => [s.services, s.services * s.calls, s.library[0].kinds]);
   objectRows.push([1000, 1000 * 2 * CALLS, doubled.kinds]);
   for (const [services, calls, kinds] of objectRows) {
@@ -217,7 +223,7 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
     out(`| ${n(services)} | ${n(calls)} | ${n(total(kinds))} | ${(total(kinds) / services).toFixed(2)} | ${n(ap)} | ${(ap / services).toFixed(2)} |`);
   }
   out();
-  out('AuthorizationPolicies: one ALLOW policy per called service and one allow-nothing per namespace, whatever the number of calls.');
+  out('AuthorizationPolicies: one ALLOW policy per called workload (and per infrastructure peer, always guarded) and one allow-nothing per namespace created, whatever the number of calls.');
   out();
   out('**Data plane: hosts each sidecar proxy is programmed with** (read from the rendered YAML: Services and ServiceEntries, plus hosts that exist without being rendered here: istiod, the ingress gateway and, for SomaAgentHub, the infrastructure peers\' Services)');
   out();
