@@ -26,6 +26,7 @@ export function runCold(command: string, args: readonly string[], options: Spawn
   try {
     let argv: string[];
     let env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]; // `{ KEY: undefined }` unsets KEY
     if (HAS_GNU_TIME) {
       argv = [GNU_TIME, '-f', '%M', '-o', rssFile, command, ...args];
     } else {

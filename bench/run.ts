@@ -84,12 +84,18 @@ function measureSynthCommand(c: SynthCommand, cli: string, dist: string, edited:
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-bench-synth-'));
     const outdir = path.join(scratch, 'dist');
     try {
-      // The CLI is given the folder as its option and passes it to the app as CDK8S_OUTDIR itself.
-      const cost = c.command === cli
-        ? runCold(c.command, [...c.args, '--output', outdir], { cwd: ROOT })
-        : runCold(c.command, c.args, { cwd: ROOT, env: { CDK8S_OUTDIR: outdir } });
-      const rendered = fs.readFileSync(path.join(outdir, 'soma-agent-hub.k8s.yaml'), 'utf8');
-      if (rendered !== dist) throw new Error(`${c.label} rendered something other than the committed dist/`);
+      let cost;
+      if (c.command === cli) {
+        // The CLI is given a folder of its own and passes it to the app as CDK8S_OUTDIR.
+        cost = runCold(c.command, [...c.args, '--output', outdir], { cwd: ROOT });
+        const rendered = fs.readFileSync(path.join(outdir, 'soma-agent-hub.k8s.yaml'), 'utf8');
+        if (rendered !== dist) throw new Error(`${c.label} rendered something other than the committed dist/`);
+      } else {
+        // Exactly the README command, in place: it rewrites the output folders, which must come out unchanged.
+        const before = outputFolders();
+        cost = runCold(c.command, c.args, { cwd: ROOT, env: { CDK8S_OUTDIR: undefined } });
+        if (outputFolders() !== before) throw new Error(`${c.label} changed the committed output folders: run it and commit them first`);
+      }
       row.wall.push(cost.wallMs);
       row.rss.push(cost.maxRssKb);
     } finally {
@@ -97,6 +103,17 @@ function measureSynthCommand(c: SynthCommand, cli: string, dist: string, edited:
     }
   }
   return row;
+}
+
+/** Every file of the repository's output folders (dist/, and any dist-*), with its content, as one string. */
+function outputFolders(): string {
+  const parts: string[] = [];
+  for (const dir of fs.readdirSync(ROOT).filter(d => /^dist(-|$)/.test(d)).sort()) {
+    for (const file of fs.readdirSync(path.join(ROOT, dir)).sort()) {
+      parts.push(`${dir}/${file}\n${fs.readFileSync(path.join(ROOT, dir, file), 'utf8')}`);
+    }
+  }
+  return parts.join('\n');
 }
 
 /** The TypeScript compilers (typescript, ts-node) that `node bin/synth.js` loads when lib/ is up to date. */
@@ -151,7 +168,7 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
   out(`Machine: ${os.cpus().length} cores (\`nproc\`), ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}.`);
   out(`Load average (1 min) ${load[0].toFixed(1)} at start, ${load[1].toFixed(1)} at end; bench niceness ${os.getPriority()}. Each figure is the median of ${REPEATS} cold processes, run one at a time; peak memory is ${HAS_GNU_TIME ? 'GNU time\'s maximum resident set size' : 'the largest `process.resourceUsage().maxRSS` of the command\'s node processes'}.`);
   out();
-  out('**SomaAgentHub synth** (cold process, rendering into a scratch folder that is checked equal to `dist/`)');
+  out('**SomaAgentHub synth** (cold process; the npm and node commands render in place and must leave the committed output unchanged, `cdk8s synth` renders into a scratch folder checked equal to `dist/`)');
   out();
   out('| command | wall, median | wall, min to max | peak memory |');
   out('|---|---:|---:|---:|');
