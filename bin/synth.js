@@ -2,7 +2,8 @@
 // Renders SomaAgentHub from the compiled app, without ts-node's type-check on every run:
 // Istio into dist/ and Linkerd into dist-linkerd/, or one of them with `--mesh istio|linkerd`.
 // The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
-// when a source is newer than the last build, this rebuilds first.
+// when a source is newer than the last build, this transpiles the changed sources first, without
+// type-checking them (that is `npm run build`'s and `npm test`'s job), so a synth after an edit stays fast.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -21,9 +22,12 @@ function newestSource(dir) {
 }
 
 const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
-if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'imports'))) > built) {
+if (built === 0) {
+  // Never built here: the one full, type-checked build.
   const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js')], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
+} else if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'imports'))) > built) {
+  require('./transpile-changed').transpileChanged();
 }
 
 if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current

@@ -106,7 +106,7 @@ export class CallGraph {
 
   /** @internal declared through `IMeshWorkload.allowFrom` */
   public add(call: Call, where: string, idempotent?: boolean): Call {
-    const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${[...call.methods].sort()}|${[...call.paths].sort()}`;
+    const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${sorted(call.methods)}|${sorted(call.paths)}`;
     if (this.keys.has(key)) {
       fail(where, `the call from ${call.caller.name} to ${call.callee.name} on port ${call.port} is declared twice: remove one`);
     }
@@ -124,4 +124,9 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** The values joined in a canonical order; most calls name zero or one, which need no copy and no sort. */
+function sorted(values: readonly string[]): string {
+  return values.length < 2 ? values.join() : [...values].sort().join();
 }

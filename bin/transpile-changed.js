@@ -1,0 +1,45 @@
+// Brings lib/ up to date for synth without type-checking: each source of src/ and imports/ that is newer
+// than its compiled file is transpiled alone (TypeScript's transpileModule, as ts-node --transpile-only does).
+// Type-checking belongs to `npm run build` and `npm test`; a synth after an edit should not wait for it.
+const fs = require('fs');
+const path = require('path');
+
+const SOURCE_DIRS = ['src', 'imports'];
+
+/** The sources whose compiled file in lib/ is missing or older than they are. */
+function staleSources(root = path.resolve(__dirname, '..')) {
+  const stale = [];
+  const visit = dir => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const out = outputOf(root, full);
+        if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(full).mtimeMs) stale.push(full);
+      }
+    }
+  };
+  for (const dir of SOURCE_DIRS) if (fs.existsSync(path.join(root, dir))) visit(path.join(root, dir));
+  return stale;
+}
+
+function outputOf(root, source) {
+  return path.join(root, 'lib', path.relative(root, source)).replace(/\.ts$/, '.js');
+}
+
+/** Transpiles the stale sources with tsconfig.json's options; returns them. */
+function transpileChanged(root = path.resolve(__dirname, '..')) {
+  const stale = staleSources(root);
+  if (stale.length === 0) return stale;
+  const ts = require(require.resolve('typescript', { paths: [root, __dirname] }));
+  const config = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
+  for (const source of stale) {
+    const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), { compilerOptions: options, fileName: source });
+    fs.mkdirSync(path.dirname(outputOf(root, source)), { recursive: true });
+    fs.writeFileSync(outputOf(root, source), outputText);
+  }
+  return stale;
+}
+
+module.exports = { transpileChanged, staleSources };
