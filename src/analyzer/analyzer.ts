@@ -1,3 +1,4 @@
+import { renderForValidation } from '../mesh/rendered-json';
 import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct, IValidation } from 'constructs';
 import { analyze } from './analyze';
@@ -39,7 +40,7 @@ export class Analyzer {
     const apiObjects = chart.node.findAll().filter(ApiObject.isApiObject);
     const byJson = new Map<KubeObject, ApiObject>();
     const objects = apiObjects.map(o => {
-      const json = o.toJson(); // resolves lazy values; never chart.toJson(), which would validate again
+      const json = renderForValidation(o); // resolves lazy values once for analysis and output; never chart.toJson(), which would validate again
       byJson.set(json, o);
       return json;
     });

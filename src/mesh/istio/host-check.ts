@@ -1,3 +1,4 @@
+import { renderedJson } from '../rendered-json';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Mesh } from '../mesh';
@@ -27,7 +28,7 @@ export class IstioHostCheck extends Construct {
       if (c.kind !== 'VirtualService' && c.kind !== 'DestinationRule') continue;
       // Our own routes know their host; anything else (a hand-written VirtualService, say) is read as rendered.
       const own = c.node.scope instanceof IstioTrafficRoutes ? c.node.scope : undefined;
-      const spec = own ? (c.kind === 'VirtualService' ? { hosts: [own.host] } : { host: own.host }) : c.toJson().spec ?? {};
+      const spec = own ? (c.kind === 'VirtualService' ? { hosts: [own.host] } : { host: own.host }) : renderedJson(c).spec ?? {};
       if (c.kind === 'VirtualService' && spec.gateways && !spec.gateways.includes('mesh')) continue; // gateway-only routes
       const namespace = c.metadata.namespace ?? 'default';
       const hosts: string[] = c.kind === 'VirtualService' ? spec.hosts ?? [] : [spec.host];

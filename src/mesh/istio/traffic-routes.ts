@@ -1,3 +1,4 @@
+import { renderedJson } from '../rendered-json';
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 // Types only: loading the generated networking module (1.2 MB) would cost ~0.6s on every synth.
@@ -48,8 +49,8 @@ export class IstioTrafficRoutes extends Construct {
   /** Checks the objects as they will be written, escape-hatch patches included. */
   private validateRendered(): string[] {
     const errors: string[] = [];
-    const vs = this.virtualService.toJson();
-    const dr = this.destinationRule.toJson();
+    const vs = renderedJson(this.virtualService);
+    const dr = renderedJson(this.destinationRule);
     const host = this.service.host;
     for (const mode of tlsModes(dr.spec)) {
       if (mode !== 'ISTIO_MUTUAL') {
