@@ -12,7 +12,7 @@ import { Protocol } from '../src/mesh/protocol';
 import { SomaAgentHub } from '../src/soma/soma-agent-hub';
 import { CrdSchemas } from './support/crd-schema';
 import { decide, LinkerdRequest } from './support/linkerd-authz';
-import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED } from './support/manifests';
+import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED, expectSameFiles } from './support/manifests';
 import { deployedPods, NamedPod, referencePeers } from './support/mesh-model';
 
 const DIST_LINKERD = path.join(REPO_ROOT, 'dist-linkerd');
@@ -72,11 +72,7 @@ describe('SomaAgentHub Linkerd render', () => {
   });
 
   test('the committed dist-linkerd/ is what synth renders now', () => {
-    const files = (dir: string) => fs.readdirSync(dir).sort();
-    expect(files(DIST_LINKERD)).toEqual(files(renderDir));
-    for (const f of files(renderDir)) {
-      expect(fs.readFileSync(path.join(DIST_LINKERD, f), 'utf8')).toEqual(fs.readFileSync(path.join(renderDir, f), 'utf8'));
-    }
+    expectSameFiles(DIST_LINKERD, renderDir);
   });
 
   test('every Linkerd and Gateway API resource validates against ../shared/linkerd/crds.yaml, unknown fields rejected', () => {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { main } from '../src/main';
 import { CrdSchemas } from './support/crd-schema';
 import { isAllowed, mtlsMode } from './support/istio-authz';
-import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, SHARED } from './support/manifests';
+import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, SHARED, expectSameFiles } from './support/manifests';
 import { deployedPods, INGRESS_PRINCIPAL, NamedPod, referencePeers } from './support/mesh-model';
 
 const reference = referenceCallGraph();
@@ -24,11 +24,7 @@ describe('SomaAgentHub render', () => {
   });
 
   test('the committed dist/ is what synth renders now', () => {
-    const files = (dir: string) => fs.readdirSync(dir).sort();
-    expect(files(DIST)).toEqual(files(renderDir));
-    for (const f of files(renderDir)) {
-      expect(fs.readFileSync(path.join(DIST, f), 'utf8')).toEqual(fs.readFileSync(path.join(renderDir, f), 'utf8'));
-    }
+    expectSameFiles(DIST, renderDir);
   });
 
   test('every Istio resource validates against its CRD schema, unknown fields rejected', () => {

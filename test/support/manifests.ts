@@ -31,3 +31,12 @@ export const DIST = path.join(REPO_ROOT, 'dist');
 export function referenceCallGraph(): any {
   return JSON.parse(fs.readFileSync(path.join(SHARED, 'reference', 'call-graph.json'), 'utf8'));
 }
+
+/** Asserts that two folders hold the same files with the same bytes (a committed render and a fresh one). */
+export function expectSameFiles(committed: string, fresh: string): void {
+  const files = (dir: string) => fs.readdirSync(dir).sort();
+  expect(files(committed)).toEqual(files(fresh));
+  for (const f of files(fresh)) {
+    expect(fs.readFileSync(path.join(committed, f), 'utf8')).toEqual(fs.readFileSync(path.join(fresh, f), 'utf8'));
+  }
+}
