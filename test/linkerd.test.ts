@@ -13,6 +13,7 @@ import { SomaAgentHub } from '../src/soma/soma-agent-hub';
 import { CrdSchemas } from './support/crd-schema';
 import { decide, LinkerdRequest } from './support/linkerd-authz';
 import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED, expectSameFiles } from './support/manifests';
+import { edgeAllows, instantiate, sampleRequests } from './support/call-samples';
 import { deployedPods, NamedPod, referencePeers } from './support/mesh-model';
 
 const DIST_LINKERD = path.join(REPO_ROOT, 'dist-linkerd');
@@ -301,28 +302,11 @@ describe('LinkerdRenderer checks and warnings', () => {
   });
 });
 
-function instantiate(template: string): string {
-  return template.replace(/\{\*\*\}/g, 'a/b').replace(/\{\*\}/g, 'x1');
-}
-
 /** The Linkerd path match a graph path must become: exact, or `{*}` as one segment `[^/]+`. */
 function expectedPathMatch(p: string): string {
   if (p === '*') return '*';
   if (p.includes('{*}')) return `RegularExpression:${p.split('{*}').map(s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}`;
   return `Exact:${p}`;
-}
-
-function edgeAllows(edge: any, method: string, requestPath: string): boolean {
-  const methods: string[] = edge.methods ?? [];
-  const paths: string[] = edge.paths ?? [];
-  if (edge.protocol === 'TCP') return true;
-  return (methods.length === 0 || methods.includes(method)) && (paths.length === 0 || paths.map(instantiate).includes(requestPath));
-}
-
-function sampleRequests(edge: any): Array<{ port: number; method?: string; path?: string }> {
-  const methods: string[] = edge.methods?.length ? edge.methods : ['GET', 'POST'];
-  const paths: string[] = edge.paths?.length ? edge.paths.map(instantiate) : ['/', '/any/path'];
-  return methods.flatMap(method => paths.map(p => ({ port: edge.port, method, path: p })));
 }
 
 describe('Linkerd traffic and resilience, from the traffic model', () => {

@@ -5,6 +5,7 @@ import { main } from '../src/main';
 import { CrdSchemas } from './support/crd-schema';
 import { isAllowed, mtlsMode } from './support/istio-authz';
 import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, SHARED, expectSameFiles } from './support/manifests';
+import { edgeAllows, instantiate, sampleRequests } from './support/call-samples';
 import { deployedPods, INGRESS_PRINCIPAL, NamedPod, referencePeers } from './support/mesh-model';
 
 const reference = referenceCallGraph();
@@ -220,23 +221,6 @@ describe('declarations equal the reference call graph', () => {
 
 function principalOf(name: string, pods: NamedPod[]): string {
   return name === 'istio-ingressgateway' ? INGRESS_PRINCIPAL : pods.find(p => p.name === name)!.principal;
-}
-
-function instantiate(template: string): string {
-  return template.replace(/\{\*\*\}/g, 'a/b').replace(/\{\*\}/g, 'x1');
-}
-
-function edgeAllows(edge: any, method: string, requestPath: string): boolean {
-  const methods: string[] = edge.methods ?? [];
-  const paths: string[] = edge.paths ?? [];
-  if (edge.protocol === 'TCP') return true;
-  return (methods.length === 0 || methods.includes(method)) && (paths.length === 0 || paths.map(instantiate).includes(requestPath));
-}
-
-function sampleRequests(edge: any): Array<{ port: number; method?: string; path?: string }> {
-  const methods: string[] = edge.methods?.length ? edge.methods : ['GET', 'POST'];
-  const paths: string[] = edge.paths?.length ? edge.paths.map(instantiate) : ['/', '/any/path'];
-  return methods.flatMap(method => paths.map(p => ({ port: edge.port, method, path: p })));
 }
 
 function tuple(principal: string, to: string, port: number, methods?: string[], paths?: string[]): string {
