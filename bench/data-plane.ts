@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { parse } from 'yaml';
-import { SomaAgentHub } from '../src/soma/soma-agent-hub';
+import { SomaAgentHub } from '../app/soma-agent-hub';
 import { synthesizeAtomically } from '../src/synthesize';
 import { libraryChart } from './library-mesh';
 import { syntheticMesh } from './synthetic-mesh';

@@ -1,8 +1,8 @@
 import { App, Chart } from 'cdk8s';
-import { IstioRenderer } from '../src/mesh/istio/istio-renderer';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshNamespace } from '../src/mesh/mesh-namespace';
-import { MeshService } from '../src/mesh/mesh-service';
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
+import { Mesh } from '../src/model/mesh';
+import { MeshNamespace } from '../src/model/mesh-namespace';
+import { MeshService } from '../src/model/mesh-service';
 import { SyntheticMesh } from './synthetic-mesh';
 
 /** The benchmark's image for a service: a pinned tag, as the library requires. */

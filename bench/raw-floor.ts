@@ -7,7 +7,7 @@ import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, AuthorizationPolicySpecRulesTo,
   PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../imports/istio-security.istio.io';
-import { Protocol } from '../src/mesh/protocol';
+import { Protocol } from '../src/model/protocol';
 import { benchImage } from './library-mesh';
 import { SyntheticCall, SyntheticMesh, SyntheticService } from './synthetic-mesh';
 

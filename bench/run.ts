@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SOMA_CALLS } from '../src/soma/calls';
-import { SOMA_PEERS } from '../src/soma/infrastructure';
+import { SOMA_CALLS } from '../app/calls';
+import { SOMA_PEERS } from '../app/infrastructure';
 import type { ChildResult, ChildTask } from './child';
 import { somaDataPlane, syntheticDataPlane } from './data-plane';
 import { HAS_GNU_TIME, median, runCold } from './measure';

@@ -1,4 +1,4 @@
-import { Protocol } from '../src/mesh/protocol';
+import { Protocol } from '../src/model/protocol';
 
 /**
  * A random but seeded service topology for the benchmark, as plain data: both the library and the

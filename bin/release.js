@@ -15,7 +15,7 @@ const rest = args.filter(a => a !== '--no-synth');
 const check = spawnSync(process.execPath, [path.join(root, 'bin', 'synth.js'), '--build-only'], { cwd: root, stdio: 'inherit' });
 if (check.status !== 0) process.exit(check.status ?? 1);
 
-const { runRelease, RELEASE_USAGE } = require(path.join(root, 'lib', 'src', 'release-cli.js'));
+const { runRelease, RELEASE_USAGE } = require(path.join(root, 'lib', 'app', 'release.js'));
 if (rest.length === 0 || rest.includes('--help')) {
   console.log(RELEASE_USAGE);
   process.exit(rest.length === 0 ? 1 : 0);
@@ -23,7 +23,7 @@ if (rest.length === 0 || rest.includes('--help')) {
 try {
   const render = () => {
     if (noSynth) return;
-    const { main, OUTDIR } = require(path.join(root, 'lib', 'src', 'main.js'));
+    const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
     if (process.env.CDK8S_OUTDIR) return main(process.env.CDK8S_OUTDIR, file);
     // Both meshes' renders follow the release (dist/ for Istio, dist-linkerd/ for Linkerd).
     for (const target of Object.keys(OUTDIR)) main(path.join(root, OUTDIR[target]), file, target);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The soma-mesh command: matrix, diff, graph and check over rendered YAML (see README.md).
 const path = require('path');
-const { run } = require(path.join(__dirname, '..', 'lib', 'src', 'cli', 'main.js'));
+const { run } = require(path.join(__dirname, '..', 'lib', 'src', 'cli', 'soma-mesh.js'));
 try {
   process.exitCode = run(process.argv.slice(2));
 } catch (error) {

@@ -26,14 +26,14 @@ if (built === 0) {
   // Never built here: the one full, type-checked build.
   const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js')], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
-} else if (Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'imports'))) > built) {
+} else if (Math.max(...['src', 'app', 'imports'].map(dir => newestSource(path.join(root, dir)))) > built) {
   require('./transpile-changed').transpileChanged();
 }
 
 if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
 
-const { main, OUTDIR } = require(path.join(root, 'lib', 'src', 'main.js'));
-const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'mesh', 'mesh-target.js'));
+const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
+const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'renderers', 'mesh-target.js'));
 const releases = path.join(root, 'releases.json');
 const flag = process.argv.indexOf('--mesh');
 try {

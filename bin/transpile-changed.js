@@ -1,10 +1,10 @@
-// Brings lib/ up to date for synth without type-checking: each source of src/ and imports/ that is newer
+// Brings lib/ up to date for synth without type-checking: each source of src/, app/ and imports/ that is newer
 // than its compiled file is transpiled alone (TypeScript's transpileModule, as ts-node --transpile-only does).
 // Type-checking belongs to `npm run build` and `npm test`; a synth after an edit should not wait for it.
 const fs = require('fs');
 const path = require('path');
 
-const SOURCE_DIRS = ['src', 'imports'];
+const SOURCE_DIRS = ['src', 'app', 'imports'];
 
 /** The sources whose compiled file in lib/ is missing or older than they are. */
 function staleSources(root = path.resolve(__dirname, '..')) {

@@ -3,12 +3,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { App } from 'cdk8s';
-import { diffObjects } from '../src/access/diff';
-import { allows, accessMatrix, AccessMatrix, key } from '../src/access/matrix';
-import { peerOf } from '../src/analyzer/peers';
-import { run } from '../src/cli/main';
-import { main } from '../src/main';
-import { SomaAgentHub } from '../src/soma/soma-agent-hub';
+import { diffObjects } from '../src/review/diff';
+import { allows, accessMatrix, AccessMatrix, key } from '../src/review/matrix';
+import { peerOf } from '../src/renderers/istio/analyzer-peers';
+import { run } from '../src/cli/soma-mesh';
+import { main } from '../app/synth';
+import { SomaAgentHub } from '../app/soma-agent-hub';
 import { synthesizeAtomically } from '../src/synthesize';
 import { allowNothing, deployment, destinationRule, policy, service, shop, strict } from './support/fixtures';
 import { isAllowed } from './support/istio-authz';
@@ -16,6 +16,7 @@ import { K8sObject, ofKind, readManifests, REPO_ROOT, referenceCallGraph, SHARED
 import { deployedPods, INGRESS_PRINCIPAL, NamedPod, referencePeers } from './support/mesh-model';
 
 const reference = referenceCallGraph();
+const APP_MODULE = path.join(REPO_ROOT, 'app', 'soma-agent-hub.ts');
 const PEERS_FILE = path.join(REPO_ROOT, 'peers', 'soma-agent-hub.json');
 const peers = JSON.parse(fs.readFileSync(PEERS_FILE, 'utf8')).peers;
 let tmp: string;
@@ -163,9 +164,9 @@ describe('Istio evaluation order on hand-written YAML', () => {
   test('principals in another trust domain are read as the local one', () => {
     const app = new App();
     const chart = new (require('cdk8s').Chart)(app, 'td', { disableResourceNameHashes: true });
-    const mesh = new (require('../src/mesh/mesh').Mesh)(chart, 'Mesh', { trustDomain: 'example.org' });
+    const mesh = new (require('../src/model/mesh').Mesh)(chart, 'Mesh', { trustDomain: 'example.org', renderer: new (require('../src/renderers/istio/istio-renderer').IstioRenderer)() });
     const ns = mesh.addNamespace('shop');
-    const { MeshService } = require('../src/mesh/mesh-service');
+    const { MeshService } = require('../src/model/mesh-service');
     const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
     const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 9000 }] });
     api.allowFrom(web, { methods: ['GET'] });
@@ -275,7 +276,7 @@ describe('the soma-mesh command', () => {
   });
 
   test('graph: SomaAgentHub\'s declared graph as Mermaid and DOT; the matrix of a folder gives the same arrows', () => {
-    const mermaid = cli('graph').out;
+    const mermaid = cli('graph', '--app', APP_MODULE).out;
     expect(mermaid.startsWith('flowchart LR\n')).toBe(true);
     expect(mermaid).toContain('soma_agent_hub_gateway_api -->|"10001 POST"| soma_agent_hub_orchestrator');
     expect(mermaid).toContain('istio_system_istio_ingressgateway -->|"10000"| soma_agent_hub_gateway_api');
@@ -285,7 +286,7 @@ describe('the soma-mesh command', () => {
     expect(mermaid).toContain('soma_agent_hub_self_provisioning -->|"443"| __amazonaws_com');
     expect(mermaid).toContain('soma_agent_hub_mao_service -->|"443"| any_host__unlisted_egress_');
     expect(arrows(cli('graph', renderDir, '--peers', PEERS_FILE).out)).toEqual(arrows(mermaid));
-    const dot = cli('graph', '--format', 'dot').out;
+    const dot = cli('graph', '--app', APP_MODULE, '--format', 'dot').out;
     expect(dot).toContain('"soma-agent-hub/gateway-api" -> "soma-agent-hub/orchestrator" [label="10001 POST"];');
     expect(dot.split('\n').filter(l => l.includes(' -> '))).toHaveLength(reference.edges.length + 6);
   });
@@ -296,7 +297,7 @@ describe('the soma-mesh command', () => {
     const peersArg = path.relative(process.cwd(), PEERS_FILE);
     expect(readme).toContain(`$ soma-mesh matrix dist --peers peers/soma-agent-hub.json\n${cli('matrix', dist, '--peers', peersArg).out}`);
     expect(readme).toContain(`$ soma-mesh check dist --peers peers/soma-agent-hub.json\n${cli('check', dist, '--peers', peersArg).out}[exit 0]`);
-    expect(readme).toContain(`\`\`\`mermaid\n${cli('graph').out}\`\`\``);
+    expect(readme).toContain(`\`\`\`mermaid\n${cli('graph', '--app', APP_MODULE).out}\`\`\``);
   });
 
   test('the installed command runs as a process: exit codes and stderr, no stack trace', () => {
@@ -315,7 +316,7 @@ describe('the soma-mesh command', () => {
 
   test('bin/soma-mesh.js runs the compiled command', () => {
     const bin = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'soma-mesh.js'), 'utf8');
-    expect(bin).toContain("require(path.join(__dirname, '..', 'lib', 'src', 'cli', 'main.js'))");
+    expect(bin).toContain("require(path.join(__dirname, '..', 'lib', 'src', 'cli', 'soma-mesh.js'))");
     expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).bin).toEqual({ 'soma-mesh': 'bin/soma-mesh.js' });
     expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).dependencies.yaml).toBeDefined();
   });

@@ -1,16 +1,17 @@
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { analyze } from '../src/analyzer/analyze';
-import { Analyzer } from '../src/analyzer/analyzer';
-import { CODE_LIST, CODES } from '../src/analyzer/codes';
-import { KubeObject } from '../src/analyzer/inventory';
-import { main } from '../src/main';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService } from '../src/mesh/mesh-service';
-import { Protocol } from '../src/mesh/protocol';
-import { SomaAgentHub } from '../src/soma/soma-agent-hub';
+import { analyze } from '../src/review/analyze';
+import { Analyzer } from '../src/renderers/istio/analyzer-validation';
+import { CODE_LIST, CODES } from '../src/review/codes';
+import { KubeObject } from '../src/review/inventory';
+import { main } from '../app/synth';
+import { Mesh } from '../src/model/mesh';
+import { MeshService } from '../src/model/mesh-service';
+import { Protocol } from '../src/model/protocol';
+import { SomaAgentHub } from '../app/soma-agent-hub';
 import {
   allowNothing, deployment, destinationRule, policy, service, shop, strict, virtualService, WEB_HOST,
 } from './support/fixtures';
@@ -229,7 +230,7 @@ describe('analyzer at synth', () => {
     const chart = new SomaAgentHub(app, 'soma-agent-hub');
     const peers = chart.mesh.workloads.filter(w => !w.deployed);
     expect(peers.length).toBe(10);
-    expect(Analyzer.analyzeChart(chart, peers.map(w => require('../src/analyzer/peers').peerOf(w)))).toEqual([]);
+    expect(Analyzer.analyzeChart(chart, peers.map(w => require('../src/renderers/istio/analyzer-peers').peerOf(w)))).toEqual([]);
   });
 
   test('a DestinationRule with TLS DISABLE fails synth with its code, construct path and fix', () => {
@@ -262,7 +263,7 @@ describe('analyzer at synth', () => {
   function chartWithDefaultPortName(acknowledge?: (chart: Chart) => void): { app: App; warnings: string[] } {
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'soma-ack-')) });
     const chart = new Chart(app, 'shop', { disableResourceNameHashes: true });
-    const mesh = new Mesh(chart, 'Mesh');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
     const ns = mesh.addNamespace('shop');
     new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080, protocol: Protocol.HTTP }] });
     // A hand-written Service whose port carries no protocol: a warning (SM1201), not an error.

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
-import { ExistingWorkload, ExternalHost, Mesh, MeshService, Protocol, PublicIngress, synthesizeAtomically } from '../src';
+import { ExistingWorkload, ExternalHost, Mesh, MeshService, Protocol, PublicIngress, synthesizeAtomically, IstioRenderer } from '../src';
 
 /** Issue 6's bad input: each mistake fails synth with the construct path and the fix, and leaves dist/ as it was. */
 interface Parts { mesh: Mesh; api: MeshService; db: ExistingWorkload; gateway: ExistingWorkload }
@@ -15,7 +15,7 @@ function synthWith(mutate: (m: Parts) => void): { error: Error | undefined; unch
   let error: Error | undefined;
   try {
     synthesizeAtomically(out, app => {
-      const mesh = new Mesh(new Chart(app, 'test', { disableResourceNameHashes: true }), 'Mesh');
+      const mesh = new Mesh(new Chart(app, 'test', { disableResourceNameHashes: true }), 'Mesh', { renderer: new IstioRenderer() });
       const shop = mesh.addNamespace('shop');
       const api = new MeshService(shop, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
       const db = new ExistingWorkload(mesh.addNamespace('infra', { create: false }), 'db', { selector: { app: 'db' }, serviceAccountName: 'db', ports: [{ port: 5432, protocol: Protocol.TCP }] });

@@ -1,15 +1,16 @@
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { Analyzer } from '../src/analyzer/analyzer';
-import { main } from '../src/main';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { HealthCheck } from '../src/mesh/health-check';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshNamespace } from '../src/mesh/mesh-namespace';
-import { MeshService } from '../src/mesh/mesh-service';
-import { Protocol } from '../src/mesh/protocol';
+import { Analyzer } from '../src/renderers/istio/analyzer-validation';
+import { main } from '../app/synth';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { HealthCheck } from '../src/model/health-check';
+import { Mesh } from '../src/model/mesh';
+import { MeshNamespace } from '../src/model/mesh-namespace';
+import { MeshService } from '../src/model/mesh-service';
+import { Protocol } from '../src/model/protocol';
 import { synthesizeAtomically } from '../src/synthesize';
 
 /** A small valid mesh each bad declaration is added to: web (HTTP 8080, 9090), db (TCP 5432), redis (a peer). */
@@ -26,7 +27,7 @@ interface Base {
 
 function base(app: App): Base {
   const chart = new Chart(app, 'shop-app', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh');
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
   const shop = mesh.addNamespace('shop');
   const infra = mesh.addNamespace('infra', { create: false });
   const web = new MeshService(shop, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }, { port: 9090, protocol: Protocol.GRPC }] });

@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { libraryChart } from '../bench/library-mesh';
 import { EXACT_FLOOR_KINDS, floorChart, MIRRORED_FLOOR_KINDS } from '../bench/raw-floor';
 import { SERVICES_PER_NAMESPACE, syntheticMesh } from '../bench/synthetic-mesh';
-import { Protocol } from '../src/mesh/protocol';
+import { Protocol } from '../src/model/protocol';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, SHARED } from './support/manifests';
 

@@ -1,10 +1,10 @@
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { ExternalHost } from '../src/mesh/external-host';
-import { IstioRenderer, IstioRendererProps } from '../src/mesh/istio/istio-renderer';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService } from '../src/mesh/mesh-service';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { ExternalHost } from '../src/model/external-host';
+import { IstioRenderer, IstioRendererProps } from '../src/renderers/istio/istio-renderer';
+import { Mesh } from '../src/model/mesh';
+import { MeshService } from '../src/model/mesh-service';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, SHARED } from './support/manifests';
 

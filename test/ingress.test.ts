@@ -1,13 +1,14 @@
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { main } from '../src/main';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { PublicIngress } from '../src/mesh/istio/public-ingress';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService } from '../src/mesh/mesh-service';
-import { SOMA_INGRESS } from '../src/soma/ingress';
+import { main } from '../app/synth';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { PublicIngress } from '../src/renderers/istio/public-ingress';
+import { Mesh } from '../src/model/mesh';
+import { MeshService } from '../src/model/mesh-service';
+import { SOMA_INGRESS } from '../app/ingress';
 import { CrdSchemas } from './support/crd-schema';
 import { isAllowed, Pod } from './support/istio-authz';
 import { K8sObject, ofKind, readManifests, SHARED } from './support/manifests';
@@ -98,7 +99,7 @@ describe('public ingress', () => {
 describe('PublicIngress validation', () => {
   test('gatewayHttpsPort binds the JWT rule to the gateway\'s HTTPS container port', () => {
     const chart = new Chart(Testing.app(), 'test');
-    const mesh = new Mesh(chart, 'Mesh');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
     const api = new MeshService(mesh.addNamespace('apps'), 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
     const gateway = new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, strictMtls: false }), 'ingress', {
       selector: { istio: 'ingressgateway' }, serviceAccountName: 'ingress',
@@ -110,7 +111,7 @@ describe('PublicIngress validation', () => {
 
   function setup() {
     const chart = new Chart(Testing.app(), 'test');
-    const mesh = new Mesh(chart, 'Mesh');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
     const apps = mesh.addNamespace('apps');
     const api = new MeshService(apps, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
     const gateway = new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, strictMtls: false }), 'ingress', {

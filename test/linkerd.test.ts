@@ -2,14 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
-import { main } from '../src/main';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { LinkerdRenderer } from '../src/mesh/linkerd/linkerd-renderer';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService } from '../src/mesh/mesh-service';
-import { MeshTarget } from '../src/mesh/mesh-target';
-import { Protocol } from '../src/mesh/protocol';
-import { SomaAgentHub } from '../src/soma/soma-agent-hub';
+import { main } from '../app/synth';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { LinkerdRenderer } from '../src/renderers/linkerd/linkerd-renderer';
+import { Mesh } from '../src/model/mesh';
+import { MeshService } from '../src/model/mesh-service';
+import { MeshTarget } from '../src/renderers/mesh-target';
+import { Protocol } from '../src/model/protocol';
+import { SomaAgentHub } from '../app/soma-agent-hub';
 import { CrdSchemas } from './support/crd-schema';
 import { decide, LinkerdRequest } from './support/linkerd-authz';
 import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED, expectSameFiles } from './support/manifests';
@@ -310,7 +310,7 @@ function expectedPathMatch(p: string): string {
 }
 
 describe('Linkerd traffic and resilience, from the traffic model', () => {
-  const { SOMA_RESILIENCE } = require('../src/soma/traffic');
+  const { SOMA_RESILIENCE } = require('../app/resilience');
   const trafficRoutes = (service: string) => ofKind(rendered, 'HTTPRoute')
     .filter(r => r.apiVersion === 'gateway.networking.k8s.io/v1' && r.spec.parentRefs.some((p: any) => p.kind === 'Service' && p.name === service));
 
@@ -355,7 +355,7 @@ describe('Linkerd traffic and resilience, from the traffic model', () => {
   });
 
   test('a call with its own timeout or retries gets a route matching its methods and paths, with them', () => {
-    const { SOMA_CALL_TRAFFIC } = require('../src/soma/traffic');
+    const { SOMA_CALL_TRAFFIC } = require('../app/resilience');
     for (const t of SOMA_CALL_TRAFFIC) {
       const edge = reference.edges.find((e: any) => e.from === t.from && e.to === t.to);
       const routes = trafficRoutes(t.to).filter(r => r.spec.rules.some((rule: any) => (rule.matches ?? [])

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { ExistingWorkload, ExternalHost, HealthCheck, IMeshWorkload, Mesh, MeshService, Protocol } from '../src';
+import { ExistingWorkload, ExternalHost, HealthCheck, IMeshWorkload, Mesh, MeshService, Protocol, IstioRenderer } from '../src';
 import { K8sObject } from './support/manifests';
 import { connectionAllowed, NetPod } from './support/network-policy';
 
@@ -20,7 +20,7 @@ describe('NetworkPolicy from random call graphs', () => {
   test('allows exactly the declared connections', () => {
     fc.assert(fc.property(graphSpec, spec => {
       const chart = new Chart(Testing.app(), 'p');
-      const mesh = new Mesh(chart, 'Mesh');
+      const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
       // ns0 and ns1 are created here; ns2 belongs to another chart.
       const namespaces = [mesh.addNamespace('ns0'), mesh.addNamespace('ns1'), mesh.addNamespace('ns2', { create: false })];
       const workloads: IMeshWorkload[] = spec.workloads.map((w, i) => (w.peer || w.ns === 2)

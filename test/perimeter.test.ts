@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../src/main';
+import { main } from '../app/synth';
 import { K8sObject, ofKind, readManifests, referenceCallGraph } from './support/manifests';
 import { deployedPods, NamedPod, referencePeers } from './support/mesh-model';
 import { connectionAllowed, NetPod } from './support/network-policy';
@@ -108,7 +108,7 @@ describe('egress lock-down', () => {
   });
 
   test('the declarations equal the reference egress', () => {
-    const { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } = require('../src/soma/egress');
+    const { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } = require('../app/egress');
     expect(SOMA_EXTERNAL_CALLS.map((e: any) => [e.from, e.host, e.port])).toEqual(listedEgress.map(e => [e.from, e.host, e.port]));
     expect(new Set(SOMA_UNLISTED_EGRESS.map((e: any) => e.from))).toEqual(unlistedCallers);
   });

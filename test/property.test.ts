@@ -1,15 +1,16 @@
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
 import * as fc from 'fast-check';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { accessMatrix } from '../src/access/matrix';
-import { Inventory } from '../src/analyzer/inventory';
-import { mtlsMode } from '../src/analyzer/mtls';
-import { peerOf } from '../src/analyzer/peers';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService } from '../src/mesh/mesh-service';
-import { Protocol } from '../src/mesh/protocol';
-import { IMeshWorkload } from '../src/mesh/workload';
+import { accessMatrix } from '../src/review/matrix';
+import { Inventory } from '../src/review/inventory';
+import { mtlsMode } from '../src/review/mtls';
+import { peerOf } from '../src/renderers/istio/analyzer-peers';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { Mesh } from '../src/model/mesh';
+import { MeshService } from '../src/model/mesh-service';
+import { Protocol } from '../src/model/protocol';
+import { IMeshWorkload } from '../src/model/workload';
 import { isAllowed } from './support/istio-authz';
 
 /**
@@ -64,7 +65,7 @@ interface Declared {
 function build(spec: any): { app: App; mesh: Mesh; declared: Declared[] } {
   const app = new App();
   const chart = new Chart(app, 'random', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh');
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
   const namespaces = NAMESPACES.map((name, i) => mesh.addNamespace(name, { create: i !== 2 })); // gamma belongs to another chart
   const workloads: IMeshWorkload[] = [];
   const seen = new Set<string>();
@@ -102,7 +103,7 @@ function build(spec: any): { app: App; mesh: Mesh; declared: Declared[] } {
 /** A service without ports needs a health check that is not a port check. */
 function noPortChecks(portCount: number): object {
   if (portCount > 0) return {};
-  const { HealthCheck } = require('../src/mesh/health-check');
+  const { HealthCheck } = require('../src/model/health-check');
   return { liveness: HealthCheck.command(['true']) };
 }
 

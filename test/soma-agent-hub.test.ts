@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../src/main';
+import { main } from '../app/synth';
 import { CrdSchemas } from './support/crd-schema';
 import { isAllowed, mtlsMode } from './support/istio-authz';
 import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, SHARED, expectSameFiles } from './support/manifests';
@@ -208,9 +208,9 @@ describe('pod hardening', () => {
 
 describe('declarations equal the reference call graph', () => {
   test('services, ports, peers and calls', () => {
-    const { SOMA_SERVICES } = require('../src/soma/services');
-    const { SOMA_PEERS } = require('../src/soma/infrastructure');
-    const { SOMA_CALLS } = require('../src/soma/calls');
+    const { SOMA_SERVICES } = require('../app/services');
+    const { SOMA_PEERS } = require('../app/infrastructure');
+    const { SOMA_CALLS } = require('../app/calls');
     expect(SOMA_SERVICES.map((s: any) => [s.name, s.port ?? null])).toEqual(reference.services.map((s: any) => [s.name, s.ports[0]?.port ?? null]));
     expect(SOMA_PEERS.map((p: any) => ({ name: p.name, namespace: p.namespace, selector: p.selector, serviceAccount: p.serviceAccount, ports: p.ports })))
       .toEqual(reference.infra.map((i: any) => ({ name: i.name, namespace: i.namespace, selector: i.selector, serviceAccount: i.serviceAccount, ports: i.ports })));

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../src/main';
-import { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from '../src/mesh/release';
-import { runRelease } from '../src/release-cli';
+import { main } from '../app/synth';
+import { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from '../src/model/release';
+import { runRelease } from '../app/release';
 import { CrdSchemas } from './support/crd-schema';
 import { isAllowed, mtlsMode, Pod } from './support/istio-authz';
 import { K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
@@ -231,9 +231,9 @@ describe('progressive delivery with the release command, reviewed as a dist/ dif
 
 describe('SomaAgentHub traffic data', () => {
   test('every per-call entry names exactly one declared call, and every resilience entry a declared service', () => {
-    const { SOMA_CALLS } = require('../src/soma/calls');
-    const { SOMA_SERVICES } = require('../src/soma/services');
-    const { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } = require('../src/soma/traffic');
+    const { SOMA_CALLS } = require('../app/calls');
+    const { SOMA_SERVICES } = require('../app/services');
+    const { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } = require('../app/resilience');
     for (const t of SOMA_CALL_TRAFFIC) expect([t.from, t.to, SOMA_CALLS.filter((c: any) => c.from === t.from && c.to === t.to).length]).toEqual([t.from, t.to, 1]);
     const names = SOMA_SERVICES.map((s: any) => s.name);
     for (const name of Object.keys(SOMA_RESILIENCE)) expect(names).toContain(name);

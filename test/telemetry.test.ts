@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { main } from '../src/main';
+import { main } from '../app/synth';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, ofKind, readManifests, referenceCallGraph, SHARED } from './support/manifests';
 

@@ -3,13 +3,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Duration, JsonPatch } from 'cdk8s';
 import { VirtualService } from '../imports/istio-networking.istio.io';
-import { ExistingWorkload } from '../src/mesh/existing-workload';
-import { IstioRenderer } from '../src/mesh/istio/istio-renderer';
-import { Mesh } from '../src/mesh/mesh';
-import { MeshService, MeshServiceProps } from '../src/mesh/mesh-service';
-import { Protocol } from '../src/mesh/protocol';
-import { applyReleases, parseReleaseFile } from '../src/mesh/release-file';
-import { RetryCondition } from '../src/mesh/resilience';
+import { ExistingWorkload } from '../src/model/existing-workload';
+import { IstioRenderer } from '../src/renderers/istio/istio-renderer';
+import { Mesh } from '../src/model/mesh';
+import { MeshService, MeshServiceProps } from '../src/model/mesh-service';
+import { Protocol } from '../src/model/protocol';
+import { applyReleases, parseReleaseFile } from '../src/model/release-file';
+import { RetryCondition } from '../src/model/resilience';
 import { synthesizeAtomically } from '../src/synthesize';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, ofKind, readManifests, SHARED } from './support/manifests';
@@ -37,7 +37,7 @@ function render(configure: (shop: Shop) => void, apiProps: Partial<MeshServicePr
 
 function shop(app: App, apiProps: Partial<MeshServiceProps>, renderer?: IstioRenderer): Shop {
   const chart = new Chart(app, 'shop', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh', { renderer });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: renderer ?? new IstioRenderer() });
   const ns = mesh.addNamespace('shop');
   const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
   const batch = new MeshService(ns, 'batch', { image: 'example/batch:1.0.0', ports: [{ port: 8081 }] });

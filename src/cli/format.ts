@@ -1,6 +1,6 @@
-import { AccessDiff } from '../access/diff';
-import { AccessEntry, AccessMatrix } from '../access/matrix';
-import { Finding } from '../analyzer/finding';
+import { AccessDiff } from '../review/diff';
+import { AccessEntry, AccessMatrix } from '../review/matrix';
+import { Finding } from '../review/finding';
 
 const HEADERS = ['FROM', 'TO', 'PORT', 'PROTOCOL', 'MTLS', 'METHODS', 'PATHS', 'NOTES'];
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { KubeObject, PeerWorkload } from '../analyzer/inventory';
+import { KubeObject, PeerWorkload } from '../review/inventory';
 
 /** A problem in the user's input: reported as `file:line:col: message`, never with a stack trace. */
 export class InputError extends Error {}

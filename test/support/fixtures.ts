@@ -1,4 +1,4 @@
-import { KubeObject } from '../../src/analyzer/inventory';
+import { KubeObject } from '../../src/review/inventory';
 
 /** Hand-written manifests for the analyzer and matrix tests: a small STRICT namespace with two workloads. */
 export function deployment(namespace: string, app: string, ports: number[], options: { sa?: string; version?: string } = {}): KubeObject {

@@ -1,0 +1,117 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  applyReleases, ExistingWorkload, ExternalHost, GoldenSignalDashboards, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
+} from '../src';
+import { SOMA_CALLS } from './calls';
+import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
+import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
+import { SOMA_INGRESS, SomaIngressSettings } from './ingress';
+import { SOMA_IMAGE_TAG, SOMA_NAMESPACE, SOMA_SERVICES, SomaService } from './services';
+import { SOMA_METRICS_PATHS, SOMA_TRACING } from './telemetry';
+import { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } from './resilience';
+
+/** Options of the SomaAgentHub render. */
+export interface SomaAgentHubProps extends ChartProps {
+  /**
+   * Mesh-wide settings (trust domain, renderer).
+   * @default - Istio, trust domain cluster.local
+   */
+  readonly mesh?: Partial<MeshProps>;
+  /**
+   * The public API's host, certificate, token issuer and open paths.
+   * @default - SOMA_INGRESS (placeholders under somaagent.example)
+   */
+  readonly ingress?: Partial<SomaIngressSettings>;
+  /**
+   * Releases (canaries, splits, A/B, mirroring) read from a release file, and the file's name for errors.
+   * @default - none: every service sends 100% to its v1
+   */
+  readonly releases?: { readonly file: ReleaseFile; readonly source: string };
+}
+
+/** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
+export class SomaAgentHub extends Chart {
+  public readonly mesh: Mesh;
+  /** The public API on Istio's ingress gateway (absent when the mesh is not rendered for Istio). */
+  public publicApi?: PublicIngress;
+
+  public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
+    super(scope, id, { disableResourceNameHashes: true, ...props });
+    this.mesh = new Mesh(this, 'Mesh', { renderer: new IstioRenderer(), ...props.mesh });
+
+    const apps = this.mesh.addNamespace(SOMA_NAMESPACE);
+    for (const spec of SOMA_SERVICES) addService(apps, spec);
+
+    // Namespaces of other charts: guarded, not created. istio-system keeps its own mTLS settings
+    // (the ingress gateway terminates outside traffic), so it is declared only to name the gateway's identity.
+    const existing = new Map<string, MeshNamespace>();
+    const namespaceOf = (name: string) => existing.get(name)
+      ?? existing.set(name, this.mesh.addNamespace(name, { create: false })).get(name)!;
+    for (const peer of SOMA_PEERS) {
+      new ExistingWorkload(namespaceOf(peer.namespace), peer.name, {
+        selector: peer.selector, serviceAccountName: peer.serviceAccount, ports: [...peer.ports],
+      });
+    }
+    const istioSystem = this.mesh.addNamespace(SOMA_INGRESS_GATEWAY.namespace, { create: false, strictMtls: false });
+    new ExistingWorkload(istioSystem, SOMA_INGRESS_GATEWAY.name, {
+      selector: SOMA_INGRESS_GATEWAY.selector, serviceAccountName: SOMA_INGRESS_GATEWAY.serviceAccount,
+    });
+
+    const callTraffic = new Map(SOMA_CALL_TRAFFIC.map(t => [`${t.from}>${t.to}`, t]));
+    for (const call of SOMA_CALLS) {
+      const traffic = callTraffic.get(`${call.from}>${call.to}`);
+      this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
+        port: call.port, methods: call.methods, paths: call.paths, timeout: traffic?.timeout, retries: traffic?.retries,
+      });
+    }
+
+    const externalHosts = new Map<string, ExternalHost>();
+    for (const call of SOMA_EXTERNAL_CALLS) {
+      const host = externalHosts.get(call.host)
+        ?? externalHosts.set(call.host, new ExternalHost(this.mesh, call.host, { host: call.host, port: call.port })).get(call.host)!;
+      host.allowFrom(this.mesh.workload(call.from));
+    }
+    for (const egress of SOMA_UNLISTED_EGRESS) {
+      this.mesh.callGraph.allowUnlistedEgress(this.mesh.workload(egress.from), { reason: egress.reason, ports: egress.ports });
+    }
+
+    // The public edge and the telemetry are Istio resources (Gateway, RequestAuthentication, Telemetry, istio_* metrics).
+    if (this.mesh.renderer instanceof IstioRenderer) this.renderIstioEdge(props);
+    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
+  }
+
+  /** The public API behind JWT on Istio's ingress gateway, the mesh Telemetry, and the golden-signal dashboards. */
+  private renderIstioEdge(props: SomaAgentHubProps): void {
+    const ingress = { ...SOMA_INGRESS, ...props.ingress };
+    this.publicApi = new PublicIngress(this.mesh, 'PublicApi', {
+      gateway: this.mesh.workload(`${SOMA_INGRESS_GATEWAY.namespace}/${SOMA_INGRESS_GATEWAY.name}`),
+      backend: this.mesh.workload('gateway-api'),
+      host: ingress.host,
+      credentialName: ingress.credentialName,
+      jwt: { issuer: ingress.issuer, jwksUri: ingress.jwksUri },
+      openPaths: ingress.openPaths,
+    });
+
+    new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
+    new GoldenSignalDashboards(this.mesh, 'GoldenSignals', this.mesh);
+  }
+}
+
+function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
+  const repository = spec.repository ?? `somaagent/soma-${spec.name}`;
+  const liveness = spec.port === undefined
+    // Choice: the worker has no endpoint; this check fails when its code can no longer be imported.
+    ? HealthCheck.command(['python', '-c', 'import app.worker'], { periodSeconds: 30, timeoutSeconds: 10 })
+    : spec.liveness ? HealthCheck.http(spec.liveness) : HealthCheck.tcp();
+  return new MeshService(namespace, spec.name, {
+    image: `${repository}:${SOMA_IMAGE_TAG}`,
+    ports: spec.port === undefined ? [] : [{ port: spec.port, protocol: Protocol.HTTP }],
+    command: spec.command,
+    liveness,
+    readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
+    metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
+    resilience: SOMA_RESILIENCE[spec.name],
+  });
+}

@@ -1,0 +1,144 @@
+import { Call } from './call';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from './external-host';
+import { IDEMPOTENT_METHODS } from './http-rules';
+import { fail } from './validation';
+import type { IMeshWorkload } from './workload';
+
+/** Everything derived from calls (policies, routes, scoping, diagrams) reads this one index. */
+export class CallGraph {
+  private readonly all: Call[] = [];
+  private readonly byCallee = new Map<IMeshWorkload, Call[]>();
+  private readonly byCaller = new Map<IMeshWorkload, Call[]>();
+  private readonly keys = new Set<string>();
+  private readonly idempotent = new Map<Call, boolean>();
+  private readonly listeners: Array<(call: Call) => void> = [];
+  private readonly external: ExternalCall[] = [];
+  private readonly externalByCaller = new Map<IMeshWorkload, ExternalCall[]>();
+  private readonly externalByHost = new Map<ExternalHost, ExternalCall[]>();
+  private readonly unlisted = new Map<IMeshWorkload, UnlistedEgress>();
+  private readonly unlistedListeners: Array<(grant: UnlistedEgress) => void> = [];
+
+  /**
+   * Every edge as plain data, for pictures and reports: calls, then external hosts, then unlisted egress
+   * (whose `to` is `*`, any host). Workloads are written `namespace/name`.
+   */
+  public edges(): Array<{ from: string; to: string; port: number; methods: readonly string[] }> {
+    const id = (w: IMeshWorkload) => `${w.namespace.name}/${w.name}`;
+    const calls = this.all.map(c => ({ from: id(c.caller), to: id(c.callee), port: c.port, methods: c.methods }));
+    const external = this.external.map(c => ({ from: id(c.caller), to: c.host.host, port: c.host.port, methods: [] }));
+    const unlisted = [...this.unlisted.values()].flatMap(g => g.ports.map(port => ({ from: id(g.caller), to: '*', port, methods: [] })));
+    return [...calls, ...external, ...unlisted];
+  }
+
+  /** Every call, in declaration order. */
+  public get calls(): readonly Call[] {
+    return this.all;
+  }
+
+  public callsTo(callee: IMeshWorkload): readonly Call[] {
+    return this.byCallee.get(callee) ?? [];
+  }
+
+  public callsFrom(caller: IMeshWorkload): readonly Call[] {
+    return this.byCaller.get(caller) ?? [];
+  }
+
+  /** Whether replaying a request of this call is harmless: declared, or else inferred from its methods. */
+  public isIdempotent(call: Call): boolean {
+    return this.idempotent.get(call) ?? (call.methods.length > 0 && call.methods.every(m => IDEMPOTENT_METHODS.has(m)));
+  }
+
+  /** Whether the call was declared idempotent (true), declared not idempotent (false), or left to its methods (undefined). */
+  public declaredIdempotent(call: Call): boolean | undefined {
+    return this.idempotent.get(call);
+  }
+
+  /** Runs `listener` for every call already declared and every call declared later. */
+  public onCall(listener: (call: Call) => void): void {
+    this.listeners.push(listener);
+    for (const call of this.all) listener(call);
+  }
+
+  /** Every call to a host outside the mesh, in declaration order. */
+  public get externalCalls(): readonly ExternalCall[] {
+    return this.external;
+  }
+
+  public externalCallsFrom(caller: IMeshWorkload): readonly ExternalCall[] {
+    return this.externalByCaller.get(caller) ?? [];
+  }
+
+  public externalCallsTo(host: ExternalHost): readonly ExternalCall[] {
+    return this.externalByHost.get(host) ?? [];
+  }
+
+  /** Every grant of unlisted egress, in declaration order. */
+  public get unlistedEgress(): readonly UnlistedEgress[] {
+    return [...this.unlisted.values()];
+  }
+
+  /** The one kind of egress that is not a list of hosts: set for a workload that calls user-supplied URLs. */
+  public unlistedEgressOf(caller: IMeshWorkload): UnlistedEgress | undefined {
+    return this.unlisted.get(caller);
+  }
+
+  /**
+   * Lets `caller` reach destinations that cannot be listed (its outbound policy becomes ALLOW_ANY).
+   * An exception to the registry-only default, so it must say why.
+   */
+  public allowUnlistedEgress(caller: IMeshWorkload, options: { reason: string; ports?: number[] }): UnlistedEgress {
+    const where = caller.node.path;
+    if (!options.reason || options.reason.trim().length < 10) {
+      fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');
+    }
+    if (!caller.deployed) fail(where, `${caller.name} is deployed by another chart, whose proxy this mesh does not render: open its egress in that chart`);
+    if (this.unlisted.has(caller)) fail(where, `unlisted egress of ${caller.name} is declared twice: declare it once`);
+    const grant = { caller, reason: options.reason.trim(), ports: [...new Set(options.ports ?? [443])] };
+    this.unlisted.set(caller, grant);
+    for (const listener of this.unlistedListeners) listener(grant);
+    return grant;
+  }
+
+  /** Runs `listener` for every unlisted egress already granted and every one granted later. */
+  public onUnlistedEgress(listener: (grant: UnlistedEgress) => void): void {
+    this.unlistedListeners.push(listener);
+    for (const grant of this.unlisted.values()) listener(grant);
+  }
+
+  /** @internal declared through `ExternalHost.allowFrom` */
+  public addExternal(call: ExternalCall, where: string): ExternalCall {
+    if (this.externalCallsFrom(call.caller).some(c => c.host === call.host)) {
+      fail(where, `${call.caller.name} is allowed to reach ${call.host.host} twice: remove one`);
+    }
+    this.external.push(call);
+    push(this.externalByCaller, call.caller, call);
+    push(this.externalByHost, call.host, call);
+    return call;
+  }
+
+  /** @internal declared through `IMeshWorkload.allowFrom` */
+  public add(call: Call, where: string, idempotent?: boolean): Call {
+    const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${sorted(call.methods)}|${sorted(call.paths)}`;
+    if (this.keys.has(key)) {
+      fail(where, `the call from ${call.caller.name} to ${call.callee.name} on port ${call.port} is declared twice: remove one`);
+    }
+    this.keys.add(key);
+    this.all.push(call);
+    push(this.byCallee, call.callee, call);
+    push(this.byCaller, call.caller, call);
+    if (idempotent !== undefined) this.idempotent.set(call, idempotent);
+    for (const listener of this.listeners) listener(call);
+    return call;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The values joined in a canonical order; most calls name zero or one, which need no copy and no sort. */
+function sorted(values: readonly string[]): string {
+  return values.length < 2 ? values.join() : [...values].sort().join();
+}

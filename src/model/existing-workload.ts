@@ -1,0 +1,44 @@
+import type { MeshNamespace } from './mesh-namespace';
+import { checkDnsLabel, fail } from './validation';
+import { MeshWorkload, WorkloadPort } from './workload';
+
+/** A workload deployed by another chart, declared so that it can call and be called. */
+export interface ExistingWorkloadProps {
+  /** Labels that select its pods, as its own chart sets them. */
+  readonly selector: Record<string, string>;
+  /** The ServiceAccount its pods run as: its mTLS identity. */
+  readonly serviceAccountName: string;
+  /**
+   * Ports it serves (container ports).
+   * @default - none: it only calls others (an ingress gateway, for example)
+   */
+  readonly ports?: WorkloadPort[];
+}
+
+/**
+ * A peer that already exists elsewhere (Redis, Kafka, Temporal, an ingress gateway, ...).
+ * Nothing is deployed for it, yet it can call and be called, and when it serves ports it is guarded:
+ * its own ALLOW policy, rendered into its namespace, admits exactly the calls declared to it.
+ */
+export class ExistingWorkload extends MeshWorkload {
+  public readonly serviceAccountName: string;
+  public readonly selector: Readonly<Record<string, string>>;
+  public readonly deployed = false;
+
+  public constructor(namespace: MeshNamespace, name: string, props: ExistingWorkloadProps) {
+    super(namespace, name, props.ports ?? []);
+    this.serviceAccountName = props.serviceAccountName;
+    this.selector = { ...props.selector };
+    const where = this.node.path;
+    if (Object.keys(this.selector).length === 0) {
+      fail(where, 'selector is empty, so a policy for it would select every pod of its namespace: give the labels of its pods');
+    }
+    for (const [key, value] of Object.entries(this.selector)) {
+      if (!key || key.includes('*') || value.includes('*')) fail(where, `selector ${key}=${value} has an empty key or a '*': Istio selectors take exact labels`);
+    }
+    const saError = checkDnsLabel('service account name', this.serviceAccountName);
+    if (saError) fail(where, saError);
+    this.mesh._registerWorkload(this);
+    this.mesh.renderer.renderWorkload(this);
+  }
+}

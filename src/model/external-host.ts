@@ -1,0 +1,78 @@
+import { Construct } from 'constructs';
+import type { Mesh } from './mesh';
+import { checkPort, fail } from './validation';
+import type { IMeshWorkload } from './workload';
+
+/** A host outside the cluster that workloads may call. */
+export interface ExternalHostProps {
+  /** Its DNS name, or a wildcard of one level of subdomains (`*.amazonaws.com`). */
+  readonly host: string;
+  /**
+   * The port its callers use. Callers speak TLS themselves (HTTPS), so the mesh routes by SNI.
+   * @default 443
+   */
+  readonly port?: number;
+}
+
+/** One egress edge of the call graph: `caller` may open connections to `host`. */
+export interface ExternalCall {
+  readonly caller: IMeshWorkload;
+  readonly host: ExternalHost;
+}
+
+/** A workload allowed to reach hosts nobody can list in advance (user-supplied URLs), and why. */
+export interface UnlistedEgress {
+  readonly caller: IMeshWorkload;
+  /** Why its destinations cannot be listed; shown in the rendered Sidecar. */
+  readonly reason: string;
+  /** Ports it may open to addresses outside the cluster. */
+  readonly ports: readonly number[];
+}
+
+const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A destination outside the mesh (a SaaS API, a package registry). Declared once, then allowed from
+ * each workload that calls it with `allowFrom`: the call graph records the edge, and the workload's
+ * Sidecar, the host's ServiceEntry and the NetworkPolicies are derived from it.
+ */
+export class ExternalHost extends Construct {
+  public readonly host: string;
+  public readonly port: number;
+  public readonly mesh: Mesh;
+
+  public constructor(mesh: Mesh, id: string, props: ExternalHostProps) {
+    super(mesh, id);
+    this.mesh = mesh;
+    this.host = props.host;
+    this.port = props.port ?? 443;
+    const where = this.node.path;
+    if (!HOST.test(this.host) || this.host.length > 253) {
+      fail(where, `host "${this.host}" is not a DNS name: write a lower-case name such as "api.example.com", or "*.example.com" for its subdomains`);
+    }
+    const portError = checkPort(this.port);
+    if (portError) fail(where, portError);
+    this.node.addValidation({
+      validate: () => mesh.callGraph.externalCallsTo(this).length === 0
+        ? [`no workload calls ${this.host}: call allowFrom(workload) or remove it`]
+        : [],
+    });
+  }
+
+  /** Whether the host names every subdomain of a domain. */
+  public get isWildcard(): boolean {
+    return this.host.startsWith('*.');
+  }
+
+  /** Allows `caller` to open connections to this host on its port. */
+  public allowFrom(caller: IMeshWorkload): ExternalCall {
+    const where = `${this.node.path} <- ${caller.node.path}`;
+    if (!Object.is(caller.node.root, this.node.root)) fail(where, `${caller.name} belongs to another app: declare it in the same mesh`);
+    if (!caller.deployed) {
+      fail(where, `${caller.name} is deployed by another chart, whose proxy and egress this mesh does not render: declare its external hosts in that chart`);
+    }
+    const call = this.mesh.callGraph.addExternal({ caller, host: this }, where);
+    this.mesh.renderer.renderExternalCall?.(call);
+    return call;
+  }
+}

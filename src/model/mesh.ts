@@ -1,0 +1,114 @@
+import { Construct, IConstruct } from 'constructs';
+import { CallGraph } from './call-graph';
+import { IMeshRenderer } from './mesh-renderer';
+import { MeshNamespace, MeshNamespaceProps } from './mesh-namespace';
+import { checkDnsLabel, fail } from './validation';
+import type { IMeshWorkload } from './workload';
+
+/** Settings of a whole mesh. */
+export interface MeshProps {
+  /**
+   * The SPIFFE trust domain in principals. `cluster.local` is Istio's alias for the local trust domain.
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+  /**
+   * The Kubernetes cluster domain in Service host names.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * What turns the declared mesh into mesh-specific resources: `new IstioRenderer()`, `new LinkerdRenderer()`.
+   * The model is mesh-neutral, so it never picks one itself.
+   */
+  readonly renderer: IMeshRenderer;
+}
+
+/**
+ * A service mesh: its namespaces, workloads and the call graph between them. Every policy it renders
+ * is derived from the call graph, so a call is declared once, on the callee, with `allowFrom`.
+ */
+export class Mesh extends Construct {
+  /** The mesh a construct belongs to. */
+  public static of(construct: IConstruct): Mesh {
+    for (let scope: IConstruct | undefined = construct; scope; scope = scope.node.scope) {
+      if (scope instanceof Mesh) return scope;
+    }
+    return fail(construct.node.path, 'this construct is not inside a Mesh: create it under a MeshNamespace of a Mesh');
+  }
+
+  public readonly trustDomain: string;
+  public readonly clusterDomain: string;
+  public readonly callGraph = new CallGraph();
+  public readonly renderer: IMeshRenderer;
+  private readonly namespaceByName = new Map<string, MeshNamespace>();
+  private readonly workloadByKey = new Map<string, IMeshWorkload>();
+  private readonly workloadsByName = new Map<string, IMeshWorkload[]>();
+
+  public constructor(scope: Construct, id: string, props: MeshProps) {
+    super(scope, id);
+    if (!props || typeof props.renderer !== 'object' || props.renderer === null) {
+      fail(this.node.path, 'no renderer: pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`');
+    }
+    this.trustDomain = props.trustDomain ?? 'cluster.local';
+    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    this.renderer = props.renderer;
+    this.callGraph.onCall(call => this.renderer.renderCall(call));
+    this.renderer.renderMesh?.(this);
+  }
+
+  /** Declares a namespace of the mesh (created here unless `create: false`). */
+  public addNamespace(name: string, props: MeshNamespaceProps = {}): MeshNamespace {
+    return new MeshNamespace(this, name, props);
+  }
+
+  /** Every namespace, in declaration order. */
+  public get namespaces(): MeshNamespace[] {
+    return [...this.namespaceByName.values()];
+  }
+
+  /** Every workload, in declaration order. */
+  public get workloads(): IMeshWorkload[] {
+    return [...this.workloadByKey.values()];
+  }
+
+  /**
+   * Finds a workload by name, or by `namespace/name` where the name is used in several namespaces.
+   * Throws, listing the declared names, when there is none.
+   */
+  public workload(ref: string): IMeshWorkload {
+    const exact = this.workloadByKey.get(ref);
+    if (exact) return exact;
+    const byName = this.workloadsByName.get(ref) ?? [];
+    if (byName.length === 1) return byName[0];
+    if (byName.length > 1) {
+      fail(this.node.path, `"${ref}" names workloads in ${byName.map(w => w.namespace.name).join(', ')}: write "namespace/${ref}"`);
+    }
+    const known = [...this.workloadsByName.keys()].sort().join(', ');
+    return fail(this.node.path, `no workload "${ref}" is declared in the mesh: declare it first, or use one of: ${known}`);
+  }
+
+  /** @internal called by MeshNamespace */
+  public _registerNamespace(namespace: MeshNamespace): void {
+    const error = checkDnsLabel('namespace name', namespace.name);
+    if (error) fail(namespace.node.path, error);
+    if (this.namespaceByName.has(namespace.name)) {
+      fail(namespace.node.path, `namespace "${namespace.name}" is declared twice: declare it once and put every workload in it`);
+    }
+    this.namespaceByName.set(namespace.name, namespace);
+  }
+
+  /** @internal called by workloads */
+  public _registerWorkload(workload: IMeshWorkload): void {
+    const error = checkDnsLabel('workload name', workload.name);
+    if (error) fail(workload.node.path, error);
+    const key = `${workload.namespace.name}/${workload.name}`;
+    if (this.workloadByKey.has(key)) {
+      fail(workload.node.path, `workload "${key}" is declared twice: declare each service once, and add versions with addVersion()`);
+    }
+    this.workloadByKey.set(key, workload);
+    const sameName = this.workloadsByName.get(workload.name);
+    if (sameName) sameName.push(workload);
+    else this.workloadsByName.set(workload.name, [workload]);
+  }
+}

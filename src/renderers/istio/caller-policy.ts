@@ -1,0 +1,47 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, AuthorizationPolicySpecRulesTo,
+} from '../../../imports/istio-security.istio.io';
+import { Call } from '../../model/call';
+import { Mesh } from '../../model/mesh';
+import type { IMeshWorkload } from '../../model/workload';
+
+/**
+ * The one ALLOW AuthorizationPolicy of a workload, derived from the calls that reach it:
+ * one rule per caller, whose source principal and operations sit in the same rule (so they AND).
+ * Ports are container ports; methods and paths appear only where the call names them.
+ */
+export class CallerPolicy extends Construct {
+  public readonly resource: AuthorizationPolicy;
+
+  public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {
+    super(scope, id);
+    const mesh = Mesh.of(workload);
+    this.resource = new AuthorizationPolicy(this, 'Resource', {
+      metadata: { name: `${workload.name}-callers`, namespace: workload.namespace.name, labels: { app: workload.name } },
+      spec: {
+        selector: { matchLabels: { ...workload.selector } },
+        action: AuthorizationPolicySpecAction.ALLOW,
+        rules: Lazy.any({ produce: () => this.rules(mesh.callGraph.callsTo(this.workload)) }),
+      },
+    });
+  }
+
+  private rules(calls: readonly Call[]): AuthorizationPolicySpecRules[] | undefined {
+    const byCaller = new Map<string, AuthorizationPolicySpecRulesTo[]>();
+    for (const call of calls) {
+      const operations = byCaller.get(call.caller.principal) ?? [];
+      operations.push({
+        operation: {
+          ports: [String(call.port)],
+          methods: call.methods.length > 0 ? [...call.methods] : undefined,
+          paths: call.paths.length > 0 ? [...call.paths] : undefined,
+        },
+      });
+      byCaller.set(call.caller.principal, operations);
+    }
+    if (byCaller.size === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
+    return [...byCaller.entries()].map(([principal, to]) => ({ from: [{ source: { principals: [principal] } }], to }));
+  }
+}

@@ -1,0 +1,40 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type { ServiceEntrySpec } from '../../../imports/istio-networking.istio.io';
+import type { ExternalHost } from '../../model/external-host';
+import type { MeshNamespace } from '../../model/mesh-namespace';
+
+/**
+ * The ServiceEntry of an external host in one namespace of its callers. It is exported to that namespace
+ * only (`exportTo: ["."]`), and each caller's Sidecar imports it by `namespace/host`, so exactly the
+ * workloads that call the host see it. Callers speak TLS themselves: the port is TLS (routed by SNI).
+ * A wildcard host cannot be resolved by DNS ahead of time, so it uses resolution NONE (the caller's own
+ * DNS answer is kept); a plain host uses DNS.
+ */
+export class ExternalServiceEntry extends Construct {
+  public readonly resource: ApiObject;
+
+  /** `exportTo` also lists the egress gateway's namespace when calls leave through it. */
+  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, egressGatewayNamespace?: string) {
+    super(scope, id);
+    const spec: ServiceEntrySpec = {
+      hosts: [host.host],
+      exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],
+      location: 'MESH_EXTERNAL' as ServiceEntrySpec['location'],
+      resolution: (host.isWildcard ? 'NONE' : 'DNS') as ServiceEntrySpec['resolution'],
+      ports: [{ number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }],
+    };
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: serviceEntryName(host.host), namespace: namespace.name, labels: { 'soma-mesh.io/external-host': 'true' } },
+      spec,
+    });
+  }
+}
+
+/** `api.openai.com` -> `external-api-openai-com`; `*.amazonaws.com` -> `external-wildcard-amazonaws-com`. */
+export function serviceEntryName(host: string): string {
+  return `external-${host.replace(/^\*\./, 'wildcard.').replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}

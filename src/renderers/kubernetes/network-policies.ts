@@ -1,0 +1,167 @@
+import { Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Mesh } from '../../model/mesh';
+import type { MeshNamespace } from '../../model/mesh-namespace';
+import type { IMeshWorkload } from '../../model/workload';
+import { ISTIO_SYSTEM } from '../istio/workload-sidecar';
+
+/** Pods selected in a namespace, for the mesh's own needs. */
+export interface PodsInNamespace {
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+}
+
+/** What the NetworkPolicies admit besides the call graph: the mesh's and the cluster's own traffic. */
+export interface NetworkPolicySettings {
+  /**
+   * Prometheus, which scrapes every pod's merged metrics port (15020).
+   * @default - pods labelled `app.kubernetes.io/name: prometheus` in `observability`
+   */
+  readonly prometheus?: PodsInNamespace;
+  /**
+   * The cluster DNS, reached on port 53 over UDP and TCP.
+   * @default - pods labelled `k8s-app: kube-dns` in `kube-system`
+   */
+  readonly dns?: PodsInNamespace;
+  /**
+   * istiod, reached by every proxy on 15012 (configuration and certificates) and 15017.
+   * @default - pods labelled `app: istiod` in `istio-system`
+   */
+  readonly istiod?: PodsInNamespace;
+  /**
+   * Address ranges that are never "outside" (pods, Services, nodes): egress to external hosts excludes
+   * them, so that it cannot reach a workload of the cluster.
+   * @default - the private IPv4 ranges 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16
+   */
+  readonly clusterCidrs?: string[];
+}
+
+/** The settings with their defaults, and the egress gateway when calls to plain external hosts go through it. */
+export interface ResolvedNetworkPolicySettings extends Required<NetworkPolicySettings> {
+  readonly egressGateway?: PodsInNamespace & { readonly port: number };
+}
+
+const NAME_LABEL = 'kubernetes.io/metadata.name';
+/** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
+export const MERGED_METRICS_PORT = 15020;
+
+/** The settings with every default applied. */
+export function networkPolicyDefaults(settings: NetworkPolicySettings = {}, egressGateway?: { namespace: string; selector: Record<string, string>; containerPort: number }): ResolvedNetworkPolicySettings {
+  return {
+    egressGateway: egressGateway && { namespace: egressGateway.namespace, labels: egressGateway.selector, port: egressGateway.containerPort },
+    prometheus: settings.prometheus ?? { namespace: 'observability', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+    dns: settings.dns ?? { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    istiod: settings.istiod ?? { namespace: ISTIO_SYSTEM, labels: { app: 'istiod' } },
+    clusterCidrs: settings.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+  };
+}
+
+function peer(namespace: string, labels: Readonly<Record<string, string>>): k8s.NetworkPolicyPeer {
+  return { namespaceSelector: { matchLabels: { [NAME_LABEL]: namespace } }, podSelector: { matchLabels: { ...labels } } };
+}
+
+function tcp(...ports: number[]): k8s.NetworkPolicyPort[] {
+  return ports.map(port => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
+}
+
+/**
+ * A namespace created here denies every connection in and out (`default-deny`), then opens what the mesh
+ * itself needs for all its pods (`mesh-infrastructure`): DNS, istiod, and Prometheus on the merged metrics port.
+ */
+export class NamespaceNetworkPolicies extends Construct {
+  public constructor(scope: Construct, id: string, namespace: MeshNamespace, settings: ResolvedNetworkPolicySettings) {
+    super(scope, id);
+    new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
+      metadata: { name: 'default-deny', namespace: namespace.name },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    const { prometheus, dns, istiod } = settings;
+    new k8s.KubeNetworkPolicy(this, 'MeshInfrastructure', {
+      metadata: { name: 'mesh-infrastructure', namespace: namespace.name },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(MERGED_METRICS_PORT) }],
+        egress: [
+          { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
+          { to: [peer(istiod.namespace, istiod.labels)], ports: tcp(15012, 15017) },
+        ],
+      },
+    });
+  }
+}
+
+/**
+ * The NetworkPolicy of one workload, read from the call graph like its AuthorizationPolicy: ingress from
+ * each caller's pods on the called port; for a workload deployed here, egress to each callee's pods on the
+ * called port and to addresses outside the cluster on its external hosts' ports (likewise for a peer in a
+ * namespace created here, whose egress the default-deny closes). A peer in another chart's namespace gets
+ * ingress rules only (its egress is its own chart's business), plus Prometheus on the merged port.
+ */
+export class WorkloadNetworkPolicy extends Construct {
+  public readonly resource: k8s.KubeNetworkPolicy;
+
+  public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload, private readonly settings: ResolvedNetworkPolicySettings) {
+    super(scope, id);
+    this.resource = new k8s.KubeNetworkPolicy(this, 'Resource', {
+      metadata: { name: `${workload.name}-calls`, namespace: workload.namespace.name, labels: { app: workload.name } },
+      spec: {
+        podSelector: { matchLabels: { ...workload.selector } },
+        policyTypes: this.ownsEgress ? ['Ingress', 'Egress'] : ['Ingress'],
+        ingress: Lazy.any({ produce: () => this.ingress() }),
+        egress: Lazy.any({ produce: () => this.ownsEgress ? this.egress() : undefined }),
+      },
+    });
+  }
+
+  /** Its egress is denied by default here (deployed here, or a peer in a namespace created here): open its calls. */
+  private get ownsEgress(): boolean {
+    return this.workload.deployed || this.workload.namespace.created;
+  }
+
+  private ingress(): k8s.NetworkPolicyIngressRule[] {
+    const graph = Mesh.of(this.workload).callGraph;
+    const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
+      .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
+    if (!this.workload.namespace.created) {
+      // A created namespace opens this port for all its pods; a peer's namespace is not ours, so open it here.
+      const { prometheus } = this.settings;
+      rules.push({ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(MERGED_METRICS_PORT) });
+    }
+    return rules;
+  }
+
+  private egress(): k8s.NetworkPolicyEgressRule[] {
+    const graph = Mesh.of(this.workload).callGraph;
+    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.port })))
+      .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
+    const gateway = this.settings.egressGateway;
+    const external = graph.externalCallsFrom(this.workload);
+    // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
+    if (gateway && external.some(c => !c.host.isWildcard)) {
+      rules.push({ to: [peer(gateway.namespace, gateway.labels)], ports: tcp(gateway.port) });
+    }
+    const outside = new Set<number>(external.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
+    for (const port of graph.unlistedEgressOf(this.workload)?.ports ?? []) outside.add(port);
+    if (outside.size > 0) {
+      // External hosts have no fixed addresses: any address outside the cluster, on their ports only.
+      rules.push({
+        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...this.settings.clusterCidrs] } }],
+        ports: tcp(...[...outside].sort((a, b) => a - b)),
+      });
+    }
+    return rules;
+  }
+}
+
+/** One entry per peer, with its ports sorted and without repeats, in the order peers first appear. */
+function groupByPeer(edges: Array<{ peer: IMeshWorkload; port: number }>): Array<{ peer: IMeshWorkload; ports: number[] }> {
+  const byPeer = new Map<IMeshWorkload, Set<number>>();
+  for (const { peer: p, port } of edges) {
+    const ports = byPeer.get(p) ?? new Set<number>();
+    ports.add(port);
+    byPeer.set(p, ports);
+  }
+  return [...byPeer.entries()].map(([p, ports]) => ({ peer: p, ports: [...ports].sort((a, b) => a - b) }));
+}
