@@ -6,6 +6,7 @@ export * from './model/existing-workload';
 export * from './model/external-host';
 export * from './model/health-check';
 export * from './model/http-rules';
+export * from './http/methods';
 export * from './model/mesh';
 export * from './model/mesh-namespace';
 export * from './model/mesh-renderer';
