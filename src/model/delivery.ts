@@ -146,3 +146,13 @@ export function checkControllerRouting(routing: TrafficRouting, delivery: Delive
   if (routing.mirror) errors.push(`mirroring is declared, but with ${by} the canary's share is the controller's: remove mirror, or deliver this service by the release file`);
   return errors;
 }
+
+/**
+ * The version a controller's pod template is: the canary's while it receives traffic, the stable version's otherwise
+ * (no canary, or one rolled back to 0%). Pointing the template back at the stable version mid-canary is what Argo
+ * Rollouts treats as a rollback: it returns 100% to stable at once, skipping the steps and the analysis.
+ */
+export function deliveredVersion(routing: TrafficRouting, firstVersion: string): string {
+  const canary = routing.canary;
+  return canary && canary.weight > 0 ? canary.version : routing.stable ?? firstVersion;
+}

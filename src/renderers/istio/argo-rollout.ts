@@ -2,6 +2,7 @@ import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 // Types only: loading the generated Argo Rollouts module (2.6 MB) would slow every synth.
 import type { RolloutSpec } from '../../../imports/argo-rollouts-argoproj.io';
+import { deliveredVersion } from '../../model/delivery';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { carriesHttp } from '../../model/protocol';
 import { DEFAULT_CANARY_STEPS } from '../../model/routing';
@@ -11,14 +12,9 @@ import { analysisTemplateName, CanaryAnalysisTemplate, seconds } from './analysi
 import { CANARY_SUBSET, STABLE_SUBSET } from './controller-subsets';
 import { httpRoutes } from './route-table';
 
-/**
- * The version the Rollout's pod template is: the canary's while it receives traffic, the stable version's otherwise
- * (no canary, or one rolled back to 0%). Pointing the template back at the stable version mid-canary is what Argo
- * Rollouts treats as a rollback: it returns 100% to stable at once, skipping the steps and the analysis.
- */
-export function deliveredVersion(service: MeshService): string {
-  const canary = service.traffic.routing.canary;
-  return canary && canary.weight > 0 ? canary.version : service.traffic.stableVersion;
+/** The version the Rollout's pod template is (see `deliveredVersion` of the model). */
+export function rolloutVersion(service: MeshService): string {
+  return deliveredVersion(service.traffic.routing, service.versions[0].name);
 }
 
 /** The canary's planned weights: the release's steps. */
@@ -48,7 +44,7 @@ export class ArgoRollout extends Construct {
   public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: GoldenSignalQueries) {
     super(scope, id);
     const analysis = service.delivery.analysis!;
-    this.analysisTemplate = new CanaryAnalysisTemplate(this, 'Analysis', service, () => deliveredVersion(service), queries);
+    this.analysisTemplate = new CanaryAnalysisTemplate(this, 'Analysis', service, () => rolloutVersion(service), queries);
     const byName = (version: string) => service.versions.find(v => v.name === version);
     const spec: RolloutSpec = {
       // The stable version's size; the controller sizes the canary to its weight.
@@ -57,7 +53,7 @@ export class ArgoRollout extends Construct {
       workloadRef: {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        name: Lazy.any({ produce: () => byName(deliveredVersion(service))?.deployment.name ?? `${service.name}-${deliveredVersion(service)}` }),
+        name: Lazy.any({ produce: () => byName(rolloutVersion(service))?.deployment.name ?? `${service.name}-${rolloutVersion(service)}` }),
       },
       strategy: {
         canary: {
@@ -105,7 +101,7 @@ export class ArgoRollout extends Construct {
     }
     const rollout = renderedJson(this.rollout);
     if (!rollout.spec.workloadRef.name || !service.versions.some(v => v.deployment.name === rollout.spec.workloadRef.name)) {
-      errors.push(`the Rollout's template names version "${deliveredVersion(service)}", which ${service.name} does not run: add it with addVersion() or a release file's "versions"`);
+      errors.push(`the Rollout's template names version "${rolloutVersion(service)}", which ${service.name} does not run: add it with addVersion() or a release file's "versions"`);
     }
     if ((rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes ?? []).length === 0 && tcp.length === 0) {
       errors.push(`no route of ${service.name}'s VirtualService splits between the stable and canary subsets, so the controller would have nothing to step`);
