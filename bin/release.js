@@ -27,7 +27,7 @@ if (rest.length === 0 || rest.includes('--help')) {
 try {
   const { parseSomaDelivery } = require(path.join(root, 'lib', 'app', 'delivery.js'));
   const delivery = deliveryName === undefined ? undefined : parseSomaDelivery(deliveryName);
-  if (delivery && delivery !== 'release-file' && !out && !noSynth) throw new Error(`--delivery ${delivery} needs --out DIR for the Rollout's render: the committed dist/ stays delivered by the release file`);
+  if (delivery && delivery !== 'release-file' && !out && !noSynth && rest[1] !== 'status') throw new Error(`--delivery ${delivery} needs --out DIR for the Rollout's render: the committed dist/ stays delivered by the release file`);
   const render = () => {
     if (noSynth) return;
     const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
