@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parser as promql } from '@prometheus-io/lezer-promql';
+import * as fc from 'fast-check';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { SomaDelivery } from '../app/delivery';
 import { runRelease } from '../app/release';
@@ -320,5 +321,50 @@ describe('the Delivery declaration', () => {
     const rendered = chart.toJson();
     expect(rendered.filter((o: K8sObject) => o.apiVersion.startsWith('argoproj.io'))).toEqual([]);
     expect(rendered.filter((o: K8sObject) => o.kind === 'Deployment').map((d: K8sObject) => d.spec.replicas)).toEqual([2, 1]);
+  });
+});
+
+describe('random releases and call graphs under Argo Rollouts (SOMA_ARGO_RUNS, default 25)', () => {
+  const runs = Number(process.env.SOMA_ARGO_RUNS ?? 25);
+  const releaseArb = fc.record({
+    steps: fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { maxLength: 5 }).map(s => [...s.sort((a, b) => a - b), 100]),
+    weight: fc.integer({ min: 0, max: 100 }),
+    ports: fc.constantFrom([8080], [8080, 9090]),
+    callers: fc.array(fc.record({ methods: fc.subarray(['GET', 'POST', 'PUT']), timeout: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }) }), { maxLength: 3 }),
+  });
+
+  test('steps, template, routes, subsets, queries and schemas hold for any of them', () => {
+    fc.assert(fc.property(releaseArb, r => {
+      const app = Testing.app();
+      const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
+      const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
+      const ns = mesh.addNamespace('shop');
+      const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: r.ports.map(port => ({ port })), delivery: Delivery.argoRollouts({ minRequests: 7 }) });
+      r.callers.forEach((c, i) => {
+        const caller = new MeshService(ns, `caller-${i}`, { image: 'example/caller:1.0.0', ports: [{ port: 8000 }] });
+        api.allowFrom(caller, { port: r.ports[0], methods: c.methods, timeout: c.timeout === undefined ? undefined : Duration.seconds(c.timeout) });
+      });
+      api.addVersion('v2', { image: 'example/api:2.0.0', replicas: 1 });
+      api.traffic.route({ canary: { version: 'v2', weight: r.weight, steps: r.steps } });
+      app.synth();
+      const list: K8sObject[] = chart.toJson();
+      const rollout = named(list, 'Rollout', 'api');
+      expect([...rollouts.errors(rollout), ...rollouts.errors(named(list, 'AnalysisTemplate', 'api-canary'))]).toEqual([]);
+      expect(stepsOf(rollout).filter(s => 'setWeight' in s).map(s => s.setWeight)).toEqual(r.steps);
+      const version = templateOf(list, rollout).metadata.labels.version;
+      expect(version).toBe(r.weight > 0 ? 'v2' : 'v1');
+      const stepped = rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes as string[];
+      for (const route of named(list, 'VirtualService', 'api').spec.http as any[]) {
+        expect(stepped).toContain(route.name);
+        expect(route.route.map((d: any) => `${d.destination.subset}=${d.weight}`)).toEqual(['stable=100', 'canary=0']);
+      }
+      for (const m of named(list, 'AnalysisTemplate', 'api-canary').spec.metrics as any[]) {
+        const query: string = m.provider.prometheus.query;
+        expect(promqlErrors(query)).toEqual([]);
+        for (const s of vectorSelectors(query)) expect(s.matchers.get('destination_version')).toBe(`="${version}"`);
+        expect(query).toMatch(/>= 7\)$/);
+      }
+      expect(analyze(list).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
+    }), { numRuns: runs, seed: 20261130 });
   });
 });
