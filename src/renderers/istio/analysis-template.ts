@@ -9,7 +9,7 @@ import { MeshTelemetry } from '../../model/mesh-telemetry';
 import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /** One judged signal of the canary: its query and the largest value that passes. */
-export interface CanarySignal {
+interface CanarySignal {
   /** The metric's name in the AnalysisTemplate. */
   readonly name: string;
   /** PromQL: empty while the canary has served fewer than `minRequests` requests in the window, so that it is not judged yet. */
@@ -28,7 +28,7 @@ export function seconds(ms: number): string {
  * service's dashboard and alerts (`queries`), narrowed to the canary version's pods, each counted only once the canary
  * has served `minRequests` requests in the window.
  */
-export function canarySignals(service: MeshService, version: string, analysis: ResolvedCanaryAnalysis, queries: GoldenSignalQueries): CanarySignal[] {
+function canarySignals(service: MeshService, version: string, analysis: ResolvedCanaryAnalysis, queries: GoldenSignalQueries): CanarySignal[] {
   const window = seconds(analysis.interval.toMilliseconds());
   const requests = queries.requestRate(service, window, version);
   // Requests in the window: rate per second times the window's seconds.

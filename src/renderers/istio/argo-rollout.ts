@@ -13,17 +13,17 @@ import { CANARY_SUBSET, STABLE_SUBSET } from './controller-subsets';
 import { httpRoutes } from './route-table';
 
 /** The version the Rollout's pod template is (see `deliveredVersion` of the model). */
-export function rolloutVersion(service: MeshService): string {
+function rolloutVersion(service: MeshService): string {
   return deliveredVersion(service.traffic.routing, service.versions[0].name);
 }
 
 /** The canary's planned weights: the release's steps. */
-export function deliverySteps(service: MeshService): readonly number[] {
+function deliverySteps(service: MeshService): readonly number[] {
   return service.traffic.routing.canary?.steps ?? DEFAULT_CANARY_STEPS;
 }
 
 /** The names of the VirtualService routes that split between the stable and canary subsets: those the controller edits. */
-export function controlledRoutes(service: MeshService): string[] {
+function controlledRoutes(service: MeshService): string[] {
   return httpRoutes(service)
     .filter(r => (r.route ?? []).some(d => d.destination.subset === CANARY_SUBSET))
     .map(r => r.name!);
