@@ -48,6 +48,21 @@ export interface MeshNetworkNeeds {
   readonly scrapePorts: readonly number[];
   /** Ports Prometheus scrapes on one workload besides those (its own metrics port, where the mesh does not merge). */
   workloadScrapePorts(workload: IMeshWorkload): readonly number[];
+  /**
+   * Set when the mesh tunnels every connection between meshed pods to one port of the receiving pod (Istio ambient:
+   * HBONE on 15008), so that a NetworkPolicy never sees the called port; a call's connection may go through a proxy
+   * of the callee (a waypoint). Call edges then open the tunnel port: caller to proxy and proxy to callee, or caller to callee.
+   * @default - none: connections arrive on the called port, from the caller
+   */
+  readonly tunnel?: MeshTunnel;
+}
+
+/** How a mesh carries connections between meshed pods (see MeshNetworkNeeds.tunnel). */
+export interface MeshTunnel {
+  /** The port every tunnelled connection arrives on. */
+  readonly port: number;
+  /** The pods a call to `callee` really connects to, when not the callee's own (its waypoint). */
+  proxyOf(callee: IMeshWorkload): PodsInNamespace | undefined;
 }
 
 /** The settings with their defaults, the mesh's needs, and the egress gateway when calls to plain external hosts go through it. */
@@ -181,8 +196,13 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private ingress(): k8s.NetworkPolicyIngressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
-      .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
+    const tunnel = this.settings.mesh.tunnel;
+    const proxy = tunnel?.proxyOf(this.workload);
+    const edges = graph.callsTo(this.workload).map(c => (tunnel
+      ? { peer: proxy ?? podsOf(c.caller), port: tunnel.port }
+      : { peer: podsOf(c.caller), port: c.port }));
+    const rules: k8s.NetworkPolicyIngressRule[] = groupByPeer(edges)
+      .map(({ peer: from, ports }) => ({ from: [peer(from.namespace, from.labels)], ports: tcp(...ports) }));
     const { prometheus, mesh } = this.settings;
     // A created namespace opens the mesh's scrape ports for all its pods; a peer's namespace is not ours, so open them here.
     const scrape = [...(this.workload.namespace.created ? [] : mesh.scrapePorts), ...mesh.workloadScrapePorts(this.workload)];
@@ -192,8 +212,12 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private egress(): k8s.NetworkPolicyEgressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.port })))
-      .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
+    const tunnel = this.settings.mesh.tunnel;
+    const edges = graph.callsFrom(this.workload).map(c => (tunnel
+      ? { peer: tunnel.proxyOf(c.callee) ?? podsOf(c.callee), port: tunnel.port }
+      : { peer: podsOf(c.callee), port: c.port }));
+    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(edges)
+      .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }));
     const gateway = this.settings.egressGateway;
     const external = graph.externalCallsFrom(this.workload);
     // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
@@ -213,13 +237,18 @@ export class WorkloadNetworkPolicy extends Construct {
   }
 }
 
-/** One entry per peer, with its ports sorted and without repeats, in the order peers first appear. */
-function groupByPeer(edges: Array<{ peer: IMeshWorkload; port: number }>): Array<{ peer: IMeshWorkload; ports: number[] }> {
-  const byPeer = new Map<IMeshWorkload, Set<number>>();
+function podsOf(workload: IMeshWorkload): PodsInNamespace {
+  return { namespace: workload.namespace.name, labels: { ...workload.selector } };
+}
+
+/** One entry per peer (the same pods), with its ports sorted and without repeats, in the order peers first appear. */
+export function groupByPeer(edges: Array<{ peer: PodsInNamespace; port: number }>): Array<{ peer: PodsInNamespace; ports: number[] }> {
+  const byPeer = new Map<string, { peer: PodsInNamespace; ports: Set<number> }>();
   for (const { peer: p, port } of edges) {
-    const ports = byPeer.get(p) ?? new Set<number>();
-    ports.add(port);
-    byPeer.set(p, ports);
+    const key = JSON.stringify([p.namespace, Object.entries(p.labels).sort()]);
+    const entry = byPeer.get(key) ?? { peer: p, ports: new Set<number>() };
+    entry.ports.add(port);
+    byPeer.set(key, entry);
   }
-  return [...byPeer.entries()].map(([p, ports]) => ({ peer: p, ports: [...ports].sort((a, b) => a - b) }));
+  return [...byPeer.values()].map(({ peer: p, ports }) => ({ peer: p, ports: [...ports].sort((a, b) => a - b) }));
 }

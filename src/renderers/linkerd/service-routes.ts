@@ -1,5 +1,4 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { HttpRoute, HttpRouteSpecRules, HttpRouteSpecRulesMatches } from '../../../imports/linkerd-gateway.networking.k8s.io';
 import type { Call } from '../../model/call';
@@ -7,10 +6,12 @@ import { idempotencyOverridden, retryableMethods } from '../../model/call-resili
 import { HTTP_METHODS } from '../../model/http-rules';
 import { Mesh } from '../../model/mesh';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
-import { appProtocol, carriesHttp, portName } from '../../model/protocol';
+import { carriesHttp } from '../../model/protocol';
 import { perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
 import type { WeightedVersion } from '../../model/routing';
-import { matchKey, RouteMatch, routeMatches } from './route-match';
+import { gatewayDuration } from '../gateway-api/duration';
+import { gatewayMatch, matchKey, RouteMatch, routeMatches } from '../gateway-api/route-match';
+import { versionService } from '../kubernetes/version-service';
 
 /** Gateway API limits: 8 matches per rule, 16 rules per route. */
 const MAX_MATCHES = 8;
@@ -140,12 +141,12 @@ export class LinkerdTrafficRoutes extends Construct {
     for (const m of traffic.routing.match ?? []) {
       const headers = Object.entries(m.headers ?? {}).map(([name, value]) => ({ type: 'Exact', name, value }));
       if (headers.length === 0) continue; // A/B by caller alone: reported by the renderer
-      const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...toGatewayMatch(x), headers }));
+      const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...gatewayMatch(x), headers }));
       for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }]), timeouts });
     }
     const split = this.backends(port, traffic.split);
     if (matches.length === 0) rules.push({ backendRefs: split, timeouts });
-    else for (const chunk of chunks(matches.map(toGatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
+    else for (const chunk of chunks(matches.map(gatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
     return rules;
   }
 
@@ -155,18 +156,8 @@ export class LinkerdTrafficRoutes extends Construct {
   }
 
   private versionService(version: ServiceVersion): ApiObject {
-    const service = this.service;
-    const object = new k8s.KubeService(this, `Service-${version.name}`, {
-      metadata: { name: `${service.name}-${version.name}`, namespace: service.namespace.name, labels: { app: service.name, version: version.name } },
-      spec: {
-        selector: { ...version.podLabels },
-        ports: service.ports.map(p => ({
-          name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-          targetPort: k8s.IntOrString.fromNumber(p.port), protocol: 'TCP',
-        })),
-      },
-    });
-    annotateFailureAccrual(object, service);
+    const object = versionService(this, `Service-${version.name}`, this.service, version);
+    annotateFailureAccrual(object, this.service);
     return object;
   }
 
@@ -203,15 +194,6 @@ export function unexpressedRetryConditions(retries: ResolvedRetries): RetryCondi
   return retries.attempts > 0 ? retries.on.filter(c => LINKERD_RETRY_STATUS[c] === undefined) : [];
 }
 
-/** A Gateway API duration (GEP-2257): whole seconds as `30s`, otherwise milliseconds. */
-export function gatewayDuration(duration: Duration): string {
-  const ms = Math.round(duration.toMilliseconds());
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-function toGatewayMatch(match: RouteMatch): Record<string, unknown> {
-  return { method: match.method, path: match.path ? { type: match.path.type, value: match.path.value } : undefined };
-}
 
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];

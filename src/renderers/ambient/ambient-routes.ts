@@ -1,0 +1,119 @@
+import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+// Types only: the generated Gateway API module (0.8 MB) is not loaded on the synth path.
+import type { HttpRouteSpec, HttpRouteSpecRules } from '../../../imports/gateway-api-gateway.networking.k8s.io';
+import type { Call } from '../../model/call';
+import { Mesh } from '../../model/mesh';
+import type { MeshService, ServiceVersion } from '../../model/mesh-service';
+import { carriesHttp } from '../../model/protocol';
+import type { WeightedVersion } from '../../model/routing';
+import { gatewayDuration } from '../gateway-api/duration';
+import { gatewayMatch, routeMatches } from '../gateway-api/route-match';
+import { trafficPolicy } from '../istio/service-routes';
+import { versionService } from '../kubernetes/version-service';
+
+/** Gateway API limits: 8 matches per rule. */
+const MAX_MATCHES = 8;
+
+/**
+ * How requests reach one service's versions in ambient mode, enforced by its waypoint: one Gateway API `HTTPRoute` per
+ * HTTP port whose parent is the service's own Service (Istio's mesh routing), derived at synth from `service.traffic`:
+ * - the split (a canary, weights) and A/B header rules as `backendRefs` to one Service per version (HTTPRoute routes to
+ *   Services, not DestinationRule subsets);
+ * - the request timeout as `timeouts.request`; a call with its own timeout gets a rule matching its methods and paths
+ *   (Gateway API routes match requests, not callers; the call's methods and paths are authorized for its caller alone);
+ * - mirroring as a `RequestMirror` filter.
+ * A `DestinationRule` per backend host carries the connection pool and outlier detection, which the waypoint applies.
+ */
+export class AmbientTrafficRoutes extends Construct {
+  public readonly routes: ApiObject[] = [];
+  private readonly destinationRules = new Map<string, ApiObject>();
+  private readonly versionServices = new Map<string, ApiObject>();
+
+  public constructor(scope: Construct, id: string, private readonly service: MeshService) {
+    super(scope, id);
+    for (const port of service.ports.filter(p => carriesHttp(p.protocol))) {
+      const spec: HttpRouteSpec = {
+        parentRefs: [{ group: '', kind: 'Service', name: service.name, port: port.port }],
+        rules: Lazy.any({ produce: () => this.rules(port.port) }) as unknown as HttpRouteSpecRules[],
+      };
+      const multiPort = service.ports.filter(p => carriesHttp(p.protocol)).length > 1;
+      this.routes.push(new ApiObject(this, `Route-${port.port}`, {
+        apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+        metadata: { name: multiPort ? `${service.name}-${port.port}` : service.name, namespace: service.namespace.name, labels: { app: service.name } },
+        spec,
+      }));
+    }
+    this.destinationRule(service.name);
+    this.addVersion();
+  }
+
+  /** Called for each version: with two or more, each gets its own Service (a backend of the split) and DestinationRule. */
+  public addVersion(): void {
+    if (this.service.versions.length < 2) return;
+    for (const version of this.service.versions) {
+      if (this.versionServices.has(version.name)) continue;
+      this.versionServices.set(version.name, versionService(this, `Service-${version.name}`, this.service, version));
+      this.destinationRule(versionHostName(this.service, version));
+    }
+  }
+
+  private destinationRule(name: string): void {
+    const service = this.service;
+    this.destinationRules.set(name, new ApiObject(this, `DestinationRule-${name}`, {
+      apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule',
+      metadata: { name, namespace: service.namespace.name, labels: { app: service.name } },
+      spec: { host: `${name}.${service.namespace.name}.svc.${Mesh.of(service).clusterDomain}`, trafficPolicy: trafficPolicy(service, {}) },
+    }));
+  }
+
+  /** Calls with their own timeout (and their A/B variants), then the A/B header rules, then the split. */
+  private rules(port: number): HttpRouteSpecRules[] {
+    const traffic = this.service.traffic;
+    const headerRules = (traffic.routing.match ?? []).filter(m => m.headers && Object.keys(m.headers).length > 0 && (m.callers ?? []).length === 0);
+    const rules: HttpRouteSpecRules[] = [];
+    const add = (matches: Array<Record<string, unknown>>, split: readonly WeightedVersion[], timeout: Duration, mirror: boolean) => {
+      for (let i = 0; i < Math.max(matches.length, 1); i += MAX_MATCHES) {
+        rules.push({
+          matches: matches.length > 0 ? matches.slice(i, i + MAX_MATCHES) as HttpRouteSpecRules['matches'] : undefined,
+          backendRefs: this.backends(port, split),
+          filters: mirror ? this.mirror(port) : undefined,
+          timeouts: { request: gatewayDuration(timeout) },
+        });
+      }
+    };
+    for (const call of this.ownTimeoutCalls(port)) {
+      const matches = routeMatches(call.methods, call.paths).map(gatewayMatch);
+      for (const m of headerRules) add(matches.map(x => ({ ...x, headers: headerMatches(m.headers!) })), [{ version: m.version, weight: 100 }], call.timeout!, false);
+      add(matches, traffic.split, call.timeout!, true);
+    }
+    for (const m of headerRules) add([{ headers: headerMatches(m.headers!) }], [{ version: m.version, weight: 100 }], traffic.resilience.timeout, false);
+    add([], traffic.split, traffic.resilience.timeout, true);
+    return rules;
+  }
+
+  /** The calls on this port with a timeout of their own and methods or paths to tell their requests apart. */
+  private ownTimeoutCalls(port: number): Call[] {
+    return this.service.traffic.callsOn(port).filter(c => c.timeout !== undefined && (c.methods.length > 0 || c.paths.length > 0));
+  }
+
+  private backends(port: number, split: readonly WeightedVersion[]) {
+    if (this.service.versions.length < 2) return [{ group: '', kind: 'Service', name: this.service.name, port, weight: 100 }];
+    return split.map(s => ({ group: '', kind: 'Service', name: `${this.service.name}-${s.version}`, port, weight: s.weight }));
+  }
+
+  private mirror(port: number) {
+    const mirror = this.service.traffic.routing.mirror;
+    if (!mirror) return undefined;
+    return [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: `${this.service.name}-${mirror.version}`, port }, percent: mirror.percent } }] as HttpRouteSpecRules['filters'];
+  }
+}
+
+/** The Service name of one version: `<service>-<version>`. */
+function versionHostName(service: MeshService, version: ServiceVersion): string {
+  return `${service.name}-${version.name}`;
+}
+
+function headerMatches(headers: Record<string, string>) {
+  return Object.entries(headers).map(([name, value]) => ({ type: 'Exact', name, value }));
+}

@@ -1,0 +1,265 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../app/synth';
+import { MeshTarget } from '../src/renderers/mesh-target';
+import { AmbientMesh, AmbientPod } from './support/ambient-authz';
+import { instantiate, edgeAllows, sampleRequests } from './support/call-samples';
+import { CrdSchemas } from './support/crd-schema';
+import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED, expectSameFiles } from './support/manifests';
+import { deployedPods, INGRESS_PRINCIPAL, NamedPod, referencePeers } from './support/mesh-model';
+
+const DIST_AMBIENT = path.join(REPO_ROOT, 'dist-ambient');
+const ISTIO_CRDS = path.join(SHARED, 'istio', 'crd-all.gen.yaml');
+const GATEWAY_API_CRDS = path.join(SHARED, 'gateway-api', 'standard-install.yaml');
+const HTTP_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
+
+const reference = referenceCallGraph();
+let rendered: K8sObject[];
+let renderDir: string;
+let warnings: string[];
+let pods: NamedPod[];
+let mesh: AmbientMesh;
+
+/** Peers whose calls name methods or paths: their charts must send their Services through a waypoint (the renderer says so). */
+const l7Peers = reference.infra.filter((i: any) => reference.edges.some((e: any) => e.to === i.name && (e.methods?.length || e.paths?.length)));
+
+beforeAll(() => {
+  renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-ambient-'));
+  warnings = [];
+  const warn = jest.spyOn(console, 'warn').mockImplementation((m: string) => { warnings.push(m); });
+  main(renderDir, path.join(REPO_ROOT, 'releases.json'), MeshTarget.ISTIO_AMBIENT);
+  warn.mockRestore();
+  rendered = readManifests(renderDir);
+  pods = [...deployedPods(rendered), ...referencePeers(reference)];
+  mesh = new AmbientMesh(rendered, Object.fromEntries(l7Peers.map((i: any) => [`${i.namespace}/${i.name}`, 'waypoint'])));
+});
+afterAll(() => fs.rmSync(renderDir, { recursive: true, force: true }));
+
+function principalOf(name: string): string {
+  return name === 'istio-ingressgateway' ? INGRESS_PRINCIPAL : pods.find(p => p.name === name)!.principal;
+}
+
+function podOf(name: string): NamedPod & AmbientPod {
+  return pods.find(p => p.name === name)!;
+}
+
+describe('SomaAgentHub ambient render', () => {
+  test('the committed dist-ambient/ is what synth renders now', () => {
+    expectSameFiles(DIST_AMBIENT, renderDir);
+  });
+
+  test('every Istio and Gateway API object validates against ../shared CRDs, unknown fields rejected', () => {
+    const schemas = new CrdSchemas(ISTIO_CRDS, GATEWAY_API_CRDS);
+    const custom = rendered.filter(o => !['v1', 'apps/v1', 'networking.k8s.io/v1'].includes(o.apiVersion));
+    expect(custom.length).toBeGreaterThan(50);
+    expect(custom.filter(o => !schemas.knows(o)).map(o => `${o.apiVersion} ${o.kind}`)).toEqual([]);
+    expect(custom.flatMap(o => schemas.errors(o))).toEqual([]);
+  });
+
+  test('the schema check rejects an unknown field on an HTTPRoute rule and on a waypoint listener', () => {
+    const schemas = new CrdSchemas(GATEWAY_API_CRDS);
+    const route = structuredClone(ofKind(rendered, 'HTTPRoute')[0]);
+    route.spec.rules[0].retry = { attempts: 0 }; // experimental channel only
+    expect(schemas.errors(route).join()).toMatch(/additional properties/);
+    const gateway = structuredClone(ofKind(rendered, 'Gateway').find(g => g.spec.gatewayClassName === 'istio-waypoint')!);
+    gateway.spec.listeners[0].hbone = true;
+    expect(schemas.errors(gateway).join()).toMatch(/additional properties/);
+  });
+
+  test('no sidecar: no Sidecar object, no injection label; every namespace created here is ambient', () => {
+    expect(ofKind(rendered, 'Sidecar')).toEqual([]);
+    for (const o of rendered) {
+      expect(o.metadata.labels?.['istio-injection']).toBeUndefined();
+      expect(o.metadata.labels?.['sidecar.istio.io/inject']).toBeUndefined();
+      expect(o.spec?.template?.metadata?.labels?.['sidecar.istio.io/inject']).toBeUndefined();
+    }
+    const namespaces = ofKind(rendered, 'Namespace');
+    expect(namespaces.length).toBeGreaterThan(0);
+    for (const ns of namespaces) expect(ns.metadata.labels?.['istio.io/dataplane-mode']).toBe('ambient');
+  });
+
+  test('STRICT mTLS in every namespace of the mesh', () => {
+    const strict = ofKind(rendered, 'PeerAuthentication').filter(p => p.spec.mtls.mode === 'STRICT' && !p.spec.selector).map(p => p.metadata.namespace).sort();
+    expect(strict).toEqual(['observability', 'soma-agent-hub', 'soma-infra', 'temporal']);
+  });
+
+  test('the peers whose calls are L7 are named in one warning each, asking their charts for the waypoint label', () => {
+    for (const peer of l7Peers) {
+      expect(warnings.filter(w => w.includes(`label the Service ${peer.name} in ${peer.namespace} with istio.io/use-waypoint: waypoint`))).toHaveLength(1);
+    }
+  });
+});
+
+describe('ambient authorization, read back by the independent evaluator', () => {
+  test('every call of the reference is allowed: each method on each path, on its port, through the Service', () => {
+    const denied: string[] = [];
+    for (const edge of reference.edges) {
+      for (const r of sampleRequests(edge)) {
+        const d = mesh.decide(podOf(edge.to), edge.to, { principal: principalOf(edge.from), via: 'service', port: r.port, method: r.method!, path: r.path! });
+        if (!d.allowed) denied.push(`${edge.from} -> ${edge.to} ${r.method} ${r.path}: ${d.why}`);
+      }
+    }
+    expect(denied).toEqual([]);
+  });
+
+  test('nothing else is allowed: other callers, ports, methods and paths, through the Service or straight to the pod', () => {
+    const callers = [...pods.map(p => ({ name: p.name, principal: p.principal })), { name: 'istio-ingressgateway', principal: INGRESS_PRINCIPAL },
+      { name: 'default/default', principal: 'cluster.local/ns/default/sa/default' }, { name: 'soma-agent-hub/default', principal: 'cluster.local/ns/soma-agent-hub/sa/default' },
+      { name: 'unmeshed', principal: undefined }];
+    const leaks: string[] = [];
+    let checked = 0;
+    for (const callee of pods) {
+      for (const caller of callers) {
+        for (const port of [...Object.keys(callee.portProtocols).map(Number), 15999]) {
+          const edges = reference.edges.filter((e: any) => e.to === callee.name && e.port === port && e.from === caller.name);
+          for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {
+            for (const p of ['/', '/health', '/admin', ...edges.flatMap((e: any) => (e.paths ?? []).map(instantiate))]) {
+              const expected = edges.some((e: any) => edgeAllows(e, method, p));
+              const viaService = mesh.decide(callee, callee.name, { principal: caller.principal, via: 'service', port, method, path: p });
+              const direct = mesh.decide(callee, callee.name, { principal: caller.principal, via: 'pod', port, method, path: p });
+              // Straight to the pod, only a call that needs no L7 (and whose callee has no waypoint) gets through.
+              const directExpected = expected && !mesh.waypointOf(callee.namespace, callee.name);
+              checked += 2;
+              if (viaService.allowed !== expected) leaks.push(`${caller.name} -> ${callee.name}:${port} ${method} ${p} via Service expected ${expected}: ${viaService.why}`);
+              if (direct.allowed !== directExpected) leaks.push(`${caller.name} -> ${callee.name}:${port} ${method} ${p} to the pod expected ${directExpected}: ${direct.why}`);
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20000);
+    expect(leaks).toEqual([]);
+  });
+
+  test('every L7 restriction sits where a waypoint enforces it; no selector policy names an HTTP attribute', () => {
+    for (const policy of ofKind(rendered, 'AuthorizationPolicy')) {
+      const http = (policy.spec.rules ?? []).some((r: any) => (r.to ?? []).some((t: any) => HTTP_FIELDS.some(f => t.operation?.[f] !== undefined)));
+      if (policy.spec.selector) {
+        // Ingress gateways are Envoy proxies of their own (not ztunnel): their policies keep full L7 semantics.
+        const isGateway = policy.spec.selector.matchLabels.istio === 'ingressgateway';
+        if (!isGateway) expect({ policy: policy.metadata.name, http }).toEqual({ policy: policy.metadata.name, http: false });
+      }
+      if (http && !policy.spec.selector) {
+        expect(policy.spec.targetRefs).toHaveLength(1);
+        const ref = policy.spec.targetRefs[0];
+        expect(ref.kind).toBe('Service');
+        expect(mesh.waypointOf(policy.metadata.namespace!, ref.name)).toBeDefined();
+      }
+    }
+  });
+
+  test('a workload reached through a waypoint admits the waypoint alone at ztunnel; one reached at L4 admits its callers', () => {
+    for (const policy of ofKind(rendered, 'AuthorizationPolicy').filter(p => p.spec.selector && p.metadata.name.endsWith('-callers'))) {
+      const pod = pods.find(p => p.namespace === policy.metadata.namespace && Object.entries(policy.spec.selector.matchLabels).every(([k, v]) => p.labels[k] === v))!;
+      const principals = (policy.spec.rules ?? []).flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals));
+      const waypoint = mesh.waypointOf(pod.namespace, pod.name);
+      if (waypoint) expect(principals).toEqual([`cluster.local/ns/${pod.namespace}/sa/${waypoint}`]);
+      else expect(principals).not.toContain(expect.stringMatching(/\/sa\/waypoint$/));
+    }
+  });
+
+  test('the allowed calls, read from the policies, equal the call graph exactly (pair, port, method, path)', () => {
+    const callerOf = (principal: string) => (principal === INGRESS_PRINCIPAL ? 'istio-ingressgateway' : pods.find(p => p.principal === principal)!.name);
+    const fromPolicies = new Set<string>();
+    for (const policy of ofKind(rendered, 'AuthorizationPolicy').filter(p => (p.spec.rules ?? []).length > 0)) {
+      const ns = policy.metadata.namespace!;
+      let callee: string;
+      if (policy.spec.targetRefs) callee = policy.spec.targetRefs[0].name;
+      else if (policy.spec.selector?.matchLabels.istio === 'ingressgateway') continue; // the public host's token check
+      else {
+        callee = pods.find(p => p.namespace === ns && Object.entries(policy.spec.selector.matchLabels).every(([k, v]) => p.labels[k] === v))!.name;
+        if (mesh.waypointOf(ns, callee)) continue; // admits the waypoint: the calls are its targetRefs policy's
+      }
+      for (const rule of policy.spec.rules) {
+        for (const principal of rule.from.flatMap((f: any) => f.source.principals)) {
+          for (const t of rule.to) {
+            for (const port of t.operation.ports) {
+              for (const method of t.operation.methods ?? ['*']) for (const p of t.operation.paths ?? ['*']) fromPolicies.add(JSON.stringify([callerOf(principal), callee, Number(port), method, p]));
+            }
+          }
+        }
+      }
+    }
+    const fromGraph = new Set<string>();
+    for (const e of reference.edges) {
+      for (const method of e.methods?.length ? e.methods : ['*']) for (const p of e.paths?.length ? e.paths : ['*']) fromGraph.add(JSON.stringify([e.from, e.to, e.port, method, p]));
+    }
+    expect([...fromPolicies].sort()).toEqual([...fromGraph].sort());
+  });
+
+  test('workloads whose calls are all L4 get no waypoint', () => {
+    const l7 = new Set(reference.edges.filter((e: any) => e.methods?.length || e.paths?.length).map((e: any) => e.to));
+    for (const pod of pods) {
+      const callers = reference.edges.filter((e: any) => e.to === pod.name);
+      if (callers.length > 0 && callers.every((e: any) => e.protocol !== 'HTTP' || (!e.methods?.length && !e.paths?.length)) && !l7.has(pod.name)) {
+        // L4-only callees: the reference's TCP and gRPC peers (Redis, Kafka, Postgres, Temporal, the collector).
+        expect({ pod: pod.name, waypoint: mesh.waypointOf(pod.namespace, pod.name) }).toEqual({ pod: pod.name, waypoint: undefined });
+      }
+    }
+    expect(mesh.waypointOf('soma-infra', 'redis')).toBeUndefined();
+    expect(mesh.waypointOf('soma-agent-hub', 'slm-service')).toBe('waypoint');
+  });
+});
+
+describe('ambient traffic, tested from the YAML', () => {
+  const route = (name: string) => ofKind(rendered, 'HTTPRoute').find(r => r.metadata.name === name)!;
+  const istio = () => readManifests(DIST);
+
+  test('slm-service: a Gateway API route on its own Service sends 99% to v1 and 1% to v2, each a Service of its version', () => {
+    const r = route('slm-service');
+    expect(r.spec.parentRefs).toEqual([{ group: '', kind: 'Service', name: 'slm-service', port: 10022 }]);
+    for (const rule of r.spec.rules) {
+      expect(rule.backendRefs.map((b: any) => `${b.name}:${b.weight}`)).toEqual(['slm-service-v1:99', 'slm-service-v2:1']);
+    }
+    for (const version of ['v1', 'v2']) {
+      const svc = ofKind(rendered, 'Service').find(s => s.metadata.name === `slm-service-${version}`)!;
+      const deployment = ofKind(rendered, 'Deployment').find(d => d.spec.template.metadata.labels.app === 'slm-service' && d.spec.template.metadata.labels.version === version)!;
+      expect(Object.entries(svc.spec.selector).every(([k, v]) => deployment.spec.template.metadata.labels[k] === v)).toBe(true);
+      // Not labelled for the waypoint: a caller that names the version's Service reaches its ztunnel, which admits only the waypoint.
+      expect(svc.metadata.labels?.['istio.io/use-waypoint']).toBeUndefined();
+    }
+  });
+
+  test('every timeout of the Istio render has its ambient rule: same method and path, same timeout', () => {
+    const vss = ofKind(istio(), 'VirtualService').filter(v => !v.spec.gateways);
+    let compared = 0;
+    for (const vs of vss) {
+      const name = vs.metadata.name;
+      const rules = ofKind(rendered, 'HTTPRoute').filter(r => r.metadata.namespace === vs.metadata.namespace && r.spec.parentRefs[0].name === name).flatMap(r => r.spec.rules);
+      if (rules.length === 0) continue; // a service reached at L4 only
+      for (const http of vs.spec.http ?? []) {
+        for (const m of http.match ?? [{}]) {
+          const method = m.method?.exact;
+          const exact = m.uri?.exact;
+          if (m.headers) continue;
+          const rule = rules.find((x: any) => (x.matches ?? [{}]).some((g: any) => g.method === method && g.path?.value === exact && (exact === undefined || g.path?.type === 'Exact')))
+            // A request the call classes do not name falls through to the rule without matches.
+            ?? rules.find((x: any) => !x.matches);
+          if (!http.match) expect(rules.find((x: any) => !x.matches).timeouts.request).toBe(http.timeout);
+          else if (method && exact && rule.matches) {
+            expect(`${name} ${method} ${exact} ${rule.timeouts.request}`).toBe(`${name} ${method} ${exact} ${http.timeout}`);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+
+  test('no route retries: standard-channel HTTPRoute has no retry field, and the render says what keeps POSTs from being replayed', () => {
+    for (const r of ofKind(rendered, 'HTTPRoute')) for (const rule of r.spec.rules) expect(rule.retry).toBeUndefined();
+    expect(warnings.filter(w => w.includes('meshConfig.defaultHttpRetryPolicy'))).toHaveLength(1);
+    expect(warnings.filter(w => w.includes('meshConfig.defaultHttpRetryPolicy'))[0]).toContain('soma-agent-hub/slm-service');
+  });
+
+  test('connection pools and outlier detection: a DestinationRule per backend host, as the Istio render sets them', () => {
+    const istioRule = ofKind(istio(), 'DestinationRule').find(d => d.metadata.name === 'slm-service')!;
+    for (const host of ['slm-service', 'slm-service-v1', 'slm-service-v2']) {
+      const dr = ofKind(rendered, 'DestinationRule').find(d => d.metadata.name === host)!;
+      expect(dr.spec.host).toBe(`${host}.soma-agent-hub.svc.cluster.local`);
+      expect(dr.spec.trafficPolicy).toEqual(istioRule.spec.trafficPolicy);
+      expect(dr.spec.subsets).toBeUndefined();
+    }
+  });
+});
