@@ -165,6 +165,7 @@ describe('ambient authorization, read back by the independent evaluator', () => 
     for (const policy of ofKind(rendered, 'AuthorizationPolicy').filter(p => (p.spec.rules ?? []).length > 0)) {
       const ns = policy.metadata.namespace!;
       let callee: string;
+      if (policy.spec.targetRefs?.[0].kind === 'ServiceEntry') continue; // egress: checked below
       if (policy.spec.targetRefs) callee = policy.spec.targetRefs[0].name;
       else if (policy.spec.selector?.matchLabels.istio === 'ingressgateway') continue; // the public host's token check
       else {
@@ -199,6 +200,24 @@ describe('ambient authorization, read back by the independent evaluator', () => 
     }
     expect(mesh.waypointOf('soma-infra', 'redis')).toBeUndefined();
     expect(mesh.waypointOf('soma-agent-hub', 'slm-service')).toBe('waypoint');
+  });
+});
+
+describe('ambient egress', () => {
+  test('a listed host leaves through its callers\' egress waypoint, which admits exactly its callers; a wildcard host is reported once', () => {
+    const hosts = [...new Set<string>(reference.egress.filter((e: any) => e.port).map((e: any) => e.host))];
+    const callers = pods.filter(p => p.namespace === 'soma-agent-hub');
+    for (const host of hosts) {
+      const port = reference.egress.find((e: any) => e.host === host).port;
+      for (const caller of callers) {
+        const d = mesh.decideExternal('soma-agent-hub', host, caller.principal, port);
+        const declared = reference.egress.some((e: any) => e.host === host && e.from === caller.name);
+        if (host.startsWith('*.')) expect(d).toBe('unrestricted');
+        else expect({ host, caller: caller.name, allowed: (d as any).allowed }).toEqual({ host, caller: caller.name, allowed: declared });
+      }
+    }
+    expect(warnings.filter(w => w.includes('egress to *.amazonaws.com is not restricted'))).toHaveLength(1);
+    expect(warnings.filter(w => /egress to (api\.openai\.com|registry\.terraform\.io) is not restricted/.test(w))).toEqual([]);
   });
 });
 

@@ -175,4 +175,21 @@ export class AmbientMesh {
     const d = evaluate(atZtunnel, peer, request, false);
     return { allowed: d.allowed, why: `ztunnel: ${d.why}`, waypoint };
   }
+
+  /**
+   * Whether a caller in `namespace` reaching an external host by name is admitted: through the egress waypoint its
+   * ServiceEntry names (`istio.io/use-waypoint`), by the policies attached to the ServiceEntry; `unrestricted` when the
+   * host leaves without a waypoint (ambient then has nothing that limits who reaches it).
+   */
+  public decideExternal(namespace: string, host: string, principal: string, port: number): AmbientDecision | 'unrestricted' | 'unknown host' {
+    const entry = ofKind(this.objects, 'ServiceEntry').find(e => e.metadata.namespace === namespace && e.spec.hosts.includes(host));
+    if (!entry) return 'unknown host';
+    const waypoint = entry.metadata.labels?.['istio.io/use-waypoint'];
+    if (!waypoint) return 'unrestricted';
+    if (!this.waypointExists(namespace, waypoint)) return { allowed: false, why: `waypoint ${waypoint} does not exist`, waypoint };
+    const attached = ofKind(this.objects, 'AuthorizationPolicy').filter(p => p.metadata.namespace === namespace
+      && (p.spec?.targetRefs ?? []).some((t: any) => t.kind === 'ServiceEntry' && t.group === 'networking.istio.io' && t.name === entry.metadata.name));
+    const d = evaluate(attached, { principal, namespace: namespaceOf(principal) }, { principal, via: 'service', port, method: 'GET', path: '/' }, false);
+    return { allowed: d.allowed, why: `egress waypoint: ${d.why}`, waypoint };
+  }
 }

@@ -4,7 +4,9 @@ import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules,
 } from '../../../imports/istio-security.istio.io';
 import type { Call } from '../../model/call';
+import type { ExternalHost } from '../../model/external-host';
 import { Mesh } from '../../model/mesh';
+import type { MeshNamespace } from '../../model/mesh-namespace';
 import { fail } from '../../model/validation';
 import type { IMeshWorkload } from '../../model/workload';
 import { callerRules } from '../istio/caller-policy';
@@ -66,6 +68,29 @@ export class WaypointPolicy extends Construct {
         targetRefs: [{ group: '', kind: 'Service', name: workload.name }],
         action: AuthorizationPolicySpecAction.ALLOW,
         rules: Lazy.any({ produce: () => callerRules(graph.callsTo(workload)) }),
+      },
+    });
+  }
+}
+
+/**
+ * The policy of an external host reached through its callers' namespace waypoint (an egress waypoint): attached to the
+ * host's ServiceEntry with `targetRefs`, it admits the principals of that namespace's callers of the host on its port.
+ * Callers speak TLS to the host themselves, so the rule is L4 (principals and port).
+ */
+export class EgressWaypointPolicy extends Construct {
+  public readonly resource: AuthorizationPolicy;
+
+  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, serviceEntryName: string) {
+    super(scope, id);
+    const graph = Mesh.of(namespace).callGraph;
+    const principals = () => [...new Set(graph.externalCallsTo(host).filter(c => c.caller.namespace === namespace).map(c => c.caller.principal))];
+    this.resource = new AuthorizationPolicy(this, 'Resource', {
+      metadata: { name: `${serviceEntryName}-callers`, namespace: namespace.name, labels: { 'soma-mesh.io/external-host': 'true' } },
+      spec: {
+        targetRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: serviceEntryName }],
+        action: AuthorizationPolicySpecAction.ALLOW,
+        rules: Lazy.any({ produce: () => [{ from: [{ source: { principals: principals() } }], to: [{ operation: { ports: [String(host.port)] } }] }] }),
       },
     });
   }

@@ -2,7 +2,7 @@ import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
 import type { Call } from '../../model/call';
-import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
@@ -18,7 +18,7 @@ import { ExternalServiceEntry } from '../istio/external-service-entry';
 import { IstioIngressGateway } from '../istio/ingress-gateway';
 import { IstioTelemetry } from '../istio/istio-telemetry';
 import { ISTIO_SYSTEM } from '../istio/workload-sidecar';
-import { ZtunnelPolicy, WaypointPolicy } from './ambient-policies';
+import { EgressWaypointPolicy, WaypointPolicy, ZtunnelPolicy } from './ambient-policies';
 import { AmbientTrafficRoutes } from './ambient-routes';
 import { ambientGoldenSignals } from './golden-signal-queries';
 import { HBONE_PORT, INGRESS_USE_WAYPOINT, USE_WAYPOINT, Waypoint } from './waypoint';
@@ -78,6 +78,8 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private readonly serviceWaypoints: Set<string>;
   private readonly onWarning: (message: string) => void;
   private readonly waypoints = new Map<IMeshWorkload, Waypoint>();
+  /** The egress waypoint of each `namespace host`. */
+  private readonly egressWaypoints = new Map<string, Waypoint>();
   private readonly traffic = new Map<MeshService, AmbientTrafficRoutes>();
   private readonly services: MeshService[] = [];
   private readonly warned = new Set<string>();
@@ -99,7 +101,11 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       scrapePorts: [15020],
       // No metrics merge in ambient: Prometheus scrapes the app's own port.
       workloadScrapePorts: (workload: IMeshWorkload) => (workload instanceof MeshService && workload.metrics ? [workload.metrics.port] : []),
-      tunnel: { port: HBONE_PORT, proxyOf: (callee: IMeshWorkload) => this.waypoints.get(callee)?.pods },
+      tunnel: {
+        port: HBONE_PORT,
+        proxyOf: (callee: IMeshWorkload) => this.waypoints.get(callee)?.pods,
+        egressProxyOf: (caller: IMeshWorkload, host: ExternalHost) => this.egressWaypoints.get(`${caller.namespace.name} ${host.host}`)?.pods,
+      },
     };
     this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings));
   }
@@ -168,12 +174,25 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     }
   }
 
-  /** The ServiceEntry of an external host in its callers' namespace; who may reach it is not restricted (said once). */
+  /**
+   * The ServiceEntry of an external host in its callers' namespace, sent through the namespace's waypoint (an egress
+   * waypoint), where a policy attached to the ServiceEntry admits that namespace's callers of the host and nobody else.
+   * A wildcard host cannot go through a waypoint (it has no address to route by): it is reported once.
+   */
   public renderExternalCall(call: ExternalCall): void {
     const namespace = call.caller.namespace;
     const id = `ServiceEntry-${namespace.name}`;
-    if (!call.host.node.tryFindChild(id)) new ExternalServiceEntry(call.host, id, call.host, namespace);
-    this.warnOnce(`egress:${call.host.host}`, `[${call.host.node.path}] Istio ambient: egress to ${call.host.host} is not restricted to its callers: ambient has no per-workload outbound registry (the sidecar render's REGISTRY_ONLY Sidecar), so any meshed pod of ${namespace.name} may reach it; the NetworkPolicies still limit port ${call.host.port} outside the cluster to its callers. Route it through an egress waypoint (a ServiceEntry labelled istio.io/use-waypoint) with an AuthorizationPolicy where it must be limited`);
+    if (call.host.node.tryFindChild(id)) return;
+    const entry = new ExternalServiceEntry(call.host, id, call.host, namespace);
+    if (call.host.isWildcard) {
+      this.warnOnce(`egress:${call.host.host}`, `[${call.host.node.path}] Istio ambient: egress to ${call.host.host} is not restricted to its callers: a wildcard host cannot go through an egress waypoint, and ambient has no per-workload outbound registry (the sidecar render's REGISTRY_ONLY Sidecar); the NetworkPolicies still open port ${call.host.port} outside the cluster to its callers only. List its hosts one by one where it must be limited`);
+      return;
+    }
+    const waypoint = this.waypointIn(namespace, this.waypointName);
+    entry.resource.metadata.addLabel(USE_WAYPOINT, waypoint.name);
+    waypoint.bindExternal(call.host);
+    this.egressWaypoints.set(`${namespace.name} ${call.host.host}`, waypoint);
+    new EgressWaypointPolicy(call.host, `EgressPolicy-${namespace.name}`, call.host, namespace, String(entry.resource.metadata.name));
   }
 
   /** Nothing to render: ambient has no outbound registry to open; the NetworkPolicies open the ports. */
@@ -201,9 +220,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     const namespace = workload.namespace;
     const own = this.serviceWaypoints.has(workload.name) || this.serviceWaypoints.has(`${namespace.name}/${workload.name}`);
     const name = own ? `${workload.name}-waypoint` : this.waypointName;
-    const id = `Waypoint-${name}`;
-    const found = namespace.node.tryFindChild(id);
-    const waypoint = found instanceof Waypoint ? found : new Waypoint(namespace, id, namespace, name, this.networkPoliciesEnabled);
+    const waypoint = this.waypointIn(namespace, name);
     waypoint.bind(workload);
     this.waypoints.set(workload, waypoint);
     new WaypointPolicy(workload, 'WaypointPolicy', workload);
@@ -216,6 +233,13 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     } else {
       this.warn(`[${workload.node.path}] Istio ambient: label the Service ${workload.name} in ${namespace.name} with ${USE_WAYPOINT}: ${name} and ${INGRESS_USE_WAYPOINT}: "true" in the chart that deploys it: its calls are restricted by method or path, which only the waypoint enforces; until then its ztunnel admits only the waypoint, so these calls are refused`);
     }
+  }
+
+  /** The waypoint of that name in the namespace, created with the first workload or host that needs it. */
+  private waypointIn(namespace: MeshNamespace, name: string): Waypoint {
+    const id = `Waypoint-${name}`;
+    const found = namespace.node.tryFindChild(id);
+    return found instanceof Waypoint ? found : new Waypoint(namespace, id, namespace, name, this.networkPoliciesEnabled ? { clusterCidrs: this.networkPolicies.settings.clusterCidrs } : undefined);
   }
 
   /** Warns, naming the feature and the services, about every part of the declared traffic model ambient cannot express. */

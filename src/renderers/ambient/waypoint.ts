@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 // Types only: the generated Gateway API module (0.8 MB) is not loaded on the synth path.
 import type { GatewaySpec } from '../../../imports/gateway-api-gateway.networking.k8s.io';
 import { Mesh } from '../../model/mesh';
+import type { ExternalHost } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import type { IMeshWorkload } from '../../model/workload';
 import { groupByPeer, PodsInNamespace } from '../kubernetes/network-policies';
@@ -24,7 +25,7 @@ export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
  * (`istio.io/waypoint-for: service`). Istio deploys it with a ServiceAccount named like the Gateway, so its identity is
  * `<trust domain>/ns/<namespace>/sa/<name>`: the identity the destination's ztunnel sees for every request the
  * waypoint forwards. In a namespace created here, its NetworkPolicy opens HBONE from the callers of the services it
- * serves and to their pods.
+ * serves and to their pods (and, as an egress waypoint, to its external hosts' ports outside the cluster).
  */
 export class Waypoint extends Construct {
   public readonly gateway: ApiObject;
@@ -32,8 +33,10 @@ export class Waypoint extends Construct {
   public readonly name: string;
   public readonly namespace: MeshNamespace;
   private readonly bound: IMeshWorkload[] = [];
+  private readonly external: ExternalHost[] = [];
 
-  public constructor(scope: Construct, id: string, namespace: MeshNamespace, name: string, networkPolicy: boolean) {
+  /** @param networkPolicy the cluster's own address ranges, to open the waypoint's NetworkPolicy; undefined: no NetworkPolicy */
+  public constructor(scope: Construct, id: string, namespace: MeshNamespace, name: string, networkPolicy?: { clusterCidrs: readonly string[] }) {
     super(scope, id);
     this.name = name;
     this.namespace = namespace;
@@ -43,7 +46,7 @@ export class Waypoint extends Construct {
       metadata: { name, namespace: namespace.name, labels: { 'istio.io/waypoint-for': 'service' } },
       spec,
     });
-    if (networkPolicy && namespace.created) this.networkPolicy();
+    if (networkPolicy && namespace.created) this.networkPolicy(networkPolicy.clusterCidrs);
   }
 
   /** The waypoint's mTLS principal. */
@@ -66,20 +69,36 @@ export class Waypoint extends Construct {
     if (!this.bound.includes(workload)) this.bound.push(workload);
   }
 
-  private networkPolicy(): void {
+  /** Records that calls to an external host leave through this waypoint (an egress waypoint). */
+  public bindExternal(host: ExternalHost): void {
+    if (!this.external.includes(host)) this.external.push(host);
+  }
+
+  private networkPolicy(clusterCidrs: readonly string[]): void {
     const graph = Mesh.of(this.namespace).callGraph;
     const peer = (p: PodsInNamespace) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.labels } } });
-    const hbone = [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(HBONE_PORT) }];
+    const tcp = (...ports: number[]) => ports.map(port => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
     const pods = (w: IMeshWorkload): PodsInNamespace => ({ namespace: w.namespace.name, labels: { ...w.selector } });
+    const callers = () => [
+      ...this.bound.flatMap(w => graph.callsTo(w).map(c => c.caller)),
+      ...this.external.flatMap(h => graph.externalCallsTo(h).filter(c => c.caller.namespace === this.namespace).map(c => c.caller)),
+    ];
+    const ingress = () => groupByPeer(callers().map(c => ({ peer: pods(c), port: HBONE_PORT }))).map(({ peer: p, ports }) => ({ from: [peer(p)], ports: tcp(...ports) }));
+    const egress = () => {
+      const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(this.bound.map(w => ({ peer: pods(w), port: HBONE_PORT })))
+        .map(({ peer: p, ports }) => ({ to: [peer(p)], ports: tcp(...ports) }));
+      const outside = [...new Set(this.external.map(h => h.port))].sort((a, b) => a - b);
+      // External hosts have no fixed addresses: any address outside the cluster, on their ports only.
+      if (outside.length > 0) rules.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...clusterCidrs] } }], ports: tcp(...outside) });
+      return rules;
+    };
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: `${this.name}-hbone`, namespace: this.namespace.name },
       spec: {
         podSelector: { matchLabels: { [GATEWAY_NAME_LABEL]: this.name } },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: Lazy.any({ produce: () => groupByPeer(this.bound.flatMap(w => graph.callsTo(w)).map(c => ({ peer: pods(c.caller), port: HBONE_PORT })))
-          .map(({ peer: p }) => ({ from: [peer(p)], ports: hbone })) }),
-        egress: Lazy.any({ produce: () => groupByPeer(this.bound.map(w => ({ peer: pods(w), port: HBONE_PORT })))
-          .map(({ peer: p }) => ({ to: [peer(p)], ports: hbone })) }),
+        ingress: Lazy.any({ produce: ingress }),
+        egress: Lazy.any({ produce: egress }),
       },
     });
   }

@@ -2,6 +2,7 @@ import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Mesh } from '../../model/mesh';
+import type { ExternalHost } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import type { IMeshWorkload } from '../../model/workload';
 
@@ -63,6 +64,8 @@ export interface MeshTunnel {
   readonly port: number;
   /** The pods a call to `callee` really connects to, when not the callee's own (its waypoint). */
   proxyOf(callee: IMeshWorkload): PodsInNamespace | undefined;
+  /** The pods a call from `caller` to an external host leaves through (an egress waypoint), when it does not leave directly. */
+  egressProxyOf(caller: IMeshWorkload, host: ExternalHost): PodsInNamespace | undefined;
 }
 
 /** The settings with their defaults, the mesh's needs, and the egress gateway when calls to plain external hosts go through it. */
@@ -213,18 +216,23 @@ export class WorkloadNetworkPolicy extends Construct {
   private egress(): k8s.NetworkPolicyEgressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
     const tunnel = this.settings.mesh.tunnel;
-    const edges = graph.callsFrom(this.workload).map(c => (tunnel
+    const external = graph.externalCallsFrom(this.workload);
+    const viaProxy = tunnel ? external.flatMap(c => {
+      const proxy = tunnel.egressProxyOf(this.workload, c.host);
+      return proxy ? [{ peer: proxy, port: tunnel.port, host: c.host }] : [];
+    }) : [];
+    const edges = [...graph.callsFrom(this.workload).map(c => (tunnel
       ? { peer: tunnel.proxyOf(c.callee) ?? podsOf(c.callee), port: tunnel.port }
-      : { peer: podsOf(c.callee), port: c.port }));
+      : { peer: podsOf(c.callee), port: c.port })), ...viaProxy];
     const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(edges)
       .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }));
     const gateway = this.settings.egressGateway;
-    const external = graph.externalCallsFrom(this.workload);
     // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
     if (gateway && external.some(c => !c.host.isWildcard)) {
       rules.push({ to: [peer(gateway.namespace, gateway.labels)], ports: tcp(gateway.port) });
     }
-    const outside = new Set<number>(external.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
+    const direct = external.filter(c => !viaProxy.some(v => v.host === c.host));
+    const outside = new Set<number>(direct.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
     for (const port of graph.unlistedEgressOf(this.workload)?.ports ?? []) outside.add(port);
     if (outside.size > 0) {
       // External hosts have no fixed addresses: any address outside the cluster, on their ports only.
