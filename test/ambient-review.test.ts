@@ -4,6 +4,7 @@ import * as path from 'path';
 import { run } from '../src/cli/soma-mesh';
 import { IstioAmbientRenderer } from '../src/renderers/ambient/ambient-renderer';
 import { ambientView, isAmbient } from '../src/review/ambient';
+import { analyze } from '../src/review/analyze';
 import { diffObjects } from '../src/review/diff';
 import { accessMatrix, allows } from '../src/review/matrix';
 import { synthesizeAtomically } from '../src/synthesize';
@@ -98,5 +99,22 @@ describe('the review tools on the ambient render', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('soma-mesh check passes dist-ambient/: the waypoints are known callers', () => {
+    expect(cli('check', DIST_AMBIENT, '--peers', PEERS_FILE)).toMatchObject({ code: 0 });
+    expect(analyze(rendered, { peers })).toEqual([]);
+  });
+
+  test('SM1110: a selector policy rule naming methods or paths in an ambient render, never in a sidecar render', () => {
+    const policy: K8sObject = {
+      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'l7-at-ztunnel', namespace: 'soma-agent-hub' },
+      spec: { selector: { matchLabels: { app: 'slm-service' } }, action: 'ALLOW', rules: [{ from: [{ source: { principals: ['cluster.local/ns/soma-agent-hub/sa/gateway-api'] } }], to: [{ operation: { ports: ['10022'], methods: ['GET'] } }] }] },
+    };
+    const findings = analyze([...rendered, policy], { peers });
+    expect(findings.map(f => f.code)).toEqual(['SM1110']);
+    expect(findings[0].message).toMatch(/rules\[0\] names methods, which ztunnel cannot enforce: it never matches it/);
+    const sidecar = readManifests(path.join(REPO_ROOT, 'dist'));
+    expect(analyze([...sidecar, policy], { peers }).map(f => f.code)).not.toContain('SM1110');
   });
 });

@@ -21,6 +21,14 @@ export function isAmbient(objects: readonly KubeObject[]): boolean {
     || (o.kind === 'Namespace' && o.metadata?.labels?.['istio.io/dataplane-mode'] === 'ambient'));
 }
 
+/** Ambient waypoints as the workloads Istio deploys for them: pods labelled with the Gateway's name, running as it. */
+export function waypointPeers(objects: readonly KubeObject[]): PeerWorkload[] {
+  return objects.filter(o => o.kind === 'Gateway' && o.spec?.gatewayClassName === 'istio-waypoint' && typeof o.metadata?.name === 'string').map(g => {
+    const name = String(g.metadata?.name);
+    return { name, namespace: g.metadata?.namespace ?? 'default', selector: { 'gateway.networking.k8s.io/gateway-name': name }, serviceAccount: name };
+  });
+}
+
 /** The waypoints' principals, as `ns/<namespace>/sa/<name>` (any trust domain). */
 function waypointIdentities(objects: readonly KubeObject[]): Set<string> {
   return new Set(objects.filter(o => o.kind === 'Gateway' && o.spec?.gatewayClassName === 'istio-waypoint')
