@@ -221,6 +221,32 @@ describe('ambient egress', () => {
   });
 });
 
+describe('ambient telemetry', () => {
+  const dashboard = (name: string) => {
+    const map = ofKind(rendered, 'ConfigMap').find(c => c.metadata.name === `dashboard-soma-agent-hub-${name}`)!;
+    const json = JSON.parse(String(Object.values(map.data)[0]));
+    return json.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr)).join('\n');
+  };
+
+  test('the mesh-wide Telemetry lives in the root namespace, where waypoints read it', () => {
+    const telemetry = ofKind(rendered, 'Telemetry');
+    expect(telemetry.map(t => `${t.metadata.namespace}/${t.metadata.name}`)).toEqual(['istio-system/mesh-default']);
+    expect(telemetry[0].spec.metrics).toEqual([{ providers: [{ name: 'prometheus' }] }]);
+  });
+
+  test('dashboards read what each service\'s enforcement point emits: the waypoint\'s requests, or ztunnel\'s connections', () => {
+    // Behind a waypoint: requests and their durations, as the waypoint reports them.
+    expect(dashboard('slm-service')).toContain('istio_requests_total{reporter="waypoint",destination_workload_namespace="soma-agent-hub",destination_workload=~"slm-service-v1|slm-service-v2"}');
+    expect(dashboard('slm-service')).toContain('istio_request_duration_milliseconds_bucket{reporter="waypoint"');
+    // A worker: its outbound requests, at the waypoints of what it calls.
+    expect(dashboard('orchestrator-worker')).toContain('istio_requests_total{reporter="waypoint",source_workload_namespace="soma-agent-hub"');
+    // Reached at L4 only: ztunnel's connection count; ztunnel sees no responses.
+    expect(mesh.waypointOf('soma-agent-hub', 'billing-service')).toBeUndefined();
+    expect(dashboard('billing-service')).toContain('istio_tcp_connections_opened_total{reporter="destination"');
+    expect(dashboard('billing-service')).not.toContain('istio_requests_total');
+  });
+});
+
 describe('ambient traffic, tested from the YAML', () => {
   const route = (name: string) => ofKind(rendered, 'HTTPRoute').find(r => r.metadata.name === name)!;
   const istio = () => readManifests(DIST);
