@@ -189,6 +189,23 @@ describe('ambient authorization, read back by the independent evaluator', () => 
     expect([...fromPolicies].sort()).toEqual([...fromGraph].sort());
   });
 
+  test('the evaluator tells the enforcement points apart: mutations of the render are caught', () => {
+    const gatewayApi = principalOf('gateway-api');
+    const health = { principal: gatewayApi, via: 'pod' as const, port: 10022, method: 'GET', path: '/health' };
+    // A ztunnel policy that also admitted the caller would let it skip the waypoint and its method and path rule.
+    const widened = structuredClone(rendered);
+    widened.find(o => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'slm-service-callers')!.spec.rules[0].from[0].source.principals.push(gatewayApi);
+    expect(new AmbientMesh(widened).decide(podOf('slm-service'), 'slm-service', { ...health, method: 'DELETE', path: '/admin' }).allowed).toBe(true);
+    expect(mesh.decide(podOf('slm-service'), 'slm-service', { ...health, method: 'DELETE', path: '/admin' }).allowed).toBe(false);
+    // The L7 rule moved into the selector policy: ztunnel never matches it, so the call is refused, even without a waypoint.
+    const moved = structuredClone(rendered).filter(o => !(o.kind === 'AuthorizationPolicy' && o.metadata.name === 'slm-service-waypoint-callers'));
+    const l4 = moved.find(o => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'slm-service-callers')!;
+    l4.spec.rules = [{ from: [{ source: { principals: [gatewayApi] } }], to: [{ operation: { ports: ['10022'], methods: ['GET'], paths: ['/health'] } }] }];
+    const service = moved.find(o => o.kind === 'Service' && o.metadata.name === 'slm-service')!;
+    delete service.metadata.labels!['istio.io/use-waypoint'];
+    expect(new AmbientMesh(moved).decide(podOf('slm-service'), 'slm-service', { ...health, via: 'service' })).toMatchObject({ allowed: false, waypoint: undefined });
+  });
+
   test('workloads whose calls are all L4 get no waypoint', () => {
     const l7 = new Set(reference.edges.filter((e: any) => e.methods?.length || e.paths?.length).map((e: any) => e.to));
     for (const pod of pods) {
