@@ -143,6 +143,12 @@ describe('ambient authorization, read back by the independent evaluator', () => 
       if (http && !policy.spec.selector) {
         expect(policy.spec.targetRefs).toHaveLength(1);
         const ref = policy.spec.targetRefs[0];
+        if (ref.kind === 'Gateway') {
+          // The public entry's token check, at the ingress gateway (class istio): an Envoy of its own, with full L7.
+          const gateway = ofKind(rendered, 'Gateway').find(g => g.metadata.namespace === policy.metadata.namespace && g.metadata.name === ref.name)!;
+          expect([ref.group, gateway.spec.gatewayClassName, policy.spec.action]).toEqual(['gateway.networking.k8s.io', 'istio', 'DENY']);
+          continue;
+        }
         expect(ref.kind).toBe('Service');
         expect(mesh.waypointOf(policy.metadata.namespace!, ref.name)).toBeDefined();
       }
@@ -166,6 +172,7 @@ describe('ambient authorization, read back by the independent evaluator', () => 
       const ns = policy.metadata.namespace!;
       let callee: string;
       if (policy.spec.targetRefs?.[0].kind === 'ServiceEntry') continue; // egress: checked below
+      if (policy.spec.targetRefs?.[0].kind === 'Gateway') continue; // the public host's token check
       if (policy.spec.targetRefs) callee = policy.spec.targetRefs[0].name;
       else if (policy.spec.selector?.matchLabels.istio === 'ingressgateway') continue; // the public host's token check
       else {
@@ -235,6 +242,33 @@ describe('ambient egress', () => {
     }
     expect(warnings.filter(w => w.includes('egress to *.amazonaws.com is not restricted'))).toHaveLength(1);
     expect(warnings.filter(w => /egress to (api\.openai\.com|registry\.terraform\.io) is not restricted/.test(w))).toEqual([]);
+  });
+});
+
+describe('ambient ingress', () => {
+  test('the public API as Gateway API objects on the existing ingress gateway, with the token check attached to the Gateway', () => {
+    const istio = readManifests(DIST);
+    const gateway = ofKind(rendered, 'Gateway').find(g => g.spec.gatewayClassName === 'istio')!;
+    expect(gateway.metadata.namespace).toBe('istio-system');
+    // Bound to the existing gateway's Service: the gateway keeps the identity the call graph names.
+    expect(gateway.spec.addresses).toEqual([{ type: 'Hostname', value: 'istio-ingressgateway.istio-system.svc.cluster.local' }]);
+    const classic = ofKind(istio, 'Gateway')[0];
+    const https = gateway.spec.listeners.find((l: any) => l.name === 'https');
+    expect([https.hostname, https.port, https.tls.certificateRefs[0].name]).toEqual([classic.spec.servers[0].hosts[0], 443, classic.spec.servers[0].tls.credentialName]);
+    const routes = ofKind(rendered, 'HTTPRoute').filter(r => r.spec.parentRefs.some((p: any) => p.kind === 'Gateway' && p.name === gateway.metadata.name));
+    expect(routes.map(r => r.spec.parentRefs[0].sectionName).sort()).toEqual(['http', 'https']);
+    const main = routes.find(r => r.spec.parentRefs[0].sectionName === 'https')!;
+    expect(main.spec.rules).toEqual([{ backendRefs: [{ group: '', kind: 'Service', name: 'gateway-api', port: 10000 }] }]);
+    expect(routes.find(r => r.spec.parentRefs[0].sectionName === 'http')!.spec.rules[0].filters[0].requestRedirect.scheme).toBe('https');
+    // The same token check as the sidecar render's, attached to the Gateway rather than selecting the gateway's pods.
+    const target = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.metadata.name }];
+    const jwt = ofKind(rendered, 'RequestAuthentication')[0];
+    expect(jwt.spec.targetRefs).toEqual(target);
+    expect(jwt.spec.jwtRules).toEqual(ofKind(istio, 'RequestAuthentication')[0].spec.jwtRules);
+    const deny = ofKind(rendered, 'AuthorizationPolicy').find(p => p.metadata.name.endsWith('-require-jwt'))!;
+    expect(deny.spec.targetRefs).toEqual(target);
+    expect(deny.spec.rules).toEqual(ofKind(istio, 'AuthorizationPolicy').find(p => p.metadata.name.endsWith('-require-jwt'))!.spec.rules);
+    expect(ofKind(rendered, 'VirtualService')).toEqual([]);
   });
 });
 

@@ -15,11 +15,11 @@ import type { IMeshWorkload } from '../../model/workload';
 import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
 import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } from '../kubernetes/network-policies';
 import { ExternalServiceEntry } from '../istio/external-service-entry';
-import { IstioIngressGateway } from '../istio/ingress-gateway';
 import { IstioTelemetry } from '../istio/istio-telemetry';
 import { ISTIO_SYSTEM } from '../istio/workload-sidecar';
 import { EgressWaypointPolicy, WaypointPolicy, ZtunnelPolicy } from './ambient-policies';
 import { AmbientTrafficRoutes } from './ambient-routes';
+import { GatewayApiIngress } from './gateway-api-ingress';
 import { ambientGoldenSignals } from './golden-signal-queries';
 import { HBONE_PORT, INGRESS_USE_WAYPOINT, USE_WAYPOINT, Waypoint } from './waypoint';
 
@@ -198,9 +198,13 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   /** Nothing to render: ambient has no outbound registry to open; the NetworkPolicies open the ports. */
   public renderUnlistedEgress(_grant: UnlistedEgress): void {}
 
-  /** Istio's ingress gateway works unchanged in ambient; it sends to the backend's waypoint (`istio.io/ingress-use-waypoint`). */
+  /**
+   * The public entry as Gateway API objects on Istio's ingress gateway (a Gateway of class `istio` bound to the existing
+   * gateway), with the token check attached to the Gateway; the gateway sends to the backend's waypoint
+   * (`istio.io/ingress-use-waypoint`).
+   */
   public renderIngress(ingress: PublicIngress): void {
-    new IstioIngressGateway(ingress);
+    new GatewayApiIngress(ingress, 'IstioAmbient');
   }
 
   /** The mesh-wide Telemetry (waypoints read it), and dashboards from the waypoints' and ztunnel's metrics. */

@@ -2,3 +2,4 @@
 export { ZtunnelPolicy, WaypointPolicy } from './ambient-policies';
 export { AmbientTrafficRoutes } from './ambient-routes';
 export { Waypoint, WAYPOINT_CLASS, HBONE_PORT, USE_WAYPOINT, INGRESS_USE_WAYPOINT } from './waypoint';
+export { GatewayApiIngress, ISTIO_GATEWAY_CLASS } from './gateway-api-ingress';
