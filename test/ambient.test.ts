@@ -6,6 +6,7 @@ import { MeshTarget } from '../src/renderers/mesh-target';
 import { AmbientMesh, AmbientPod } from './support/ambient-authz';
 import { instantiate, edgeAllows, sampleRequests } from './support/call-samples';
 import { CrdSchemas } from './support/crd-schema';
+import { connectionAllowed, NetPod } from './support/network-policy';
 import { DIST, K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT, SHARED, expectSameFiles } from './support/manifests';
 import { deployedPods, INGRESS_PRINCIPAL, NamedPod, referencePeers } from './support/mesh-model';
 
@@ -269,6 +270,32 @@ describe('ambient ingress', () => {
     expect(deny.spec.targetRefs).toEqual(target);
     expect(deny.spec.rules).toEqual(ofKind(istio, 'AuthorizationPolicy').find(p => p.metadata.name.endsWith('-require-jwt'))!.spec.rules);
     expect(ofKind(rendered, 'VirtualService')).toEqual([]);
+  });
+});
+
+describe('ambient NetworkPolicies: every meshed connection is HBONE on 15008', () => {
+  test('each call\'s connections are open on 15008 (caller to waypoint to callee, or caller to callee), and only those', () => {
+    const policies = ofKind(rendered, 'NetworkPolicy');
+    let ip = 0;
+    const net = (p: AmbientPod): NetPod => ({ namespace: p.namespace, labels: p.labels, ip: `10.3.0.${++ip}` });
+    const waypointPod = (namespace: string, name: string): NetPod => net({ namespace, labels: { 'gateway.networking.k8s.io/gateway-name': name } });
+    const ingress = net({ namespace: 'istio-system', labels: { istio: 'ingressgateway' } });
+    const failures: string[] = [];
+    for (const edge of reference.edges) {
+      const to = podOf(edge.to);
+      const from = edge.from === 'istio-ingressgateway' ? ingress : net(podOf(edge.from));
+      const waypoint = mesh.waypointOf(to.namespace, to.name);
+      const hops: Array<[NetPod, NetPod]> = waypoint ? [[from, waypointPod(to.namespace, waypoint)], [waypointPod(to.namespace, waypoint), net(to)]] : [[from, net(to)]];
+      for (const [a, b] of hops) {
+        if (!connectionAllowed(policies, a, b, 15008)) failures.push(`${edge.from} -> ${edge.to}: ${a.labels.app ?? a.labels['gateway.networking.k8s.io/gateway-name'] ?? 'gw'} to ${b.labels.app ?? b.labels['gateway.networking.k8s.io/gateway-name']} on 15008`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // A caller of slm-service reaches only its waypoint, not the pods; nobody reaches the app port itself.
+    expect(connectionAllowed(policies, net(podOf('memory-gateway')), net(podOf('slm-service')), 15008)).toBe(false);
+    expect(connectionAllowed(policies, net(podOf('memory-gateway')), net(podOf('slm-service')), 10022)).toBe(false);
+    // The kubelet's probes, which ambient SNATs to 169.254.7.127, reach every pod of the namespace.
+    expect(connectionAllowed(policies, { namespace: '', labels: {}, ip: '169.254.7.127' }, net(podOf('slm-service')), 10022)).toBe(true);
   });
 });
 

@@ -101,6 +101,8 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       scrapePorts: [15020],
       // No metrics merge in ambient: Prometheus scrapes the app's own port.
       workloadScrapePorts: (workload: IMeshWorkload) => (workload instanceof MeshService && workload.metrics ? [workload.metrics.port] : []),
+      // The kubelet's probes reach ambient pods from this link-local address (istio-cni SNATs them), in plain text.
+      probeSources: ['169.254.7.127/32'],
       tunnel: {
         port: HBONE_PORT,
         proxyOf: (callee: IMeshWorkload) => this.waypoints.get(callee)?.pods,

@@ -56,6 +56,12 @@ export interface MeshNetworkNeeds {
    * @default - none: connections arrive on the called port, from the caller
    */
   readonly tunnel?: MeshTunnel;
+  /**
+   * Addresses the kubelet's probes arrive from when the mesh rewrites their source (Istio ambient SNATs them to
+   * 169.254.7.127): opened on every port of every pod of a namespace created here.
+   * @default - none: probes come from the node, which CNIs let through
+   */
+  readonly probeSources?: readonly string[];
 }
 
 /** How a mesh carries connections between meshed pods (see MeshNetworkNeeds.tunnel). */
@@ -159,7 +165,10 @@ export class NamespaceNetworkPolicies extends Construct {
       spec: {
         podSelector: {},
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...mesh.scrapePorts) }],
+        ingress: [
+          { from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...mesh.scrapePorts) },
+          ...(mesh.probeSources && mesh.probeSources.length > 0 ? [{ from: mesh.probeSources.map(cidr => ({ ipBlock: { cidr } })) }] : []),
+        ],
         egress: [
           { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
           { to: [peer(controlPlane.namespace, controlPlane.labels)], ports: tcp(...mesh.controlPlanePorts) },
