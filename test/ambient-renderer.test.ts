@@ -2,7 +2,9 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { ExistingWorkload, IstioAmbientRenderer, Mesh, MeshService, Protocol } from '../src';
 import { IstioAmbientRendererProps } from '../src/renderers/ambient/ambient-renderer';
 import { AmbientMesh } from './support/ambient-authz';
-import { K8sObject } from './support/manifests';
+import * as path from 'path';
+import { CrdSchemas } from './support/crd-schema';
+import { K8sObject, SHARED } from './support/manifests';
 
 /** A small ambient mesh: api (HTTP 8080), web (HTTP 8081), db (TCP 5432), and a peer cache of another chart. */
 function shop(declare: (m: { mesh: Mesh; api: MeshService; web: MeshService; db: MeshService; cache: ExistingWorkload }) => void, props: IstioAmbientRendererProps = {}) {
@@ -83,6 +85,27 @@ describe('IstioAmbientRenderer', () => {
     expect(warnings.filter(w => /A\/B routing by caller is not rendered.*\(shop\/api\)$/.test(w))).toHaveLength(1);
     expect(warnings.filter(w => /declared retries are not rendered.*\(ops\/drill\)$/.test(w))).toHaveLength(1);
     expect(gateways(objects).sort()).toEqual(['ops/waypoint', 'shop/waypoint']);
+  });
+
+  test('a mirror finer than a whole percent is a fraction; every object of the small mesh validates against the CRDs', () => {
+    const { objects } = shop(({ api, web }) => {
+      api.allowFrom(web, { methods: ['GET'] });
+      api.addVersion('v2');
+      api.traffic.route({ mirror: { version: 'v2', percent: 0.5 } });
+    });
+    const route = objects.find(o => o.kind === 'HTTPRoute' && o.metadata.name === 'api')!;
+    expect(route.spec.rules[0].filters[0].requestMirror).toEqual({ backendRef: { group: '', kind: 'Service', name: 'api-v2', port: 8080 }, fraction: { numerator: 500, denominator: 100000 } });
+    const schemas = new CrdSchemas(path.join(SHARED, 'istio', 'crd-all.gen.yaml'), path.join(SHARED, 'gateway-api', 'standard-install.yaml'));
+    expect(objects.filter(o => schemas.knows(o)).flatMap(o => schemas.errors(o))).toEqual([]);
+  });
+
+  test('a route that would need more rules than Gateway API allows fails synth, naming the service and the fix', () => {
+    expect(() => shop(({ api, mesh }) => {
+      for (let i = 0; i < 17; i++) {
+        const caller = new MeshService(mesh.addNamespace(`c${i}`), `caller-${i}`, { image: 'example/c:1', ports: [{ port: 9000 + i }] });
+        api.allowFrom(caller, { methods: ['GET'], paths: [`/v1/r${i}`], timeout: Duration.seconds(2) });
+      }
+    })).toThrow(/HTTPRoute of api port 8080 needs 18 rules, more than Gateway API's 16: give fewer calls their own timeout/);
   });
 
   test('a bad waypoint name is refused, naming the renderer and the rule', () => {

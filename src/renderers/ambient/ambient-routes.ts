@@ -12,8 +12,9 @@ import { gatewayMatch, routeMatches } from '../gateway-api/route-match';
 import { trafficPolicy } from '../istio/service-routes';
 import { versionService } from '../kubernetes/version-service';
 
-/** Gateway API limits: 8 matches per rule. */
+/** Matches per rule written here (Gateway API allows 64 per rule, 128 per route); rules per route (Gateway API's limit). */
 const MAX_MATCHES = 8;
+const MAX_RULES = 16;
 
 /**
  * How requests reach one service's versions in ambient mode, enforced by its waypoint: one Gateway API `HTTPRoute` per
@@ -46,6 +47,10 @@ export class AmbientTrafficRoutes extends Construct {
     }
     this.destinationRule(service.name);
     this.addVersion();
+    this.node.addValidation({ validate: () => this.service.ports.filter(p => carriesHttp(p.protocol)).flatMap(p => {
+      const count = this.rules(p.port).length;
+      return count > MAX_RULES ? [`the HTTPRoute of ${service.name} port ${p.port} needs ${count} rules, more than Gateway API's ${MAX_RULES}: give fewer calls their own timeout, or fewer A/B header rules`] : [];
+    }) });
   }
 
   /** Called for each version: with two or more, each gets its own Service (a backend of the split) and DestinationRule. */
@@ -105,7 +110,9 @@ export class AmbientTrafficRoutes extends Construct {
   private mirror(port: number) {
     const mirror = this.service.traffic.routing.mirror;
     if (!mirror) return undefined;
-    return [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: `${this.service.name}-${mirror.version}`, port }, percent: mirror.percent } }] as HttpRouteSpecRules['filters'];
+    // Gateway API takes a whole percent, or a fraction for anything finer (0.5% is 5/1000).
+    const share = Number.isInteger(mirror.percent) ? { percent: mirror.percent } : { fraction: { numerator: Math.round(mirror.percent * 1000), denominator: 100_000 } };
+    return [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: `${this.service.name}-${mirror.version}`, port }, ...share } }] as HttpRouteSpecRules['filters'];
   }
 }
 
