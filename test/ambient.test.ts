@@ -1,7 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { App } from 'cdk8s';
 import { main } from '../app/synth';
+import { SomaAgentHub } from '../app/soma-agent-hub';
+import { IstioAmbientRenderer } from '../src/renderers/ambient/ambient-renderer';
 import { MeshTarget } from '../src/renderers/mesh-target';
 import { AmbientMesh, AmbientPod } from './support/ambient-authz';
 import { instantiate, edgeAllows, sampleRequests } from './support/call-samples';
@@ -374,6 +377,46 @@ describe('ambient traffic, tested from the YAML', () => {
     for (const r of ofKind(rendered, 'HTTPRoute')) for (const rule of r.spec.rules) expect(rule.retry).toBeUndefined();
     expect(warnings.filter(w => w.includes('meshConfig.defaultHttpRetryPolicy'))).toHaveLength(1);
     expect(warnings.filter(w => w.includes('meshConfig.defaultHttpRetryPolicy'))[0]).toContain('soma-agent-hub/slm-service');
+  });
+
+  test('with the experimental channel\'s `retry`, every rule\'s timeout and retries equal the sidecar render\'s; nothing that may be a POST is retried', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-ambient-retry-'));
+    try {
+      const lines: string[] = [];
+      const app = new App({ outdir: dir });
+      new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new IstioAmbientRenderer({ gatewayApiChannel: 'experimental', onWarning: w => lines.push(w) }) } });
+      app.synth();
+      const objects = readManifests(dir);
+      expect(lines.filter(w => /retries|defaultHttpRetryPolicy/.test(w))).toEqual([]);
+      const vss = ofKind(istio(), 'VirtualService').filter(v => !v.spec.gateways);
+      let compared = 0;
+      for (const vs of vss) {
+        const rules = ofKind(objects, 'HTTPRoute').filter(r => r.spec.parentRefs[0].kind === 'Service' && r.spec.parentRefs[0].name === vs.metadata.name).flatMap(r => r.spec.rules);
+        if (rules.length === 0) continue;
+        for (const http of vs.spec.http ?? []) {
+          for (const m of http.match ?? [undefined]) {
+            if (m?.headers) continue;
+            const method = m?.method?.exact;
+            const uri = m?.uri?.exact ?? m?.uri?.regex;
+            const rule = rules.find((x: any) => (m === undefined ? !x.matches : (x.matches ?? []).some((g: any) => g.method === method && g.path?.value === uri && !g.headers)));
+            // Durations as milliseconds: Istio writes `1.5s`, Gateway API `1500ms`.
+            const ms = (d?: string) => (d === undefined ? '-' : d.endsWith('ms') ? `${Number(d.slice(0, -2))}ms` : `${Number(d.slice(0, -1)) * 1000}ms`);
+            const sidecar = `${vs.metadata.name} ${method ?? '*'} ${uri ?? '*'}: ${ms(http.timeout)} retries ${http.retries.attempts} per try ${ms(http.retries.perTryTimeout)}`;
+            const ambient = rule ? `${vs.metadata.name} ${method ?? '*'} ${uri ?? '*'}: ${ms(rule.timeouts.request)} retries ${rule.retry.attempts} per try ${ms(rule.timeouts.backendRequest)}` : 'no rule';
+            expect(ambient).toBe(sidecar);
+            compared++;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(20);
+      const idempotent = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+      for (const rule of ofKind(objects, 'HTTPRoute').filter(r => r.spec.parentRefs[0].kind === 'Service').flatMap(r => r.spec.rules)) {
+        if (rule.retry.attempts === 0) continue;
+        for (const m of rule.matches ?? [{}]) expect(idempotent).toContain(m.method);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('connection pools and outlier detection: a DestinationRule per backend host, as the Istio render sets them', () => {

@@ -9,6 +9,7 @@ import type { MeshNamespace } from '../../model/mesh-namespace';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
 import { carriesHttp } from '../../model/protocol';
+import { RetryCondition } from '../../model/resilience';
 import type { PublicIngress } from '../../model/public-ingress';
 import { checkDnsLabel, fail } from '../../model/validation';
 import type { IMeshWorkload } from '../../model/workload';
@@ -54,6 +55,14 @@ export interface IstioAmbientRendererProps extends MeshNetworkPolicyOptions {
    */
   readonly serviceWaypoints?: string[];
   /**
+   * The Gateway API channel the cluster's CRDs come from. `experimental` writes each HTTPRoute rule's `retry`
+   * (GEP-1731): idempotent requests with the declared retries, every other request with `attempts: 0`, so that no POST
+   * is replayed whatever the mesh config says. The standard channel (v1.6.1) has no `retry`: a waypoint then applies
+   * `meshConfig.defaultHttpRetryPolicy` to every rule, and synth says so.
+   * @default 'standard'
+   */
+  readonly gatewayApiChannel?: 'standard' | 'experimental';
+  /**
    * Receives each warning about something ambient renders differently from what was declared.
    * @default - printed to stderr
    */
@@ -76,6 +85,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private readonly rootNamespace: string;
   private readonly waypointName: string;
   private readonly serviceWaypoints: Set<string>;
+  private readonly routeRetries: boolean;
   private readonly onWarning: (message: string) => void;
   private readonly waypoints = new Map<IMeshWorkload, Waypoint>();
   /** The egress waypoint of each `namespace host`. */
@@ -91,6 +101,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     const nameError = checkDnsLabel('waypoint name', this.waypointName);
     if (nameError) fail('IstioAmbientRenderer', nameError);
     this.serviceWaypoints = new Set(props.serviceWaypoints ?? []);
+    this.routeRetries = props.gatewayApiChannel === 'experimental';
     this.onWarning = props.onWarning ?? (message => console.warn(`warning: ${message}`));
     this.networkPoliciesEnabled = props.networkPolicies ?? true;
     const needs = {
@@ -234,7 +245,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       workload.service.metadata.addLabel(USE_WAYPOINT, name);
       // Ingress gateways skip waypoints unless told: with this, every request reaches the pods from the waypoint.
       workload.service.metadata.addLabel(INGRESS_USE_WAYPOINT, 'true');
-      const traffic = new AmbientTrafficRoutes(workload, 'AmbientTraffic', workload);
+      const traffic = new AmbientTrafficRoutes(workload, 'AmbientTraffic', workload, { retries: this.routeRetries });
       this.traffic.set(workload, traffic);
     } else {
       this.warn(`[${workload.node.path}] Istio ambient: label the Service ${workload.name} in ${namespace.name} with ${USE_WAYPOINT}: ${name} and ${INGRESS_USE_WAYPOINT}: "true" in the chart that deploys it: its calls are restricted by method or path, which only the waypoint enforces; until then its ztunnel admits only the waypoint, so these calls are refused`);
@@ -259,8 +270,13 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     };
     const calls = (s: MeshService) => Mesh.of(s).callGraph.callsTo(s);
     report(named(s => !!s.traffic.resilience.fault || calls(s).some(c => c.fault !== undefined)), 'fault injection is not rendered: Gateway API HTTPRoute has no fault filter, and VirtualService on waypoints is alpha; run the drill on the sidecar render');
-    report(named(s => s.traffic.declaredResilience.retries !== undefined || calls(s).some(c => c.retries !== undefined)), 'the declared retries are not rendered: HTTPRoute `retry` is in Gateway API\'s experimental channel only (v1.6.1 standard has none)');
-    report(named(s => calls(s).some(c => carriesHttp(c.protocol) && !this.isIdempotent(c))), 'requests that are not idempotent (POST, PATCH) are safe from replay only if the install sets meshConfig.defaultHttpRetryPolicy to {attempts: 0}: a waypoint applies Istio\'s default retries (2, on connect failure, refused stream and 503) to every HTTPRoute without `retry`');
+    if (this.routeRetries) {
+      const declaredOn = (s: MeshService) => [s.traffic.declaredResilience.retries?.on, ...calls(s).map(c => c.retries?.on)].some(on => on?.includes(RetryCondition.RESET));
+      report(named(declaredOn), 'retries on reset are not rendered: HTTPRoute retries by status; Istio adds connect-failure, refused-stream, unavailable and cancelled to every `retry`');
+    } else {
+      report(named(s => s.traffic.declaredResilience.retries !== undefined || calls(s).some(c => c.retries !== undefined)), 'the declared retries are not rendered: HTTPRoute `retry` is in Gateway API\'s experimental channel only (v1.6.1 standard has none); set gatewayApiChannel: "experimental" where its CRDs are installed');
+      report(named(s => calls(s).some(c => carriesHttp(c.protocol) && !this.isIdempotent(c))), 'requests that are not idempotent (POST, PATCH) are safe from replay only if the install sets meshConfig.defaultHttpRetryPolicy to {attempts: 0}: a waypoint applies Istio\'s default retries (2, on connect failure, refused stream and 503) to every HTTPRoute without `retry`');
+    }
     report(named(s => (s.traffic.routing.match ?? []).some(m => (m.callers ?? []).length > 0)), 'A/B routing by caller is not rendered: HTTPRoute matches requests (headers, paths), not callers; route by a header instead');
     report(named(s => calls(s).some(c => c.timeout !== undefined && c.methods.length === 0 && c.paths.length === 0)), 'the own timeout of a call that names no methods or paths is not rendered: HTTPRoute matches requests, not callers; the service\'s timeout applies to it');
     report(this.services.filter(s => s.versions.length > 1 && s.ports.some(p => !carriesHttp(p.protocol)) && s.traffic.split.length > 1).map(s => `${s.namespace.name}/${s.name}`), 'the version split of TCP ports is not rendered: HTTPRoute carries HTTP only');
