@@ -409,6 +409,8 @@ describe('ambient traffic, tested from the YAML', () => {
         }
       }
       expect(compared).toBeGreaterThan(20);
+      // The public entry carries POSTs: never retried.
+      expect(ofKind(objects, 'HTTPRoute').find(r => r.spec.parentRefs[0].kind === 'Gateway' && r.spec.parentRefs[0].sectionName === 'https')!.spec.rules[0].retry).toEqual({ attempts: 0 });
       const idempotent = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
       for (const rule of ofKind(objects, 'HTTPRoute').filter(r => r.spec.parentRefs[0].kind === 'Service').flatMap(r => r.spec.rules)) {
         if (rule.retry.attempts === 0) continue;

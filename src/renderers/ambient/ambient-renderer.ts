@@ -217,7 +217,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
    * (`istio.io/ingress-use-waypoint`).
    */
   public renderIngress(ingress: PublicIngress): void {
-    new GatewayApiIngress(ingress, 'IstioAmbient');
+    new GatewayApiIngress(ingress, 'IstioAmbient', { retries: this.routeRetries });
   }
 
   /** The mesh-wide Telemetry (waypoints read it), and dashboards from the waypoints' and ztunnel's metrics. */

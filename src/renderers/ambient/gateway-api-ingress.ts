@@ -26,7 +26,8 @@ export class GatewayApiIngress extends Construct {
   public readonly requestAuthentication: RequestAuthentication;
   public readonly requireJwt: AuthorizationPolicy;
 
-  public constructor(ingress: PublicIngress, id: string) {
+  /** @param options.retries write the route's `retry` (Gateway API's experimental channel): none unless every request is idempotent */
+  public constructor(ingress: PublicIngress, id: string, options: { readonly retries?: boolean } = {}) {
     super(ingress, id);
     const { gateway, backend, host, name } = ingress;
     const mesh = Mesh.of(backend);
@@ -50,7 +51,10 @@ export class GatewayApiIngress extends Construct {
       hostnames: [host],
       rules: Lazy.any({ produce: () => {
         const call = ingress.entry;
-        return call ? [{ backendRefs: [{ group: '', kind: 'Service', name: backend.name, port: call.port }] }] : undefined;
+        if (!call) return undefined;
+        // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
+        const retry = options.retries && !mesh.callGraph.isIdempotent(call) ? { retry: { attempts: 0 } } : {};
+        return [{ backendRefs: [{ group: '', kind: 'Service', name: backend.name, port: call.port }], ...retry }];
       } }) as unknown as HttpRouteSpec['rules'],
     };
     this.route = new ApiObject(this, 'Route', {
