@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
-import { main } from '../app/synth';
+import { spawnSync } from 'child_process';
+import { main, OUTDIR } from '../app/synth';
 import { SomaAgentHub } from '../app/soma-agent-hub';
 import { IstioAmbientRenderer } from '../src/renderers/ambient/ambient-renderer';
-import { MeshTarget } from '../src/renderers/mesh-target';
+import { MeshTarget, parseMeshTarget, rendererFor } from '../src/renderers/mesh-target';
 import { AmbientMesh, AmbientPod } from './support/ambient-authz';
 import { instantiate, edgeAllows, sampleRequests } from './support/call-samples';
 import { CrdSchemas } from './support/crd-schema';
@@ -49,6 +50,21 @@ function podOf(name: string): NamedPod & AmbientPod {
 }
 
 describe('SomaAgentHub ambient render', () => {
+  test('selected by name like the other meshes: istio-ambient, SOMA_MESH=istio-ambient under cdk8s synth, dist-ambient/', () => {
+    expect(parseMeshTarget('istio-ambient')).toBe(MeshTarget.ISTIO_AMBIENT);
+    expect(rendererFor(MeshTarget.ISTIO_AMBIENT)).toBeInstanceOf(IstioAmbientRenderer);
+    expect(OUTDIR[MeshTarget.ISTIO_AMBIENT]).toBe('dist-ambient');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-ambient-cdk8s-'));
+    try {
+      // What `SOMA_MESH=istio-ambient cdk8s synth` runs (cdk8s.yaml: node bin/synth.js, with CDK8S_OUTDIR set).
+      const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'synth.js')], { env: { ...process.env, CDK8S_OUTDIR: out, SOMA_MESH: 'istio-ambient' }, encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      expectSameFiles(DIST_AMBIENT, out);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   test('the committed dist-ambient/ is what synth renders now', () => {
     expectSameFiles(DIST_AMBIENT, renderDir);
   });
