@@ -6,7 +6,7 @@ import { SomaDelivery } from './delivery';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. */
-export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd' };
+export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd', [MeshTarget.ISTIO_AMBIENT]: 'dist-ambient' };
 
 /**
  * Renders SomaAgentHub for one mesh into `outdir` (Istio into dist/ by default; $CDK8S_OUTDIR and $SOMA_MESH
