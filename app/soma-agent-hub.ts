@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, ChartProps, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   applyReleases, ExistingWorkload, ExternalHost, GoldenSignalDashboards, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
@@ -103,7 +103,7 @@ function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
   const repository = spec.repository ?? `somaagent/soma-${spec.name}`;
   const liveness = spec.port === undefined
     // Choice: the worker has no endpoint; this check fails when its code can no longer be imported.
-    ? HealthCheck.command(['python', '-c', 'import app.worker'], { periodSeconds: 30, timeoutSeconds: 10 })
+    ? HealthCheck.command(['python', '-c', 'import app.worker'], { period: Duration.seconds(30), timeout: Duration.seconds(10) })
     : spec.liveness ? HealthCheck.http(spec.liveness) : HealthCheck.tcp();
   return new MeshService(namespace, spec.name, {
     image: `${repository}:${SOMA_IMAGE_TAG}`,

@@ -34,7 +34,7 @@ export class CallerPolicy extends Construct {
       const operations = byCaller.get(call.caller.principal) ?? [];
       operations.push({
         operation: {
-          ports: [String(call.port)],
+          ports: [String(call.targetPort)],
           methods: call.methods.length > 0 ? [...call.methods] : undefined,
           paths: call.paths.length > 0 ? [...call.paths] : undefined,
         },

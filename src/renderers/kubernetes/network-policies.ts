@@ -122,7 +122,7 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private ingress(): k8s.NetworkPolicyIngressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
+    const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.targetPort })))
       .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
     if (!this.workload.namespace.created) {
       // A created namespace opens this port for all its pods; a peer's namespace is not ours, so open it here.
@@ -134,7 +134,7 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private egress(): k8s.NetworkPolicyEgressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.port })))
+    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.targetPort })))
       .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
     const gateway = this.settings.egressGateway;
     const external = graph.externalCallsFrom(this.workload);

@@ -69,13 +69,13 @@ export class LinkerdRenderer implements IMeshRenderer {
     this.servers.set(workload, servers);
     const probePaths = workload instanceof MeshService ? httpProbePaths(workload) : new Map<number, string[]>();
     for (const port of workload.ports) {
-      if (LINKERD_PROXY_PORTS.has(port.port)) {
-        fail(workload.node.path, `port ${port.port} is one the Linkerd proxy listens on (4140, 4143, 4191): serve the application on another port`);
+      if (LINKERD_PROXY_PORTS.has(port.targetPort)) {
+        fail(workload.node.path, `container port ${port.targetPort} is one the Linkerd proxy listens on (4140, 4143, 4191): serve the application on another port`);
       }
       servers.set(port.port, new PortServer(workload, `LinkerdServer-${port.port}`, workload, port, {
         identityOf: caller => this.identityOf(workload.namespace, caller),
         kubelet: () => this.kubelet(workload.namespace),
-        probePaths: probePaths.get(port.port) ?? [],
+        probePaths: probePaths.get(port.targetPort) ?? [],
         warn: (path, message) => this.warn(`[${path}] ${message}`),
       }));
     }

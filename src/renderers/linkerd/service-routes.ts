@@ -162,7 +162,7 @@ export class LinkerdTrafficRoutes extends Construct {
         selector: { ...version.podLabels },
         ports: service.ports.map(p => ({
           name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-          targetPort: k8s.IntOrString.fromNumber(p.port), protocol: 'TCP',
+          targetPort: k8s.IntOrString.fromNumber(p.targetPort), protocol: 'TCP',
         })),
       },
     });
