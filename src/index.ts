@@ -1,44 +1,80 @@
-export * from './model/call';
-export * from './model/call-graph';
-export * from './model/existing-workload';
-export * from './model/external-host';
-export * from './model/health-check';
-export * from './model/http-rules';
-export * from './renderers/istio/caller-policy';
-export * from './renderers/istio/egress-gateway-route';
-export * from './renderers/istio/external-service-entry';
-export * from './renderers/istio/golden-signal-dashboards';
-export * from './renderers/istio/istio-renderer';
-export * from './renderers/istio/mesh-telemetry';
-export * from './renderers/kubernetes/network-policies';
-export * from './renderers/istio/public-ingress';
-export * from './renderers/istio/workload-sidecar';
-export * from './renderers/linkerd/linkerd-renderer';
-export * from './model/mesh';
-export * from './model/mesh-namespace';
-export * from './model/mesh-renderer';
-export * from './renderers/mesh-target';
-export * from './model/mesh-service';
-export * from './model/protocol';
-export * from './model/workload';
-export * from './model/call-resilience';
-export * from './renderers/istio/host-check';
-export * from './renderers/istio/service-routes';
-export * from './model/release';
-export * from './model/release-file';
-export * from './model/resilience';
-export * from './model/service-traffic';
-export * from './model/routing';
-export * from './synthesize';
+// The public API: the constructs, their props, the renderers, and the review functions. Everything else is internal.
+
+// The mesh-neutral model: a mesh, its namespaces and workloads, and the call graph between them.
+export { Mesh } from './model/mesh';
+export type { MeshProps } from './model/mesh';
+export { MeshNamespace } from './model/mesh-namespace';
+export type { MeshNamespaceProps } from './model/mesh-namespace';
+export { MeshService } from './model/mesh-service';
+export type { MeshServiceProps, MetricsEndpoint, ServiceVersion, ServiceVersionOptions } from './model/mesh-service';
+export { AdoptedWorkload } from './model/adopted-workload';
+export type { AdoptedWorkloadProps } from './model/adopted-workload';
+export { ExistingWorkload } from './model/existing-workload';
+export type { ExistingWorkloadProps } from './model/existing-workload';
+export { ExternalHost } from './model/external-host';
+export type { ExternalCall, ExternalHostProps, UnlistedEgress } from './model/external-host';
+export type { IMeshWorkload, MeshWorkload, WorkloadPort } from './model/workload';
+export type { Call, CallOptions, DiscoveryEnv } from './model/call';
+export type { CallGraph } from './model/call-graph';
+export { HealthCheck } from './model/health-check';
+export type { HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
+export { Protocol } from './model/protocol';
+export type { AutoscalingOptions, DisruptionBudgetOptions } from './model/workload-scaling';
+export { LoadBalancing, RetryCondition } from './model/resilience';
+export type {
+  ConnectionPoolOptions, FaultInjection, OutlierDetectionOptions, Resilience, ResilienceOptions, RetryOptions,
+} from './model/resilience';
+export type { CanaryRelease, TrafficMirror, TrafficRouting, VersionMatch, WeightedVersion } from './model/routing';
+export type { ServiceTraffic } from './model/service-traffic';
+export type { IMeshRenderer } from './model/mesh-renderer';
+
+// Releases: canaries, splits and rollbacks kept in a release file.
+export { applyReleases, parseReleaseFile, readReleaseFile } from './model/release-file';
+export type { ReleaseFile } from './model/release-file';
+export { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from './model/release';
+export type { ReleaseVersion, ServiceRelease } from './model/release';
+export { resolveSplit } from './model/routing';
+
+// Renderers, and the Istio-only constructs of the mesh's edge.
+export { IstioRenderer } from './renderers/istio/istio-renderer';
+export type { IstioRendererProps } from './renderers/istio/istio-renderer';
+export type { IstioTrafficOptions } from './renderers/istio/service-routes';
+export type { EgressGatewayOptions } from './renderers/istio/egress-gateway-route';
+export type { NetworkPolicySettings, PodsInNamespace } from './renderers/kubernetes/network-policies';
+export { LinkerdRenderer } from './renderers/linkerd/linkerd-renderer';
+export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer';
+export { MeshTarget, parseMeshTarget, rendererFor } from './renderers/mesh-target';
+export { PublicIngress } from './renderers/istio/public-ingress';
+export type { JwtIssuer, PublicIngressProps } from './renderers/istio/public-ingress';
+export { MeshTelemetry } from './renderers/istio/mesh-telemetry';
+export type { MeshTelemetryProps } from './renderers/istio/mesh-telemetry';
+export { GoldenSignalDashboards } from './renderers/istio/golden-signal-dashboards';
+export type { GoldenSignalDashboardsProps } from './renderers/istio/golden-signal-dashboards';
+// The generated objects' constructs, as types for escape hatches (`IstioRenderer.objectsOf(workload)`).
+export type { CallerPolicy } from './renderers/istio/caller-policy';
+export type { WorkloadSidecar } from './renderers/istio/workload-sidecar';
+export type { IstioTrafficRoutes } from './renderers/istio/service-routes';
+export type { ExternalServiceEntry } from './renderers/istio/external-service-entry';
+export type { EgressGatewayRoute } from './renderers/istio/egress-gateway-route';
+export type { NamespaceNetworkPolicies, WorkloadNetworkPolicy } from './renderers/kubernetes/network-policies';
+export { Analyzer } from './renderers/istio/analyzer-validation';
+// The generated Istio and Linkerd classes, for raw resources and typed patches.
 export * as istio from './renderers/istio/imports';
-export * from './review/analyze';
-export * from './renderers/istio/analyzer-validation';
-export * from './review/codes';
-export * from './review/finding';
-export { Inventory } from './review/inventory';
-export type { KubeObject, PeerWorkload, ServedPort, Workload } from './review/inventory';
-export { peerOf } from './renderers/istio/analyzer-peers';
-export * from './review/matrix';
-export * from './review/diff';
-export * from './review/diagram';
 export * as linkerd from './renderers/linkerd/imports';
+
+// Synthesis that writes an output folder whole or not at all.
+export { synthesizeAtomically } from './synthesize';
+
+// Review: plain Kubernetes objects in, findings, access matrices, diffs and pictures out.
+export { ACKNOWLEDGE_ANNOTATION, analyze } from './review/analyze';
+export type { AnalyzeOptions } from './review/analyze';
+export { CODE_LIST, CODES, Severity } from './review/codes';
+export type { AnalyzerCode } from './review/codes';
+export type { Finding } from './review/finding';
+export type { KubeObject, PeerWorkload, ServedPort, Workload } from './review/inventory';
+export { accessMatrix, allows } from './review/matrix';
+export type { AccessEntry, AccessException, AccessMatrix, AccessRequest, MatrixWorkload } from './review/matrix';
+export { diffMatrices, diffObjects } from './review/diff';
+export type { AccessDiff, MtlsChange } from './review/diff';
+export { edgesOfMatrix, toDot, toMermaid } from './review/diagram';
+export type { DiagramEdge } from './review/diagram';

@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { ContainerResources, EnvFrom, EnvValue, k8s, VolumeMount } from 'cdk8s-plus-28';
 import { containerResources, envFromSource, envVar, podVolumes, volumeMount } from './cdk8s-plus-interop';
+import { AdoptedWorkload, AdoptedWorkloadProps } from './adopted-workload';
 import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './validation';
@@ -150,6 +151,14 @@ export interface ServiceVersion {
  * labelled `app` and `version`, and a Service whose ports are named for their protocol.
  */
 export class MeshService extends MeshWorkload {
+  /**
+   * Brings a cdk8s-plus Deployment or StatefulSet your chart already builds into the mesh, under `name`:
+   * it then calls and is called like a MeshService. See AdoptedWorkload.
+   */
+  public static adopt(namespace: MeshNamespace, name: string, props: AdoptedWorkloadProps): AdoptedWorkload {
+    return new AdoptedWorkload(namespace, name, props);
+  }
+
   public readonly serviceAccountName: string;
   public readonly selector: Readonly<Record<string, string>>;
   public readonly deployed = true;
