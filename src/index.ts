@@ -26,7 +26,11 @@ export type {
 } from './model/resilience';
 export type { CanaryRelease, TrafficMirror, TrafficRouting, VersionMatch, WeightedVersion } from './model/routing';
 export type { ServiceTraffic } from './model/service-traffic';
-export type { IMeshRenderer } from './model/mesh-renderer';
+export type { DataPlaneReservations, IMeshRenderer } from './model/mesh-renderer';
+export { PublicIngress } from './model/public-ingress';
+export type { JwtIssuer, PublicIngressProps } from './model/public-ingress';
+export { MeshTelemetry } from './model/mesh-telemetry';
+export type { GoldenSignalOptions, MeshTelemetryProps } from './model/mesh-telemetry';
 
 // Releases: canaries, splits and rollbacks kept in a release file.
 export { applyReleases, parseReleaseFile, readReleaseFile } from './model/release-file';
@@ -35,32 +39,23 @@ export { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, star
 export type { ReleaseVersion, ServiceRelease } from './model/release';
 export { resolveSplit } from './model/routing';
 
-// Renderers, and the Istio-only constructs of the mesh's edge.
-export { IstioRenderer } from './renderers/istio/istio-renderer';
+// Renderers: one per mesh, and what every mesh shares.
+export { IstioRenderer, ISTIO_DATA_PLANE } from './renderers/istio/istio-renderer';
 export type { IstioRendererProps } from './renderers/istio/istio-renderer';
 export type { IstioTrafficOptions } from './renderers/istio/service-routes';
 export type { EgressGatewayOptions } from './renderers/istio/egress-gateway-route';
-export type { NetworkPolicySettings, PodsInNamespace } from './renderers/kubernetes/network-policies';
+export type { MeshNetworkPolicyOptions, NetworkPolicySettings, PodsInNamespace } from './renderers/kubernetes/network-policies';
 export { LinkerdRenderer } from './renderers/linkerd/linkerd-renderer';
 export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer';
 export { MeshTarget, parseMeshTarget, rendererFor } from './renderers/mesh-target';
-export { PublicIngress } from './renderers/istio/public-ingress';
-export type { JwtIssuer, PublicIngressProps } from './renderers/istio/public-ingress';
-export { MeshTelemetry } from './renderers/istio/mesh-telemetry';
-export type { MeshTelemetryProps } from './renderers/istio/mesh-telemetry';
-export { GoldenSignalDashboards } from './renderers/istio/golden-signal-dashboards';
-export type { GoldenSignalDashboardsProps } from './renderers/istio/golden-signal-dashboards';
-// The generated objects' constructs, as types for escape hatches (`IstioRenderer.objectsOf(workload)`).
-export type { CallerPolicy } from './renderers/istio/caller-policy';
-export type { WorkloadSidecar } from './renderers/istio/workload-sidecar';
-export type { IstioTrafficRoutes } from './renderers/istio/service-routes';
-export type { ExternalServiceEntry } from './renderers/istio/external-service-entry';
-export type { EgressGatewayRoute } from './renderers/istio/egress-gateway-route';
+export { GoldenSignalDashboards, GRAFANA_DASHBOARD_LABEL } from './renderers/kubernetes/golden-signal-dashboards';
+export type { GoldenSignalQueries } from './renderers/kubernetes/golden-signal-dashboards';
 export type { NamespaceNetworkPolicies, WorkloadNetworkPolicy } from './renderers/kubernetes/network-policies';
 export { Analyzer } from './renderers/istio/analyzer-validation';
-// The generated Istio and Linkerd classes, for raw resources and typed patches.
-export * as istio from './renderers/istio/imports';
-export * as linkerd from './renderers/linkerd/imports';
+export type { ConstructFinding } from './renderers/istio/analyzer-validation';
+// Each mesh's own constructs (what its renderer builds, for typed escape hatches) and its generated classes.
+export * as istio from './renderers/istio';
+export * as linkerd from './renderers/linkerd';
 
 // Synthesis that writes an output folder whole or not at all.
 export { synthesizeAtomically } from './synthesize';

@@ -104,14 +104,14 @@ export interface MeshServiceProps {
    */
   readonly args?: string[];
   /**
-   * The numeric user the container runs as; never 0 (root) or 1337 (Istio's proxy).
+   * The numeric user the container runs as; never 0 (root) or the mesh proxy's own (Istio 1337, Linkerd 2102).
    * @default 10001
    */
   readonly runAsUser?: number;
   /**
-   * Where the application serves Prometheus metrics, announced with `prometheus.io/*` pod annotations.
-   * Istio's metrics merge rewrites them to its agent (port 15020), which serves the application's and the
-   * proxy's metrics together, so Prometheus scrapes under STRICT mTLS without any authorization rule.
+   * Where the application serves Prometheus metrics, announced with `prometheus.io/*` pod annotations. How
+   * Prometheus reaches them under mTLS is the renderer's: Istio merges them into its agent's port 15020; under
+   * Linkerd, Prometheus scrapes the port itself.
    * @default - none: Prometheus scrapes only the proxy's own metrics
    */
   readonly metrics?: MetricsEndpoint;
@@ -169,6 +169,8 @@ export class MeshService extends MeshWorkload {
   public readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
   /** How requests reach its versions: routing (canary, split, A/B, mirror) and resilience. */
   public readonly traffic: ServiceTraffic;
+  /** Where it serves Prometheus metrics (port resolved), when it does. */
+  public readonly metrics?: Required<MetricsEndpoint>;
   private readonly props: MeshServiceProps;
   private readonly versionList: ServiceVersion[] = [];
   private readonly scaling: WorkloadScaling;
@@ -181,10 +183,11 @@ export class MeshService extends MeshWorkload {
     this.mesh._registerWorkload(this);
     this.validateProps();
     this.scaling = new WorkloadScaling(this.node.path, props.autoscaling, props.disruptionBudget);
+    if (props.metrics) this.metrics = { path: props.metrics.path, port: props.metrics.port ?? this.ports[0].targetPort };
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.serviceAccountName, namespace: namespace.name, labels: { app: name } },
-      // The app needs no Kubernetes API token; the proxy gets its own identity token from Istio.
+      // The app needs no Kubernetes API token; the proxy gets its own identity token from the mesh.
       automountServiceAccountToken: false,
     });
     if (this.ports.length > 0) {
@@ -241,16 +244,16 @@ export class MeshService extends MeshWorkload {
     const autoscaler = autoscaled ? this.scaling.autoscaler(this, `Autoscaler-${version}`, deployment, podLabels) : undefined;
     const entry = { name: version, image, replicas, deployment, autoscaler, podLabels };
     this.versionList.push(entry);
-    this.mesh.renderer.renderVersion?.(this, entry);
+    this.mesh.renderer.renderVersion(this, entry);
     return entry;
   }
 
   private podAnnotations(): Record<string, string> | undefined {
-    const metrics = this.props.metrics;
+    const metrics = this.metrics;
     if (!metrics) return undefined;
     return {
       'prometheus.io/scrape': 'true',
-      'prometheus.io/port': String(metrics.port ?? this.ports[0].targetPort),
+      'prometheus.io/port': String(metrics.port),
       'prometheus.io/path': metrics.path,
     };
   }
@@ -313,9 +316,10 @@ export class MeshService extends MeshWorkload {
 
   private validateProps(): void {
     const where = this.node.path;
+    const dataPlane = this.mesh.renderer.dataPlane;
     for (const p of this.ports) {
-      if (p.targetPort === 15020 || p.targetPort === 15021 || p.targetPort === 15090 || (p.targetPort >= 15000 && p.targetPort <= 15008)) {
-        fail(where, `container port ${p.targetPort} is reserved by the Istio proxy: serve the application on another port`);
+      if (dataPlane.isReservedPort(p.targetPort)) {
+        fail(where, `container port ${p.targetPort} is taken by the ${dataPlane.meshName} proxy in every pod (${dataPlane.reservedPortsText}): serve the application on another port`);
       }
     }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
@@ -341,8 +345,9 @@ export class MeshService extends MeshWorkload {
       fail(where, 'service account "default" is shared by every pod of the namespace, so callers could not be told apart: leave serviceAccountName unset to use the service\'s own');
     }
     const user = this.props.runAsUser;
-    if (user !== undefined && (user === 0 || user === 1337)) {
-      fail(where, `runAsUser ${user} is ${user === 0 ? 'root' : 'the Istio proxy\'s user, whose traffic bypasses the mesh'}: use another user id, such as 10001`);
+    if (user === 0) fail(where, 'runAsUser 0 is root: use another user id, such as 10001');
+    if (user !== undefined && dataPlane.reservedUserIds.includes(user)) {
+      fail(where, `runAsUser ${user} is the ${dataPlane.meshName} proxy's user, whose traffic bypasses the mesh: use another user id, such as 10001`);
     }
     const needsPort = (this.props.liveness ?? HealthCheck.tcp()).needsPort || (this.props.readiness?.needsPort ?? false);
     if (needsPort && this.ports.length === 0) {

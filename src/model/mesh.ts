@@ -54,7 +54,8 @@ export class Mesh extends Construct {
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer;
     this.callGraph.onCall(call => this.renderer.renderCall(call));
-    this.renderer.renderMesh?.(this);
+    this.callGraph.onUnlistedEgress(grant => this.renderer.renderUnlistedEgress(grant));
+    this.renderer.renderMesh(this);
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */
