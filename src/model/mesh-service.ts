@@ -319,7 +319,7 @@ export class MeshService extends MeshWorkload {
     const dataPlane = this.mesh.renderer.dataPlane;
     for (const p of this.ports) {
       if (dataPlane.isReservedPort(p.targetPort)) {
-        fail(where, `container port ${p.targetPort} is taken by the ${dataPlane.meshName} proxy in every pod (${dataPlane.reservedPortsText}): serve the application on another port`);
+        fail(where, `port ${p.targetPort} is taken by the ${dataPlane.meshName} proxy in every pod (${dataPlane.reservedPortsText}): serve the application on another port`);
       }
     }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
