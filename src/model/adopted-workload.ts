@@ -107,6 +107,7 @@ export class AdoptedWorkload extends MeshWorkload {
     const target = props.container ?? containers[0];
     if (props.container && !containers.includes(props.container)) fail(where, 'container is not one of the workload\'s containers: pass one of workload.containers');
     this.mesh._registerWorkload(this);
+    this.mesh._claim(object);
     this.mesh.callGraph.onCall(call => {
       if (call.caller !== this || !call.env) return;
       if (!target) fail(where, `${name} has no container to receive ${call.env.name}: add its container before its calls`);

@@ -8,6 +8,7 @@ import { Call } from '../../model/call';
 import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
 import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
+import { fail } from '../../model/validation';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
@@ -93,7 +94,10 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   public renderNamespace(namespace: MeshNamespace): void {
-    if (namespace.strictMtls) {
+    if (namespace.name === this.rootNamespace && namespace.defaultDeny) {
+      fail(namespace.node.path, `defaultDeny in ${namespace.name}, Istio's root namespace, would be an allow-nothing policy for the whole mesh: declare it with defaultDeny: false (each workload there is still guarded by its own policy)`);
+    }
+    if (this.namespaceWideStrictMtls(namespace)) {
       new PeerAuthentication(namespace, 'StrictMtls', {
         metadata: { name: 'default', namespace: namespace.name },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
@@ -109,12 +113,28 @@ export class IstioRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    new PeerAuthentication(mesh, 'MeshWideStrictMtls', {
+      metadata: { name: 'default', namespace: this.rootNamespace },
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+  }
+
+  /**
+   * Whether the namespace gets a namespace-wide STRICT PeerAuthentication. Never in Istio's root namespace, where
+   * that policy would be mesh-wide: `mesh.enforceStrictMtlsMeshWide()` is how to ask for that.
+   */
+  private namespaceWideStrictMtls(namespace: MeshNamespace): boolean {
+    return namespace.strictMtls && namespace.name !== this.rootNamespace;
+  }
+
   public renderWorkload(workload: IMeshWorkload): void {
     if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
-    if (!workload.namespace.strictMtls) {
-      // Its namespace keeps other settings (istio-system, for example): STRICT for this workload alone.
+    if (!this.namespaceWideStrictMtls(workload.namespace)) {
+      // Its namespace keeps other settings, or is the root namespace, where a namespace-wide policy would be
+      // mesh-wide: STRICT for this workload alone.
       new PeerAuthentication(workload, 'StrictMtls', {
         metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
         spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },

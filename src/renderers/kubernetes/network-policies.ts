@@ -194,6 +194,15 @@ export class WorkloadNetworkPolicy extends Construct {
     const graph = Mesh.of(this.workload).callGraph;
     const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.targetPort })))
       .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
+    if (!this.workload.namespace.created) {
+      // No mesh-infrastructure policy opens DNS and the control plane in a namespace of another chart, and this
+      // policy closes the pod's egress: without these, its proxy could neither resolve names nor get its configuration.
+      const { dns, controlPlane, mesh } = this.settings;
+      rules.unshift(
+        { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
+        { to: [peer(controlPlane.namespace, controlPlane.labels)], ports: tcp(...mesh.controlPlanePorts) },
+      );
+    }
     const gateway = this.settings.egressGateway;
     const external = graph.externalCallsFrom(this.workload);
     // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.

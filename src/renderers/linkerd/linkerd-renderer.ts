@@ -136,6 +136,11 @@ export class LinkerdRenderer implements IMeshRenderer {
     this.warn(`[${call.host.node.path}] Linkerd: egress to ${call.host.host} is not restricted to its callers: the Linkerd render has no egress policy yet, so its callers' NetworkPolicies open port ${call.host.port} to every address outside the cluster; use the Istio render where egress must be limited to listed hosts`);
   }
 
+  /** Mesh-wide mTLS-only is a setting of the Linkerd install, not an object a chart can render: said once. */
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    this.warn(`[${mesh.node.path}] Linkerd: mesh-wide strict mTLS is not rendered: it is the install's default inbound policy; install Linkerd with proxy.defaultInboundPolicy=all-authenticated (or deny). Namespaces declared here are already closed to unauthenticated clients`);
+  }
+
   /** Nothing to render: without an egress policy every meshed workload may reach hosts outside the cluster. */
   public renderUnlistedEgress(_grant: UnlistedEgress): void {}
 
