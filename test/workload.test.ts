@@ -178,3 +178,18 @@ describe('bad workload input names the construct and the fix', () => {
     })).toThrow(/env ORDERS_URL is set here and by the call to orders: remove it from env/);
   });
 });
+
+test('a version added with its own replica count (a small canary) keeps it and gets no autoscaler', () => {
+  const chart = new Chart(Testing.app(), 'c');
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
+  const api = new MeshService(mesh.addNamespace('shop'), 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }], autoscaling: { maxReplicas: 4 } });
+  const canary = api.addVersion('v2', { replicas: 1 });
+  const rolledBack = api.addVersion('v3', { replicas: 0 });
+  expect(canary.autoscaler).toBeUndefined();
+  expect(rolledBack.autoscaler).toBeUndefined();
+  const objects = Testing.synth(chart) as K8sObject[];
+  expect(objects.filter(o => o.kind === 'HorizontalPodAutoscaler').map(o => o.metadata.name)).toEqual(['api-v1']);
+  expect(find(objects, 'HorizontalPodAutoscaler', 'api-v1').spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+  expect(find(objects, 'Deployment', 'api-v2').spec.replicas).toBe(1);
+  expect(find(objects, 'Deployment', 'api-v3').spec.replicas).toBe(0);
+});

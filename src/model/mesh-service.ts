@@ -122,7 +122,7 @@ export interface MeshServiceProps {
   readonly resilience?: ResilienceOptions;
   /**
    * A HorizontalPodAutoscaler for each version, on CPU and/or memory utilization. The Deployments then leave
-   * their replica count to it (a version declared with 0 replicas keeps 0 and gets none).
+   * their replica count to it; a version added with its own `replicas` (a small canary, or 0) keeps that count.
    * @default - none: each version runs `replicas` pods
    */
   readonly autoscaling?: AutoscalingOptions;
@@ -231,7 +231,8 @@ export class MeshService extends MeshWorkload {
     const replicas = options.replicas ?? this.props.replicas ?? 2;
     if (!Number.isInteger(replicas) || replicas < 0) fail(where, `replicas ${replicas} is not a count: use 0 or more`);
     const podLabels = { ...this.selector, version };
-    const autoscaled = this.scaling.autoscales && replicas > 0;
+    // A version given its own count (a small canary) keeps it; 0 replicas (rolled back) stays 0.
+    const autoscaled = this.scaling.autoscales && options.replicas === undefined && replicas > 0;
     const deployment = new k8s.KubeDeployment(this, `Deployment-${version}`, {
       metadata: { name: `${this.name}-${version}`, namespace: this.namespace.name, labels: podLabels },
       spec: {
