@@ -50,7 +50,8 @@ export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer'
 export { MeshTarget, parseMeshTarget, rendererFor } from './renderers/mesh-target';
 export { GoldenSignalDashboards, GRAFANA_DASHBOARD_LABEL } from './renderers/kubernetes/golden-signal-dashboards';
 export type { GoldenSignalQueries } from './renderers/kubernetes/golden-signal-dashboards';
-export type { NamespaceNetworkPolicies, WorkloadNetworkPolicy } from './renderers/kubernetes/network-policies';
+export { WorkloadNetworkPolicy } from './renderers/kubernetes/network-policies';
+export type { NamespaceNetworkPolicies } from './renderers/kubernetes/network-policies';
 export { Analyzer } from './renderers/istio/analyzer-validation';
 export type { ConstructFinding } from './renderers/istio/analyzer-validation';
 // Each mesh's own constructs (what its renderer builds, for typed escape hatches) and its generated classes.

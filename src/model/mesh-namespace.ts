@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
@@ -32,7 +31,7 @@ export class MeshNamespace extends Construct {
   public readonly strictMtls: boolean;
   public readonly defaultDeny: boolean;
   /** The Namespace object, when created here. */
-  public readonly resource?: ApiObject;
+  public readonly resource?: k8s.KubeNamespace;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.

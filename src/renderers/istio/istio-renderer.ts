@@ -26,8 +26,6 @@ import { ISTIO_SYSTEM, WorkloadSidecar } from './workload-sidecar';
 import { IstioHostCheck } from './host-check';
 import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
-const CALLER_POLICY_ID = 'CallerPolicy';
-const SIDECAR_ID = 'Sidecar';
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
 export const MERGED_METRICS_PORT = 15020;
@@ -129,7 +127,7 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
-    if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
+    if (workload.deployed) new WorkloadSidecar(workload, WorkloadSidecar.ID, workload);
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     if (!this.namespaceWideStrictMtls(workload.namespace)) {
@@ -160,7 +158,7 @@ export class IstioRenderer implements IMeshRenderer {
 
   /** The workload's Sidecar lets it reach any host (ALLOW_ANY), with the reason annotated. */
   public renderUnlistedEgress(grant: UnlistedEgress): void {
-    const sidecar = grant.caller.node.tryFindChild(SIDECAR_ID);
+    const sidecar = grant.caller.node.tryFindChild(WorkloadSidecar.ID);
     if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
   }
 
@@ -181,11 +179,11 @@ export class IstioRenderer implements IMeshRenderer {
   public renderTraffic(service: MeshService): void {
     IstioHostCheck.of(Mesh.of(service));
     if (service.ports.length === 0) return; // a worker: nothing routes to it
-    new IstioTrafficRoutes(service, 'Traffic', service, this.traffic);
+    new IstioTrafficRoutes(service, IstioTrafficRoutes.ID, service, this.traffic);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {
-    const existing = workload.node.tryFindChild(CALLER_POLICY_ID);
-    return existing instanceof CallerPolicy ? existing : new CallerPolicy(workload, CALLER_POLICY_ID, workload);
+    const existing = workload.node.tryFindChild(CallerPolicy.ID);
+    return existing instanceof CallerPolicy ? existing : new CallerPolicy(workload, CallerPolicy.ID, workload);
   }
 }

@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import type { IMeshWorkload } from '../../model/workload';
@@ -112,7 +112,7 @@ export class MeshNetworkPolicies {
     if (!this.enabled) return;
     // In a namespace created here, default-deny closes every pod: each needs its calls opened.
     const guarded = workload.deployed || workload.namespace.created || (this.peers && workload.ports.length > 0);
-    if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.settings);
+    if (guarded) new WorkloadNetworkPolicy(workload, WorkloadNetworkPolicy.ID, workload, this.settings);
   }
 }
 
@@ -159,6 +159,15 @@ export class NamespaceNetworkPolicies extends Construct {
  * ingress rules only (its egress is its own chart's business), plus Prometheus on the mesh's scrape ports.
  */
 export class WorkloadNetworkPolicy extends Construct {
+  /** The NetworkPolicy rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  public static of(workload: IConstruct): WorkloadNetworkPolicy | undefined {
+    const found = workload.node.tryFindChild(WorkloadNetworkPolicy.ID);
+    return found instanceof WorkloadNetworkPolicy ? found : undefined;
+  }
+
+  /** @internal the construct id under the workload */
+  public static readonly ID = 'NetworkPolicy';
+
   public readonly resource: k8s.KubeNetworkPolicy;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload, private readonly settings: ResolvedNetworkPolicySettings) {
