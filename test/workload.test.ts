@@ -157,7 +157,7 @@ describe('bad workload input names the construct and the fix', () => {
     [{ autoscaling: { minReplicas: 3, maxReplicas: 2 } }, /autoscaling.maxReplicas 2 is not a count of at least minReplicas \(3\)/],
     [{ disruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }, /disruptionBudget sets both minAvailable and maxUnavailable/],
     [{ disruptionBudget: { maxUnavailable: '150%' } }, /disruptionBudget.maxUnavailable "150%" is neither a count nor a percentage/],
-    [{ metrics: { path: '/metrics', port: 80 } }, /metrics port 80 is not a container port of web: use one of 8080/],
+    [{ metrics: { path: '/metrics', port: 80 } }, /metrics port 80 is not a port of web: use one of 8080/],
     [{ env: { 'BAD NAME': 'x' } }, /env "BAD NAME" is not an environment variable name/],
   ] as const)('%p is refused', (props, message) => {
     expect(build(props as any)).toThrow(message);

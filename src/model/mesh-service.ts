@@ -339,7 +339,7 @@ export class MeshService extends MeshWorkload {
       if (!/^\/[^\s?#]*$/.test(metrics.path)) fail(where, `metrics path "${metrics.path}" is not an HTTP path: write it starting with "/", such as "/metrics"`);
       if (this.ports.length === 0) fail(where, `${this.name} serves no port, so it cannot serve metrics: remove metrics or declare its port`);
       if (metrics.port !== undefined && !this.ports.some(p => p.targetPort === metrics.port)) {
-        fail(where, `metrics port ${metrics.port} is not a container port of ${this.name}: use one of ${this.ports.map(p => p.targetPort).join(', ')}`);
+        fail(where, `metrics port ${metrics.port} is not a port of ${this.name}: use one of ${this.ports.map(p => p.targetPort).join(', ')}`);
       }
     }
     if (this.serviceAccountName === 'default') {
