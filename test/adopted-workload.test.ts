@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { AdoptedWorkload, IstioRenderer, Mesh, MeshService, Protocol } from '../src';
+import { AdoptedWorkload, IstioRenderer, LinkerdRenderer, Mesh, MeshService, Protocol } from '../src';
 import { KubernetesSchemas } from './support/k8s-schema';
 import { K8sObject } from './support/manifests';
 
@@ -124,4 +124,21 @@ describe('adoption refuses what would break the mesh', () => {
     expect(named(objects, 'AuthorizationPolicy', 'db-callers').spec.rules[0].to).toEqual([{ operation: { ports: ['5432'] } }]);
     expect(objects.find(o => o.metadata.name === 'api-v1')!.spec.template.spec.containers[0].env).toEqual([{ name: 'DB_ADDR', value: 'db.shop.svc.cluster.local:5432' }]);
   });
+});
+
+test('under Linkerd, an adopted workload\'s HTTP probes stay authorized once its port has routes', () => {
+  const chart = new Chart(Testing.app(), 'c', { namespace: 'shop' });
+  const web = new kplus.Deployment(chart, 'Web', {
+    containers: [{ image: 'example/web:1.0.0', ports: [{ number: 8080 }], readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }) }],
+  });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined }) });
+  const ns = mesh.addNamespace('shop');
+  const adopted = MeshService.adopt(ns, 'web', { workload: web });
+  const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 9000 }] });
+  adopted.allowFrom(api, { methods: ['GET'], paths: ['/v1/items'] });
+  const objects = Testing.synth(chart) as K8sObject[];
+  const probeRoute = objects.find(o => o.kind === 'HTTPRoute' && JSON.stringify(o.spec.rules).includes('/ready'))!;
+  expect(probeRoute.spec.rules[0].matches).toEqual([{ method: 'GET', path: { type: 'Exact', value: '/ready' } }]);
+  const kubelet = objects.find(o => o.kind === 'AuthorizationPolicy' && o.spec.targetRef.name === probeRoute.metadata.name)!;
+  expect(kubelet.spec.requiredAuthenticationRefs).toEqual([expect.objectContaining({ kind: 'NetworkAuthentication', name: 'kubelet' })]);
 });

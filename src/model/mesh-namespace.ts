@@ -8,6 +8,9 @@ export interface MeshNamespaceProps {
   /**
    * Whether this chart creates the Namespace. Set false for a namespace that other charts own
    * (infrastructure such as Redis or Temporal): its peers are then guarded without creating it.
+   * Not rendered there: the Namespace and its mesh labels, the deny-by-default policy (unless `defaultDeny`), and the
+   * namespace's default-deny NetworkPolicies. Rendered: each workload's own policies, and for a service deployed
+   * there, a NetworkPolicy that also opens DNS and the mesh's control plane.
    * @default true
    */
   readonly create?: boolean;
