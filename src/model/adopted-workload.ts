@@ -4,6 +4,7 @@ import type { MeshNamespace } from './mesh-namespace';
 import { appProtocol, Protocol, portName } from './protocol';
 import { checkDnsLabel, fail } from './validation';
 import { MeshWorkload, WorkloadPort } from './workload';
+import { servicePorts } from './service-ports';
 
 /** A cdk8s-plus Deployment or StatefulSet of your own chart, brought into the mesh. */
 export interface AdoptedWorkloadProps {
@@ -96,10 +97,7 @@ export class AdoptedWorkload extends MeshWorkload {
         metadata: { name, namespace: namespace.name, labels: { app: name } },
         spec: {
           selector: { ...this.selector },
-          ports: this.ports.map(p => ({
-            name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-            targetPort: k8s.IntOrString.fromNumber(p.targetPort), protocol: 'TCP',
-          })),
+          ports: servicePorts(this.ports),
         },
       });
     }

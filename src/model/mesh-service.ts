@@ -5,11 +5,12 @@ import { AdoptedWorkload, AdoptedWorkloadProps } from './adopted-workload';
 import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './validation';
-import { appProtocol, portName } from './protocol';
+import { portName } from './protocol';
 import type { ResilienceOptions } from './resilience';
 import { ServiceTraffic } from './service-traffic';
 import { MeshWorkload, WorkloadPort } from './workload';
 import { AutoscalingOptions, DisruptionBudgetOptions, WorkloadScaling } from './workload-scaling';
+import { servicePorts } from './service-ports';
 
 /** Where a service serves its Prometheus metrics. */
 export interface MetricsEndpoint {
@@ -195,13 +196,7 @@ export class MeshService extends MeshWorkload {
         metadata: { name, namespace: namespace.name, labels: { app: name } },
         spec: {
           selector: { ...this.selector },
-          ports: this.ports.map(p => ({
-            name: portName(p.protocol, p.port),
-            appProtocol: appProtocol(p.protocol),
-            port: p.port,
-            targetPort: k8s.IntOrString.fromNumber(p.targetPort),
-            protocol: 'TCP',
-          })),
+          ports: servicePorts(this.ports),
         },
       });
     }

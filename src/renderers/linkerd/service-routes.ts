@@ -7,10 +7,11 @@ import { idempotencyOverridden, retryableMethods } from '../../model/call-resili
 import { HTTP_METHODS } from '../../model/http-rules';
 import { Mesh } from '../../model/mesh';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
-import { appProtocol, carriesHttp, portName } from '../../model/protocol';
+import { carriesHttp } from '../../model/protocol';
 import { perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
 import type { WeightedVersion } from '../../model/routing';
 import { matchKey, RouteMatch, routeMatches } from './route-match';
+import { servicePorts } from '../../model/service-ports';
 
 /** Gateway API limits: 8 matches per rule, 16 rules per route. */
 const MAX_MATCHES = 8;
@@ -160,10 +161,7 @@ export class LinkerdTrafficRoutes extends Construct {
       metadata: { name: `${service.name}-${version.name}`, namespace: service.namespace.name, labels: { app: service.name, version: version.name } },
       spec: {
         selector: { ...version.podLabels },
-        ports: service.ports.map(p => ({
-          name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-          targetPort: k8s.IntOrString.fromNumber(p.targetPort), protocol: 'TCP',
-        })),
+        ports: servicePorts(service.ports),
       },
     });
     annotateFailureAccrual(object, service);
