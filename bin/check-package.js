@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packs the library as npm would publish it, checks what the package holds, installs it into a scratch cdk8s
 // project pinned to the oldest cdk8s, constructs and cdk8s-plus-28 that package.json's peerDependencies accept,
-// compiles the README's example and docs/library.md's examples there under `tsc --strict` (the library's own
+// compiles the README's examples (as one program) and docs/library.md's examples there under `tsc --strict` (the library's own
 // declarations checked too: no skipLibCheck), runs them and checks what they synthesize.
 // Needs the npm registry (or a warm npm cache). Run by .ci/run; `npm run check:package` by hand.
 const fs = require('fs');
@@ -35,14 +35,9 @@ function run(cmd, args, cwd, env = {}) {
   }
 }
 
-/** The ```ts block after `heading` in a Markdown file; every block marked `<!-- library-example -->` when heading is null. */
-function examples(file, heading) {
+/** Every ```ts block of a Markdown file marked `<!-- library-example -->`. */
+function examples(file) {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
-  if (heading) {
-    const m = new RegExp(`${heading}[\\s\\S]*?\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(text);
-    if (!m) fail(`${file} has no \`\`\`ts example under "${heading}"`);
-    return [m[1]];
-  }
   const found = [...text.matchAll(/<!-- library-example -->\s*```ts\n([\s\S]*?)```/g)].map(m => m[1]);
   if (found.length === 0) fail(`${file} has no \`\`\`ts block marked <!-- library-example -->`);
   return found;
@@ -77,7 +72,11 @@ try {
   }
 
   // 3. The examples, compiled under --strict with the repository's TypeScript, then run.
-  const sources = [...examples('README.md', '## Use the constructs in your own chart'), ...examples('docs/library.md', null)];
+  // The README's examples build on its first one: one program, as a reader assembles them.
+  const [first, ...later] = [...fs.readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+  if (!first) fail('README.md has no ```ts example');
+  const readmeProgram = later.length === 0 ? first : `${first.replace('app.synth();', '')}${later.join('\n')}\napp.synth();\n`;
+  const sources = [readmeProgram, ...examples('docs/library.md')];
   sources.forEach((source, i) => fs.writeFileSync(path.join(project, `example-${i}.ts`), source));
   fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, esModuleInterop: true, outDir: 'out', types: [] },

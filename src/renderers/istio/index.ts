@@ -2,7 +2,9 @@
 // Istio classes (imports/), as the `istio` namespace of the public API.
 export { CallerPolicy } from './caller-policy';
 export { EgressGatewayRoute } from './egress-gateway-route';
+export type { EgressGatewayRouteProps } from './egress-gateway-route';
 export { ExternalServiceEntry } from './external-service-entry';
+export type { ExternalServiceEntryProps } from './external-service-entry';
 export { IstioHostCheck } from './host-check';
 export { IstioIngressGateway } from './ingress-gateway';
 export { IstioTelemetry } from './istio-telemetry';

@@ -28,7 +28,7 @@ import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
-export const MERGED_METRICS_PORT = 15020;
+const MERGED_METRICS_PORT = 15020;
 
 /** The ports the Istio proxy and its agent listen on in every pod, and the proxy's own user id. */
 export const ISTIO_DATA_PLANE: DataPlaneReservations = {
@@ -152,8 +152,8 @@ export class IstioRenderer implements IMeshRenderer {
     const id = `ServiceEntry-${namespace.name}`;
     if (call.host.node.tryFindChild(id)) return;
     const viaGateway = this.egressGateway && !call.host.isWildcard ? this.egressGateway : undefined;
-    new ExternalServiceEntry(call.host, id, call.host, namespace, viaGateway?.namespace);
-    if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, call.host, namespace, viaGateway, call.host.mesh.clusterDomain);
+    new ExternalServiceEntry(call.host, id, { host: call.host, namespace, egressGatewayNamespace: viaGateway?.namespace });
+    if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, { host: call.host, namespace, gateway: viaGateway });
   }
 
   /** The workload's Sidecar lets it reach any host (ALLOW_ANY), with the reason annotated. */
