@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService } from '../src';
+import { ExistingWorkload, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, Protocol } from '../src';
 import { CrdSchemas } from './support/crd-schema';
 import { KubernetesSchemas } from './support/k8s-schema';
 import { K8sObject, SHARED } from './support/manifests';
@@ -192,4 +192,36 @@ test('a version added with its own replica count (a small canary) keeps it and g
   expect(find(objects, 'HorizontalPodAutoscaler', 'api-v1').spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
   expect(find(objects, 'Deployment', 'api-v2').spec.replicas).toBe(1);
   expect(find(objects, 'Deployment', 'api-v3').spec.replicas).toBe(0);
+});
+
+describe('a call\'s discovery variable', () => {
+  const shop = () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
+    const ns = mesh.addNamespace('shop');
+    const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
+    const orders = new MeshService(ns, 'orders', { image: 'example/orders:1.0.0', ports: [{ port: 9000 }, { port: 9090, protocol: Protocol.GRPC }] });
+    const peer = new ExistingWorkload(mesh.addNamespace('infra', { create: false }), 'batch', { selector: { app: 'batch' }, serviceAccountName: 'batch' });
+    return { chart, web, orders, peer };
+  };
+
+  test('gRPC ports give host:port; a scheme and a path shape the URL', () => {
+    const { chart, web, orders } = shop();
+    orders.allowFrom(web, { port: 9090, env: 'ORDERS_GRPC' });
+    orders.allowFrom(web, { port: 9000, env: { name: 'ORDERS_API', scheme: 'https', path: '/v1' } });
+    const objects = Testing.synth(chart) as K8sObject[];
+    expect(container(objects, 'web-v1').env).toEqual([
+      { name: 'ORDERS_GRPC', value: 'orders.shop.svc.cluster.local:9090' },
+      { name: 'ORDERS_API', value: 'https://orders.shop.svc.cluster.local:9000/v1' },
+    ]);
+  });
+
+  test.each([
+    ['a caller deployed elsewhere', (s: ReturnType<typeof shop>) => s.orders.allowFrom(s.peer, { port: 9000, env: 'ORDERS_URL' }), /batch is deployed by another chart, so its container cannot be given ORDERS_URL: set it in that chart/],
+    ['a name that is no variable', (s: ReturnType<typeof shop>) => s.orders.allowFrom(s.web, { port: 9000, env: '1ORDERS' }), /env "1ORDERS" is not an environment variable name/],
+    ['a scheme with its ://', (s: ReturnType<typeof shop>) => s.orders.allowFrom(s.web, { port: 9000, env: { name: 'U', scheme: 'http://' } }), /env scheme "http:\/\/" is not a URL scheme: write it without/],
+    ['one variable for two calls', (s: ReturnType<typeof shop>) => { s.orders.allowFrom(s.web, { port: 9000, env: 'ORDERS' }); s.orders.allowFrom(s.web, { port: 9090, env: 'ORDERS' }); }, /web already finds orders through ORDERS: give each call its own variable/],
+  ] as const)('refuses %s', (_what, declare, message) => {
+    expect(() => declare(shop())).toThrow(message);
+  });
 });
