@@ -2,7 +2,8 @@
 // Packs the library as npm would publish it, checks what the package holds, installs it into a scratch cdk8s
 // project pinned to the oldest cdk8s, constructs and cdk8s-plus-28 that package.json's peerDependencies accept,
 // compiles the README's examples (as one program) and docs/library.md's examples there under `tsc --strict` (the library's own
-// declarations checked too: no skipLibCheck), runs them and checks what they synthesize.
+// declarations checked too: no skipLibCheck), runs them, checks what they synthesize, and runs the packaged
+// `soma-mesh matrix` over each render.
 // Needs the npm registry (or a warm npm cache). Run by .ci/run; `npm run check:package` by hand.
 const fs = require('fs');
 const os = require('os');
@@ -91,6 +92,9 @@ try {
     const yaml = fs.existsSync(out) ? fs.readdirSync(out).map(f => fs.readFileSync(path.join(out, f), 'utf8')).join('\n') : '';
     if (!/kind: AuthorizationPolicy|kind: Server/.test(yaml)) fail(`example ${i} synthesized no mesh policy into ${out}`);
     objects += (yaml.match(/^kind: /gm) ?? []).length;
+    // The packaged command reads what the packaged library rendered.
+    const matrix = run(process.execPath, [path.join(project, 'node_modules', 'soma-mesh', 'bin', 'soma-mesh.js'), 'matrix', out, '--format', 'json'], project);
+    if (!Array.isArray(JSON.parse(matrix).entries)) fail(`soma-mesh matrix printed no access matrix for example ${i}`);
   });
   console.log(`check-package: ${packed.filename} (${files.length} files, ${(packed.size / 1024).toFixed(0)} KiB) on ${Object.entries(peers).map(([n, v]) => `${n}@${v}`).join(', ')}: ${sources.length} examples compiled under --strict and synthesized ${objects} objects in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
