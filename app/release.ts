@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import { readReleaseFile, ReleaseFile } from '../src';
 import { nextStep, promote, rollback, ServiceRelease, setCanaryWeight, setSplit, setStable, startCanary } from '../src';
 import { resolveSplit } from '../src';
+import { SomaDelivery } from './delivery';
+import { ReleaseDelivery } from './release-delivery';
 
 export const RELEASE_USAGE = `usage: npm run release -- <service> <command> [arguments] [--file releases.json] [--no-synth]
   status                                       show the split
@@ -9,23 +11,29 @@ export const RELEASE_USAGE = `usage: npm run release -- <service> <command> [arg
   next                                         move the canary to its next step
   promote                                      the canary becomes the stable version (100%)
   rollback                                     100% to the stable version; the canary keeps running at 0%
+  abort                                        the same as rollback: stop the canary now
   start <version> [--image <img>] [--replicas <n>]   start a canary at its first step
   split <version>=<percent> ...                a weighted split (percents sum to 100)
   stable <version>                             100% to one version
-Each command edits the release file, then re-renders dist/: review the change with git diff.`;
+Each command edits the release file, then re-renders dist/: review the change with git diff.
+With --delivery argo-rollouts --out DIR, a service listed in app/delivery.ts is delivered by Argo Rollouts: status says
+so, promote/abort/rollback/start/stable render the Rollout's fields into DIR (for a GitOps sync) and print the
+kubectl argo rollouts equivalent; canary, next and split are the controller's and are refused.`;
 
 /**
  * Runs one release command on a release file, then `render` (synth). If the render fails, the file is put
  * back as it was, so a rejected release (a weight above 100, a version that does not exist) changes nothing.
  * Returns what to print.
  */
-export function runRelease(args: string[], file: string, render: () => void): string {
+export function runRelease(args: string[], file: string, render: () => void, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): string {
   const [service, command, ...rest] = args;
   if (!service || !command) throw new Error(RELEASE_USAGE);
   const before = fs.readFileSync(file, 'utf8');
   const releases = readReleaseFile(file);
   const current: ServiceRelease = releases.services[service] ?? {};
-  if (command === 'status') return describe(service, current);
+  const by = new ReleaseDelivery(service, delivery);
+  if (command === 'status') return `${describe(service, current)}\n${by.describe(current)}`;
+  by.refuse(command);
   const next = apply(current, command, rest);
   const updated: ReleaseFile = { ...releases, services: { ...releases.services, [service]: next } };
   fs.writeFileSync(file, JSON.stringify(updated, null, 2) + '\n');
@@ -35,7 +43,8 @@ export function runRelease(args: string[], file: string, render: () => void): st
     fs.writeFileSync(file, before);
     throw new Error(`${(error as Error).message}\n${file} is unchanged.`);
   }
-  return `${describe(service, next)}\nreview: git diff -- ${file} dist/`;
+  const note = by.note(command, next);
+  return `${describe(service, next)}\n${note ? `${note}\n` : ''}review: git diff -- ${file} dist/`;
 }
 
 function apply(release: ServiceRelease, command: string, args: string[]): ServiceRelease {
@@ -47,7 +56,8 @@ function apply(release: ServiceRelease, command: string, args: string[]): Servic
     case 'canary': return setCanaryWeight(release, percent(args[0]));
     case 'next': return nextStep(release);
     case 'promote': return promote(release);
-    case 'rollback': return rollback(release);
+    case 'rollback':
+    case 'abort': return rollback(release);
     case 'start': {
       if (!args[0] || args[0].startsWith('--')) throw new Error('start needs a version: start v3 --image repo/name:tag');
       const replicas = option('replicas');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Renders SomaAgentHub from the compiled app, without ts-node's type-check on every run:
-// Istio into dist/ and Linkerd into dist-linkerd/, or one of them with `--mesh istio|linkerd`.
+// Istio into dist/ and Linkerd into dist-linkerd/, or one of them with `--mesh istio|linkerd`; with
+// `--delivery argo-rollouts --out DIR`, the canaries delivered by Argo Rollouts, into DIR.
 // The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
 // when a source is newer than the last build, this transpiles the changed sources first, without
 // type-checking them (that is `npm run build`'s and `npm test`'s job), so a synth after an edit stays fast.
@@ -34,11 +35,22 @@ if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: o
 
 const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
 const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'renderers', 'mesh-target.js'));
+const { parseSomaDelivery } = require(path.join(root, 'lib', 'app', 'delivery.js'));
 const releases = path.join(root, 'releases.json');
 const flag = process.argv.indexOf('--mesh');
+// `--delivery argo-rollouts --out DIR`: the canaries delivered by Argo Rollouts, into DIR (one mesh: Istio unless --mesh).
+const option = name => (process.argv.indexOf(name) >= 0 ? process.argv[process.argv.indexOf(name) + 1] ?? '' : undefined);
 try {
+  const delivery = option('--delivery') === undefined ? undefined : parseSomaDelivery(option('--delivery'));
+  const out = option('--out');
+  if (delivery && delivery !== 'release-file' && !out && !process.env.CDK8S_OUTDIR) {
+    throw new Error(`--delivery ${delivery} needs --out DIR: the committed dist/ and dist-linkerd/ stay delivered by the release file`);
+  }
   if (process.env.CDK8S_OUTDIR) {
-    main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+    main(process.env.CDK8S_OUTDIR, releases, undefined, delivery); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+  } else if (out !== undefined) {
+    if (!out) throw new Error('--out needs a folder: --out /tmp/soma-argo');
+    main(path.resolve(out), releases, parseMeshTarget(flag >= 0 ? process.argv[flag + 1] ?? '' : 'istio'), delivery);
   } else {
     const targets = flag >= 0 ? [parseMeshTarget(process.argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
     // Each folder is written atomically: a failure leaves that folder (and the ones after it) as they were.

@@ -39,6 +39,10 @@ export { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, star
 export type { ReleaseVersion, ServiceRelease } from './model/release';
 export { resolveSplit } from './model/routing';
 
+// How new versions reach their traffic: the release file, or a progressive-delivery controller.
+export { deliveredVersion, Delivery, DeliveryController } from './model/delivery';
+export type { CanaryAnalysisOptions } from './model/delivery';
+
 // Renderers: one per mesh, and what every mesh shares.
 export { IstioRenderer, ISTIO_DATA_PLANE } from './renderers/istio/istio-renderer';
 export type { IstioRendererProps } from './renderers/istio/istio-renderer';
