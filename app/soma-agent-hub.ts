@@ -2,7 +2,7 @@ import { Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  applyReleases, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
   MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
@@ -126,13 +126,12 @@ function addService(chart: Chart, namespace: MeshNamespace, spec: SomaService, d
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
     metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
     resilience: SOMA_RESILIENCE[spec.name],
-    delivery: somaDeliveryOf(spec.name, delivery),
-    ...workloadSettings(chart, spec.name, config),
+    ...workloadSettings(chart, spec.name, config, somaDeliveryOf(spec.name, delivery)),
   });
 }
 
 /** A service's configuration as MeshService props: env, Secret references, volumes, resources and scaling. */
-function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig) {
+function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig, delivery: Delivery) {
   const secret = () => (chart.node.tryFindChild('SomaSecrets') as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(chart, 'SomaSecrets', SOMA_SECRET);
   const env: Record<string, string | kplus.EnvValue> = { ...config.env };
   for (const [variable, key] of Object.entries(config.secretEnv ?? {})) env[variable] = kplus.EnvValue.fromSecretValue({ secret: secret(), key });
@@ -155,7 +154,10 @@ function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig)
     volumeMounts: mounts.length > 0 ? mounts : undefined,
     resources,
     replicas: scaling?.minReplicas,
-    autoscaling: scaling && { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization },
+    delivery,
+    // Choice: a service delivered by Argo Rollouts keeps its disruption budget but no autoscaler: the Rollout runs its pods.
+    autoscaling: scaling && !delivery.controller
+      ? { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization } : undefined,
     disruptionBudget: scaling && { minAvailable: scaling.minAvailable },
   };
 }

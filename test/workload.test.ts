@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { ExistingWorkload, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, Protocol } from '../src';
+import { Delivery, ExistingWorkload, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, Protocol } from '../src';
 import { CrdSchemas } from './support/crd-schema';
 import { KubernetesSchemas } from './support/k8s-schema';
 import { K8sObject, SHARED } from './support/manifests';
@@ -159,6 +159,7 @@ describe('bad workload input names the construct and the fix', () => {
     [{ disruptionBudget: { maxUnavailable: '150%' } }, /disruptionBudget.maxUnavailable "150%" is neither a count nor a percentage/],
     [{ metrics: { path: '/metrics', port: 80 } }, /metrics port 80 is not a port of web: use one of 8080/],
     [{ env: { 'BAD NAME': 'x' } }, /env "BAD NAME" is not an environment variable name/],
+    [{ autoscaling: { maxReplicas: 4 }, delivery: Delivery.argoRollouts() }, /autoscaling with delivery by Argo Rollouts.*: the controller runs the pods/],
   ] as const)('%p is refused', (props, message) => {
     expect(build(props as any)).toThrow(message);
   });
