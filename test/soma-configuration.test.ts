@@ -1,4 +1,10 @@
-import { DIST, K8sObject, readManifests, referenceCallGraph } from './support/manifests';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { SomaDelivery } from '../app/delivery';
+import { main } from '../app/synth';
+import { MeshTarget } from '../src';
+import { DIST, K8sObject, readManifests, referenceCallGraph, REPO_ROOT } from './support/manifests';
 import { KubernetesSchemas } from './support/k8s-schema';
 
 /**
@@ -97,4 +103,19 @@ describe('SomaAgentHub\'s configuration in dist/', () => {
     const schemas = new KubernetesSchemas();
     expect(objects.filter((o: K8sObject) => schemas.knows(o)).flatMap(o => schemas.errors(o))).toEqual([]);
   });
+});
+
+test('delivered by Argo Rollouts, slm-service keeps its disruption budget and has no autoscaler on its pod templates', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-argo-'));
+  try {
+    main(out, path.join(REPO_ROOT, 'releases.json'), MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS);
+    const rendered = readManifests(out);
+    expect(rendered.filter(o => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.startsWith('slm-service'))).toEqual([]);
+    expect(rendered.filter(o => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'slm-service')).toHaveLength(1);
+    expect(rendered.filter(o => o.kind === 'Rollout').map(o => o.metadata.name)).toEqual(['slm-service']);
+    // The other services are delivered by the release file and keep their autoscalers.
+    expect(rendered.filter(o => o.kind === 'HorizontalPodAutoscaler').map(o => o.metadata.name)).toContain('gateway-api-v1');
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
