@@ -1,5 +1,5 @@
 import { Chart, JsonPatch, Testing } from 'cdk8s';
-import { IstioRenderer, istio, Mesh, MeshService, WorkloadNetworkPolicy } from '../src';
+import { ExternalHost, IstioRenderer, istio, Mesh, MeshService, WorkloadNetworkPolicy } from '../src';
 import { K8sObject } from './support/manifests';
 
 /** Every generated object is reachable as a typed property, so one field of one object changes without a fork. */
@@ -20,6 +20,12 @@ test('one field of each generated object, changed through its typed property', (
   istio.CallerPolicy.of(orders)!.resource.metadata.addAnnotation('istio.io/dry-run', 'false');
   istio.IstioTrafficRoutes.of(orders)!.destinationRule.addJsonPatch(JsonPatch.replace('/spec/trafficPolicy/loadBalancer', { simple: 'LEAST_REQUEST' }));
   WorkloadNetworkPolicy.of(web)!.resource.metadata.addLabel('audited', 'yes');
+  const stripe = new ExternalHost(mesh, 'Stripe', { host: 'api.stripe.com' });
+  stripe.allowFrom(orders);
+  IstioRenderer.peerAuthenticationOf(shop)!.metadata.addLabel('audited', 'yes');
+  IstioRenderer.allowNothingOf(shop)!.metadata.addAnnotation('owner', 'security');
+  IstioRenderer.serviceEntryOf(stripe, shop)!.resource.addJsonPatch(JsonPatch.add('/spec/location', 'MESH_EXTERNAL'));
+  expect(IstioRenderer.peerAuthenticationOf(web)).toBeUndefined(); // its namespace's policy covers it
   expect(istio.WorkloadSidecar.of(orders)).toBeDefined();
   expect(istio.CallerPolicy.of(web)).toBeUndefined(); // nobody calls web
 
@@ -34,4 +40,7 @@ test('one field of each generated object, changed through its typed property', (
   expect(find('AuthorizationPolicy', 'orders-callers').metadata.annotations).toEqual({ 'istio.io/dry-run': 'false' });
   expect(find('DestinationRule', 'orders').spec.trafficPolicy.loadBalancer).toEqual({ simple: 'LEAST_REQUEST' });
   expect(find('NetworkPolicy', 'web-calls').metadata.labels!.audited).toBe('yes');
+  expect(objects.find(o => o.kind === 'PeerAuthentication' && o.metadata.namespace === 'shop')!.metadata.labels).toEqual({ audited: 'yes' });
+  expect(find('AuthorizationPolicy', 'allow-nothing').metadata.annotations).toEqual({ owner: 'security' });
+  expect(objects.find(o => o.kind === 'ServiceEntry')!.spec.location).toBe('MESH_EXTERNAL');
 });

@@ -6,7 +6,7 @@ import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../../model/call';
-import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import { fail } from '../../model/validation';
@@ -28,6 +28,8 @@ import { IstioHostCheck } from './host-check';
 import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
 const ROLLOUT_ID = 'ArgoRollout';
+const STRICT_MTLS_ID = 'StrictMtls';
+const ALLOW_NOTHING_ID = 'AllowNothing';
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
 const MERGED_METRICS_PORT = 15020;
@@ -83,6 +85,27 @@ export class IstioRenderer implements IMeshRenderer {
     this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings, this.egressGateway));
   }
 
+  /**
+   * The PeerAuthentication STRICT rendered for a namespace (namespace-wide) or a workload (by selector), typed, to change
+   * a field the props do not offer; undefined when none is rendered there.
+   */
+  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): PeerAuthentication | undefined {
+    const found = scope.node.tryFindChild(STRICT_MTLS_ID);
+    return found instanceof PeerAuthentication ? found : undefined;
+  }
+
+  /** The allow-nothing AuthorizationPolicy of a deny-by-default namespace, typed; undefined when none is rendered. */
+  public static allowNothingOf(namespace: MeshNamespace): AuthorizationPolicy | undefined {
+    const found = namespace.node.tryFindChild(ALLOW_NOTHING_ID);
+    return found instanceof AuthorizationPolicy ? found : undefined;
+  }
+
+  /** The ServiceEntry through which callers in `callerNamespace` reach an external host, typed; undefined when none. */
+  public static serviceEntryOf(host: ExternalHost, callerNamespace: MeshNamespace): ExternalServiceEntry | undefined {
+    const found = host.node.tryFindChild(`ServiceEntry-${callerNamespace.name}`);
+    return found instanceof ExternalServiceEntry ? found : undefined;
+  }
+
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
   }
@@ -98,14 +121,14 @@ export class IstioRenderer implements IMeshRenderer {
       fail(namespace.node.path, `defaultDeny in ${namespace.name}, Istio's root namespace, would be an allow-nothing policy for the whole mesh: declare it with defaultDeny: false (each workload there is still guarded by its own policy)`);
     }
     if (this.namespaceWideStrictMtls(namespace)) {
-      new PeerAuthentication(namespace, 'StrictMtls', {
+      new PeerAuthentication(namespace, STRICT_MTLS_ID, {
         metadata: { name: 'default', namespace: namespace.name },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
     }
     if (namespace.defaultDeny) {
       // An ALLOW policy with no rules matches nothing, so every request not allowed by another policy is denied.
-      new AuthorizationPolicy(namespace, 'AllowNothing', {
+      new AuthorizationPolicy(namespace, ALLOW_NOTHING_ID, {
         metadata: { name: 'allow-nothing', namespace: namespace.name },
         spec: {},
       });
@@ -135,7 +158,7 @@ export class IstioRenderer implements IMeshRenderer {
     if (!this.namespaceWideStrictMtls(workload.namespace)) {
       // Its namespace keeps other settings, or is the root namespace, where a namespace-wide policy would be
       // mesh-wide: STRICT for this workload alone.
-      new PeerAuthentication(workload, 'StrictMtls', {
+      new PeerAuthentication(workload, STRICT_MTLS_ID, {
         metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
         spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
