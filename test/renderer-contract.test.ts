@@ -6,7 +6,9 @@ import { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } from '../app/resilience';
 import {
   ExistingWorkload, ExternalHost, IMeshRenderer, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTelemetry, PublicIngress,
 } from '../src';
-import { DIST, K8sObject, ofKind, readManifests, REPO_ROOT } from './support/manifests';
+import { CrdSchemas } from './support/crd-schema';
+import { KubernetesSchemas } from './support/k8s-schema';
+import { DIST, K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
 
 /**
  * The renderer contract: every declared feature is rendered or reported once, naming its construct; nothing is
@@ -214,4 +216,19 @@ describe('the committed renders', () => {
     expect(body).toMatch(/renderIngress\(/);
     expect(body).not.toMatch(/^\s+\w+\?\s*\(/m);
   });
+});
+
+describe('every committed render is valid, object by object', () => {
+  const crds = new CrdSchemas(
+    path.join(SHARED, 'istio', 'crd-all.gen.yaml'), path.join(SHARED, 'linkerd', 'crds.yaml'), path.join(SHARED, 'gateway-api', 'standard-install.yaml'),
+  );
+  const kubernetes = new KubernetesSchemas();
+  for (const folder of ['dist', 'dist-linkerd', 'dist-ambient']) {
+    test(`${folder}/: each object validates against Kubernetes' schema for its kind or its CRD, unknown fields rejected`, () => {
+      const objects = readManifests(path.join(REPO_ROOT, folder));
+      expect(objects.length).toBeGreaterThan(100);
+      expect(objects.filter(o => !kubernetes.knows(o) && !crds.knows(o)).map(o => `${o.apiVersion} ${o.kind}`)).toEqual([]);
+      expect(objects.flatMap(o => (kubernetes.knows(o) ? kubernetes.errors(o) : crds.errors(o)))).toEqual([]);
+    });
+  }
 });

@@ -1,22 +1,24 @@
+import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
+import { fail } from './validation';
 
 /** Options shared by every health check. */
 export interface HealthCheckOptions {
   /**
-   * Seconds to wait after the container starts before the first check.
-   * @default 5
+   * How long to wait after the container starts before the first check.
+   * @default Duration.seconds(5)
    */
-  readonly initialDelaySeconds?: number;
+  readonly initialDelay?: Duration;
   /**
-   * Seconds between checks.
-   * @default 10
+   * How often to check.
+   * @default Duration.seconds(10)
    */
-  readonly periodSeconds?: number;
+  readonly period?: Duration;
   /**
-   * Seconds after which one check counts as failed.
-   * @default 2
+   * How long one check may take before it counts as failed.
+   * @default Duration.seconds(2)
    */
-  readonly timeoutSeconds?: number;
+  readonly timeout?: Duration;
   /**
    * Failed checks in a row before the kubelet acts.
    * @default 3
@@ -24,24 +26,33 @@ export interface HealthCheckOptions {
   readonly failureThreshold?: number;
 }
 
+/** Options of a check on a port of the container. */
+export interface PortHealthCheckOptions extends HealthCheckOptions {
+  /**
+   * The container port to check.
+   * @default - the container port of the workload's first port
+   */
+  readonly port?: number;
+}
+
 /**
- * A liveness or readiness check. Istio rewrites HTTP and TCP checks through its agent (port 15020),
- * so they work under STRICT mTLS without any authorization rule for the kubelet.
+ * A liveness or readiness check. Meshes that enforce mutual TLS rewrite HTTP and TCP checks through their
+ * proxy's agent, so they work without any authorization rule for the kubelet.
  */
 export class HealthCheck {
   /** GET `path` on a port of the container. */
-  public static http(path: string, options: HealthCheckOptions & { port?: number } = {}): HealthCheck {
-    return new HealthCheck(options, port => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), !options.port);
+  public static http(path: string, options: PortHealthCheckOptions = {}): HealthCheck {
+    return new HealthCheck(options, port => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Open a TCP connection to a port of the container. */
-  public static tcp(options: HealthCheckOptions & { port?: number } = {}): HealthCheck {
-    return new HealthCheck(options, port => ({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), !options.port);
+  public static tcp(options: PortHealthCheckOptions = {}): HealthCheck {
+    return new HealthCheck(options, port => ({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Run a command in the container; for workloads that serve no port. */
   public static command(command: string[], options: HealthCheckOptions = {}): HealthCheck {
-    return new HealthCheck(options, () => ({ exec: { command } }), false);
+    return new HealthCheck(options, () => ({ exec: { command: [...command] } }), false);
   }
 
   private constructor(
@@ -51,14 +62,33 @@ export class HealthCheck {
     public readonly needsPort: boolean,
   ) {}
 
-  /** @internal */
-  public _toKube(defaultPort: number | undefined): k8s.Probe {
+  /**
+   * The probe, checking on `defaultPort` when the check names no port.
+   * @internal
+   */
+  public _toKube(defaultPort: number | undefined, where: string): k8s.Probe {
+    const { initialDelay, period, timeout, failureThreshold } = this.options;
     return {
       ...this.handler(defaultPort),
-      initialDelaySeconds: this.options.initialDelaySeconds ?? 5,
-      periodSeconds: this.options.periodSeconds ?? 10,
-      timeoutSeconds: this.options.timeoutSeconds ?? 2,
-      failureThreshold: this.options.failureThreshold ?? 3,
+      initialDelaySeconds: seconds(where, 'initialDelay', initialDelay, 5, 0),
+      periodSeconds: seconds(where, 'period', period, 10, 1),
+      timeoutSeconds: seconds(where, 'timeout', timeout, 2, 1),
+      failureThreshold: count(where, failureThreshold ?? 3),
     };
   }
+}
+
+/** Whole seconds of a probe field: the kubelet takes nothing finer. */
+function seconds(where: string, field: string, value: Duration | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const ms = value.toMilliseconds();
+  if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms / 1000 < min) {
+    fail(where, `health check ${field} of ${ms} ms is not a whole number of seconds${min > 0 ? ` of at least ${min}` : ''}: probes count in seconds, for example Duration.seconds(${Math.max(min, Math.round(ms / 1000))})`);
+  }
+  return ms / 1000;
+}
+
+function count(where: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) fail(where, `health check failureThreshold ${value} is not a count: use 1 or more`);
+  return value;
 }

@@ -1,9 +1,11 @@
+import { ApiObject } from 'cdk8s';
 import { MeshTlsAuthentication, NetworkAuthentication } from '../../../imports/linkerd-policy.linkerd.io';
 import { Call } from '../../model/call';
 import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
 import { IMeshRenderer } from '../../model/mesh-renderer';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { Mesh } from '../../model/mesh';
+import { AdoptedWorkload } from '../../model/adopted-workload';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
 import { carriesHttp } from '../../model/protocol';
@@ -95,12 +97,13 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     const servers = new Map<number, PortServer>();
     this.servers.set(workload, servers);
-    const probePaths = workload instanceof MeshService ? httpProbePaths(workload) : new Map<number, string[]>();
+    const probePaths = workload instanceof MeshService ? httpProbePaths(workload.versions.map(v => v.deployment))
+      : workload instanceof AdoptedWorkload ? httpProbePaths([ApiObject.of(workload.workload)]) : new Map<number, string[]>();
     for (const port of workload.ports) {
       servers.set(port.port, new PortServer(workload, `LinkerdServer-${port.port}`, workload, port, {
         identityOf: caller => this.identityOf(workload.namespace, caller),
         kubelet: () => this.kubelet(workload.namespace),
-        probePaths: probePaths.get(port.port) ?? [],
+        probePaths: probePaths.get(port.targetPort) ?? [],
         warn: (path, message) => this.warn(`[${path}] ${message}`),
       }));
     }
@@ -139,6 +142,11 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (this.warnedHosts.has(call.host)) return;
     this.warnedHosts.add(call.host);
     this.warn(`[${call.host.node.path}] Linkerd: egress to ${call.host.host} is not restricted to its callers: the Linkerd render has no egress policy yet, so its callers' NetworkPolicies open port ${call.host.port} to every address outside the cluster; use the Istio render where egress must be limited to listed hosts`);
+  }
+
+  /** Mesh-wide mTLS-only is a setting of the Linkerd install, not an object a chart can render: said once. */
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    this.warn(`[${mesh.node.path}] Linkerd: mesh-wide strict mTLS is not rendered: it is the install's default inbound policy; install Linkerd with proxy.defaultInboundPolicy=all-authenticated (or deny). Namespaces declared here are already closed to unauthenticated clients`);
   }
 
   /** Nothing to render: without an egress policy every meshed workload may reach hosts outside the cluster. */
@@ -222,11 +230,11 @@ export class LinkerdRenderer implements IMeshRenderer {
   }
 }
 
-/** The GET paths of a service's HTTP liveness and readiness probes, by port, read from its Deployments. */
-function httpProbePaths(service: MeshService): Map<number, string[]> {
+/** The GET paths of a workload's HTTP liveness and readiness probes, by port, read from its Deployments (or StatefulSet). */
+function httpProbePaths(workloads: readonly ApiObject[]): Map<number, string[]> {
   const byPort = new Map<number, string[]>();
-  for (const version of service.versions) {
-    const containers: any[] = version.deployment.toJson().spec?.template?.spec?.containers ?? [];
+  for (const workload of workloads) {
+    const containers: any[] = workload.toJson().spec?.template?.spec?.containers ?? [];
     for (const container of containers) {
       for (const probe of [container.livenessProbe, container.readinessProbe]) {
         const get = probe?.httpGet;

@@ -59,7 +59,8 @@ export class PortServer extends Construct {
       metadata: { name: this.serverName, namespace: workload.namespace.name, labels: { app: workload.name } },
       spec: {
         podSelector: { matchLabels: { ...workload.selector } },
-        port: port.port,
+        // The Server selects the pod's port: the container port behind the Service port.
+        port: port.targetPort,
         proxyProtocol: proxyProtocol(port.protocol),
         accessPolicy: 'deny',
       },
