@@ -2,6 +2,7 @@ import * as path from 'path';
 import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
 import { readReleaseFile } from '../src';
 import { synthesizeAtomically } from '../src';
+import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. */
@@ -14,7 +15,7 @@ export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', 
 export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO)): void {
   const releases = { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
   synthesizeAtomically(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target], app => {
-    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) } });
+    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) } });
   });
 }
 

@@ -30,6 +30,8 @@ export type { ConstructFinding } from './renderers/istio/analyzer-validation';
 export { peerOf } from './renderers/istio/analyzer-peers';
 export { LinkerdRenderer } from './renderers/linkerd/linkerd-renderer';
 export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer';
+export type { LinkerdEdgeProps } from './renderers/linkerd/edge';
+export type { LinkerdPrometheusIdentity } from './renderers/linkerd/proxy-admin';
 export { GoldenSignalDashboards, GRAFANA_DASHBOARD_LABEL } from './renderers/kubernetes/golden-signal-dashboards';
 export type { GoldenSignalQueries } from './renderers/kubernetes/golden-signal-dashboards';
 export type { MeshNetworkPolicyOptions, NetworkPolicySettings, PodsInNamespace } from './renderers/kubernetes/network-policies';

@@ -1,21 +1,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { compareMeshes, END, START } from '../bench/compare-meshes';
+import { COMPARISON_DOC, compareMeshes } from '../bench/compare-meshes';
 import { DIST, REPO_ROOT } from './support/manifests';
 
-describe('README comparison of the two renders', () => {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+describe('docs/comparison.md: the two renders compared', () => {
+  const doc = fs.readFileSync(path.join(REPO_ROOT, COMPARISON_DOC), 'utf8');
+  const DIST_LINKERD = path.join(REPO_ROOT, 'dist-linkerd');
 
-  test('the README section is what bench/compare-meshes.ts generates from dist/ and dist-linkerd/ now', () => {
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
-    expect(start).toBeGreaterThanOrEqual(0);
-    expect(readme.slice(start, end + END.length)).toBe(compareMeshes(DIST, path.join(REPO_ROOT, 'dist-linkerd')));
+  test('it is what bench/compare-meshes.ts generates from dist/ and dist-linkerd/ now (`npm run compare`)', () => {
+    expect(doc).toBe(compareMeshes(DIST, DIST_LINKERD));
   });
 
   test('the object counts in it are the renders\' own', () => {
     const count = (dir: string) => fs.readFileSync(path.join(dir, 'soma-agent-hub.k8s.yaml'), 'utf8').split(/^---$/m).filter(d => d.trim()).length;
-    const total = /\| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|/.exec(readme)!;
-    expect([Number(total[1]), Number(total[2])]).toEqual([count(DIST), count(path.join(REPO_ROOT, 'dist-linkerd'))]);
+    const total = /\| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|/.exec(doc)!;
+    expect([Number(total[1]), Number(total[2])]).toEqual([count(DIST), count(DIST_LINKERD)]);
+  });
+
+  test('it names what surrounds the calls in each render, read from the YAML', () => {
+    expect(doc).toMatch(/\| Egress \| 3 ServiceEntry .* \| 1 EgressNetwork \(soma-agent-hub: Deny\); 3 TLSRoutes/);
+    expect(doc).toMatch(/\| Public edge \| .* \| Gateway \(gateway\.networking\.k8s\.io, class `traefik`\) in `traefik` for api\.somaagent\.example; only `traefik\/traefik` admitted from the edge \|/);
+    expect(doc).toMatch(/\| Kubelet probes \| .* GET-only probe routes, from `10\.0\.0\.0\/16`, `10\.244\.0\.0\/16` \|/);
   });
 });

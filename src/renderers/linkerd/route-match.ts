@@ -47,11 +47,16 @@ export function covers(broad: RouteMatch, narrow: RouteMatch): boolean {
   return broad.path.type === 'RegularExpression' && narrow.path.type === 'Exact' && new RegExp(`^(?:${broad.path.value})$`).test(narrow.path.value);
 }
 
-/** A name fragment for a match, e.g. `post-v1-sessions-start`. */
+/**
+ * A name fragment for a match, e.g. `post-exact-v1-sessions-start`. Linkerd ranks an exact and a regular-expression
+ * match of the same request alike (both count the whole path), and breaks the tie by age, then by name: for the same
+ * method, `exact` sorts before `regex`, so the narrower route wins when both are created in the same second.
+ */
 export function matchSlug(match: RouteMatch): string {
   const method = (match.method ?? 'any').toLowerCase();
-  const path = match.path?.value.replace(/\[\^\/\]\+/g, 'x').replace(/\.\*/g, 'all').replace(/[^a-z0-9]+/gi, '-').replace(/^-+|-+$/g, '').toLowerCase();
-  return path ? `${method}-${path}` : method;
+  if (!match.path) return method;
+  const path = match.path.value.replace(/\[\^\/\]\+/g, 'x').replace(/\.\*/g, 'all').replace(/[^a-z0-9]+/gi, '-').replace(/^-+|-+$/g, '').toLowerCase();
+  return [method, match.path.type === 'Exact' ? 'exact' : 'regex', path].filter(Boolean).join('-');
 }
 
 function escapeRegex(literal: string): string {

@@ -10,17 +10,22 @@ import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { appProtocol, carriesHttp, portName } from '../../model/protocol';
 import { perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
 import type { WeightedVersion } from '../../model/routing';
-import { matchKey, RouteMatch, routeMatches } from './route-match';
+import { covers, matchKey, RouteMatch, routeMatches } from './route-match';
 
 /** Gateway API limits: 8 matches per rule, 16 rules per route. */
 const MAX_MATCHES = 8;
 const METHOD_ORDER = [...HTTP_METHODS];
 
-/** The retry conditions Linkerd can express: it retries by response status (`retry.linkerd.io/http`). */
+/** The retry conditions Linkerd expresses by response status (`retry.linkerd.io/http`). */
 const LINKERD_RETRY_STATUS: Partial<Record<RetryCondition, string>> = {
   [RetryCondition.UNAVAILABLE]: '503',
   [RetryCondition.GATEWAY_ERROR]: 'gateway-error',
 };
+/**
+ * Linkerd's proxy retries a refused HTTP/2 stream on every route that retries, whatever the statuses; a failed or
+ * reset connection it never retries (its retry policy does not inspect connection errors).
+ */
+const LINKERD_IMPLICIT_RETRY: ReadonlySet<RetryCondition> = new Set([RetryCondition.REFUSED_STREAM]);
 
 /** A group of requests with the same timeout and retries: one HTTPRoute (Linkerd reads retries from route annotations). */
 interface RouteClass {
@@ -38,13 +43,23 @@ interface RouteClass {
  * - the split (a canary, weights) and A/B header rules as `backendRefs` to one Service per version;
  * - the request timeout as `timeouts.request`; retries as `retry.linkerd.io/*` annotations, which Linkerd reads
  *   per route, so idempotent methods get their own route and every other request a route without retries;
- * - a call with its own timeout or retries gets routes matching its methods and paths. Linkerd routes match requests,
- *   not callers; the call's methods and paths are authorized for its caller alone, so in effect they are its own.
+ * - a call with its own timeout or retries gets routes matching its methods and paths. From another namespace, they are
+ *   consumer routes in the caller's namespace, which Linkerd applies to that namespace's clients only; a namespace with
+ *   consumer routes ignores the producer routes, so it gets its own copy of them. In the service's own namespace
+ *   Linkerd cannot scope a route to a caller: the call's matches are authorized for its caller, and any other caller
+ *   whose requests also match is reported at synth.
  * Circuit breaking is failure accrual on the Services (`balancer.linkerd.io/failure-accrual`).
  */
 export class LinkerdTrafficRoutes extends Construct {
   private readonly versionServices = new Map<string, ApiObject>();
   private readonly callMatches = new Map<string, string>();
+  /** Routes every client follows unless its namespace has consumer routes: the default and idempotent classes. */
+  private readonly producerClasses: Array<{ port: number; cls: RouteClass }> = [];
+  /** Namespaces of callers with consumer routes, each with its own copy of the producer classes. */
+  private readonly consumerNamespaces = new Set<string>();
+  /** Calls in the service's namespace whose own timeout or retries are producer routes. */
+  private readonly producerCalls: Array<{ call: Call; matches: RouteMatch[] }> = [];
+  private sharedReported = false;
   /** Idempotent methods the calls without settings of their own use, per port: retried with the service's retries. */
   private readonly sharedRetryable = new Map<number, Set<string>>();
 
@@ -52,7 +67,7 @@ export class LinkerdTrafficRoutes extends Construct {
     super(scope, id);
     if (service.service) annotateFailureAccrual(service.service, service);
     for (const port of service.ports.filter(p => carriesHttp(p.protocol))) {
-      this.route(port.port, { id: 'default', name: this.routeName(port.port), matches: () => [], timeout: () => service.traffic.resilience.timeout });
+      this.producerRoute(port.port, { id: 'default', name: this.routeName(port.port), matches: () => [], timeout: () => service.traffic.resilience.timeout });
     }
   }
 
@@ -85,17 +100,56 @@ export class LinkerdTrafficRoutes extends Construct {
     const canRetry = (m: RouteMatch) => retryable === 'any' || (m.method !== undefined && retryable.includes(m.method));
     const retried = retries.attempts > 0 ? all.filter(canRetry) : [];
     const rest = all.filter(m => !retried.includes(m));
+    const namespace = call.caller.namespace.name;
+    const consumer = namespace !== service.namespace.name;
+    if (consumer) this.addConsumerNamespace(namespace);
+    else this.producerCalls.push({ call, matches: all });
     for (const m of all) {
-      const key = matchKey(m);
+      const key = `${namespace} ${matchKey(m)}`;
       const other = this.callMatches.get(key);
       if (other && other !== call.caller.name) {
-        this.warn(`[${service.node.path}] Linkerd: the calls from ${other} and ${call.caller.name} share the request ${key}, and Linkerd picks one route per request: both get the timeout and retries of ${other}'s route`);
+        this.warn(`[${service.node.path}] Linkerd: the calls from ${other} and ${call.caller.name} share the request ${matchKey(m)}, and Linkerd picks one route per request: both get the timeout and retries of ${other}'s route`);
       }
       this.callMatches.set(key, call.caller.name);
     }
     const base = `from-${call.caller.name}`;
-    if (retried.length > 0) this.route(call.port, { id: `${base}-retry`, name: this.routeName(call.port, `${base}-retry`), matches: () => retried, timeout: () => timeout, retries: () => retries });
-    if (rest.length > 0) this.route(call.port, { id: base, name: this.routeName(call.port, base), matches: () => rest, timeout: () => timeout });
+    const where = consumer ? namespace : undefined;
+    if (retried.length > 0) this.route(call.port, { id: `${base}-retry`, name: this.routeName(call.port, `${base}-retry`), matches: () => retried, timeout: () => timeout, retries: () => retries }, where);
+    if (rest.length > 0) this.route(call.port, { id: base, name: this.routeName(call.port, base), matches: () => rest, timeout: () => timeout }, where);
+  }
+
+  /**
+   * Reports, once, each call whose own timeout or retries other callers' requests also follow: a route in the
+   * service's namespace is a producer route, which every client without consumer routes of its own applies.
+   */
+  public reportSharedRoutes(): void {
+    if (this.sharedReported) return;
+    this.sharedReported = true;
+    const graph = Mesh.of(this.service).callGraph;
+    for (const { call, matches } of this.producerCalls) {
+      const others = graph.callsTo(this.service).filter(o => o.port === call.port && o.caller !== call.caller
+        && !this.consumerNamespaces.has(o.caller.namespace.name) && carriesHttp(o.protocol));
+      const sharing = others.filter(o => {
+        const theirs = o.methods.length === 0 && o.paths.length === 0 ? [{}] as RouteMatch[] : routeMatches(o.methods, o.paths);
+        return theirs.some(t => matches.some(m => (covers(t, m) || covers(m, t)) && matchKey(t) !== matchKey(m)));
+      });
+      if (sharing.length === 0) continue;
+      this.warn(`[${this.service.node.path}] Linkerd: the timeout and retries of the call from ${call.caller.name} also apply to the requests of ${sharing.map(o => o.caller.name).join(', ')} that match it: ${call.caller.name} shares ${this.service.namespace.name} with ${this.service.name}, where a route applies to every client, and Linkerd routes cannot match callers`);
+    }
+  }
+
+  /** A route class every client follows: in the service's namespace, and copied into each consumer namespace. */
+  private producerRoute(port: number, cls: RouteClass): void {
+    this.producerClasses.push({ port, cls });
+    this.route(port, cls);
+    for (const namespace of this.consumerNamespaces) this.route(port, cls, namespace);
+  }
+
+  /** Clients of a namespace with consumer routes ignore the producer routes: that namespace gets its own copy. */
+  private addConsumerNamespace(namespace: string): void {
+    if (this.consumerNamespaces.has(namespace)) return;
+    this.consumerNamespaces.add(namespace);
+    for (const { port, cls } of this.producerClasses) this.route(port, cls, namespace);
   }
 
   /**
@@ -111,28 +165,30 @@ export class LinkerdTrafficRoutes extends Construct {
     }
     const methods = new Set(retryable);
     this.sharedRetryable.set(port, methods);
-    this.route(port, {
+    this.producerRoute(port, {
       id: 'idempotent', name: this.routeName(port, 'idempotent'),
       matches: () => METHOD_ORDER.filter(m => methods.has(m)).map(method => ({ method })),
       timeout: () => this.service.traffic.resilience.timeout, retries: () => this.service.traffic.resilience.retries,
     });
   }
 
-  private route(port: number, cls: RouteClass): HttpRoute {
+  /** One HTTPRoute of a class: in the service's namespace (a producer route), or in a caller's (a consumer route). */
+  private route(port: number, cls: RouteClass, consumerNamespace?: string): HttpRoute {
     const service = this.service;
     const retries = cls.retries?.();
     const annotations = retries && retries.attempts > 0 ? retryAnnotations(retries, cls.timeout()) : undefined;
-    return new HttpRoute(this, `Route-${port}-${cls.id}`, {
-      metadata: { name: cls.name, namespace: service.namespace.name, labels: { app: service.name }, annotations },
+    const namespace = consumerNamespace ?? service.namespace.name;
+    return new HttpRoute(this, consumerNamespace ? `Route-${port}-${cls.id}-${consumerNamespace}` : `Route-${port}-${cls.id}`, {
+      metadata: { name: cls.name, namespace, labels: { app: service.name }, annotations },
       spec: {
-        parentRefs: [{ group: '', kind: 'Service', name: service.name, port }],
-        rules: Lazy.any({ produce: () => this.rules(port, cls) }) as unknown as HttpRouteSpecRules[],
+        parentRefs: [{ group: '', kind: 'Service', name: service.name, namespace: consumerNamespace ? service.namespace.name : undefined, port }],
+        rules: Lazy.any({ produce: () => this.rules(port, cls, consumerNamespace ? service.namespace.name : undefined) }) as unknown as HttpRouteSpecRules[],
       },
     });
   }
 
   /** A/B header rules first (each crossed with the class's matches), then the split. */
-  private rules(port: number, cls: RouteClass): HttpRouteSpecRules[] {
+  private rules(port: number, cls: RouteClass, backendNamespace?: string): HttpRouteSpecRules[] {
     const traffic = this.service.traffic;
     const timeouts = { request: gatewayDuration(cls.timeout()) };
     const matches = cls.matches();
@@ -141,17 +197,18 @@ export class LinkerdTrafficRoutes extends Construct {
       const headers = Object.entries(m.headers ?? {}).map(([name, value]) => ({ type: 'Exact', name, value }));
       if (headers.length === 0) continue; // A/B by caller alone: reported by the renderer
       const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...toGatewayMatch(x), headers }));
-      for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }]), timeouts });
+      for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }], backendNamespace), timeouts });
     }
-    const split = this.backends(port, traffic.split);
+    const split = this.backends(port, traffic.split, backendNamespace);
     if (matches.length === 0) rules.push({ backendRefs: split, timeouts });
     else for (const chunk of chunks(matches.map(toGatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
     return rules;
   }
 
-  private backends(port: number, split: readonly WeightedVersion[]) {
-    if (this.service.versions.length < 2) return [{ group: '', kind: 'Service', name: this.service.name, port, weight: 100 }];
-    return split.map(s => ({ group: '', kind: 'Service', name: `${this.service.name}-${s.version}`, port, weight: s.weight }));
+  /** The Services of the split; from a consumer route, in the service's namespace. */
+  private backends(port: number, split: readonly WeightedVersion[], namespace?: string) {
+    if (this.service.versions.length < 2) return [{ group: '', kind: 'Service', name: this.service.name, namespace, port, weight: 100 }];
+    return split.map(s => ({ group: '', kind: 'Service', name: `${this.service.name}-${s.version}`, namespace, port, weight: s.weight }));
   }
 
   private versionService(version: ServiceVersion): ApiObject {
@@ -200,7 +257,7 @@ function retryAnnotations(retries: ResolvedRetries, timeout: Duration): Record<s
 
 /** Retry conditions of a service that Linkerd cannot express (connection-level ones). */
 export function unexpressedRetryConditions(retries: ResolvedRetries): RetryCondition[] {
-  return retries.attempts > 0 ? retries.on.filter(c => LINKERD_RETRY_STATUS[c] === undefined) : [];
+  return retries.attempts > 0 ? retries.on.filter(c => LINKERD_RETRY_STATUS[c] === undefined && !LINKERD_IMPLICIT_RETRY.has(c)) : [];
 }
 
 /** A Gateway API duration (GEP-2257): whole seconds as `30s`, otherwise milliseconds. */
