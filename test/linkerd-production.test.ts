@@ -209,6 +209,36 @@ describe('probes, retries and caller-scoped routes', () => {
     expect(own.spec.rules[0].backendRefs).toEqual([{ group: '', kind: 'Service', name: 'api', namespace: 'shop', port: 8080, weight: 100 }]);
   });
 
+  test('a call from another namespace that names no methods or paths: its namespace\'s copy of the routes carries its timeout and retries', () => {
+    const { warnings, objects } = shop({}, ({ mesh, api, web }) => {
+      const store = mesh.addNamespace('store');
+      const cart = new MeshService(store, 'cart', { image: 'example/cart:1.0.0', ports: [{ port: 9000 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(cart, { timeout: Duration.seconds(4) });
+      api.allowFrom(web, { methods: ['GET'] });
+      const stock = mesh.addNamespace('stock');
+      const scanner = new MeshService(stock, 'scanner', { image: 'example/scanner:1.0.0', ports: [{ port: 9002 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(scanner, { retries: { attempts: 5 }, idempotent: true });
+    });
+    expect(warnings).toEqual([]);
+    const routes = ofKind(objects, 'HTTPRoute').filter(r => r.apiVersion === 'gateway.networking.k8s.io/v1' && r.spec.parentRefs[0].name === 'api');
+    const copy = (ns: string, name: string) => routes.find(r => r.metadata.namespace === ns && r.metadata.name === name)!;
+    expect(copy('store', 'api').spec.rules[0].timeouts.request).toBe('4s');
+    expect(copy('store', 'api-idempotent').metadata.annotations!['retry.linkerd.io/limit']).toBe('2');
+    expect(copy('stock', 'api').metadata.annotations!['retry.linkerd.io/limit']).toBe('5');
+    expect(copy('shop', 'api').metadata.annotations?.['retry.linkerd.io/limit']).toBeUndefined();
+    expect(copy('shop', 'api').spec.rules[0].timeouts.request).toBe('30s');
+    expect(copy('shop', 'api-idempotent').metadata.annotations!['retry.linkerd.io/limit']).toBe('2');
+    // Another caller in the same namespace would follow them too: named.
+    const shared = shop({}, ({ mesh, api }) => {
+      const store = mesh.addNamespace('store');
+      const cart = new MeshService(store, 'cart', { image: 'example/cart:1.0.0', ports: [{ port: 9000 }], liveness: HealthCheck.http('/health') });
+      const till = new MeshService(store, 'till', { image: 'example/till:1.0.0', ports: [{ port: 9001 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(cart, { timeout: Duration.seconds(4) });
+      api.allowFrom(till, { methods: ['GET'] });
+    });
+    expect(shared.warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api\] Linkerd: the timeout and retries of the call from cart also apply to the requests of till that match it: its routes in store apply to every client of store/)]);
+  });
+
   test('in the service\'s namespace, a call\'s own route that other callers\' requests also follow is reported once, naming them', () => {
     const { warnings } = shop({}, ({ api, web }) => {
       const admin = new MeshService(api.namespace, 'admin', { image: 'example/admin:1.0.0', ports: [{ port: 8082 }], liveness: HealthCheck.http('/health') });

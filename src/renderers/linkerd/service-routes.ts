@@ -55,10 +55,13 @@ export class LinkerdTrafficRoutes extends Construct {
   private readonly callMatches = new Map<string, string>();
   /** Routes every client follows unless its namespace has consumer routes: the default and idempotent classes. */
   private readonly producerClasses: Array<{ port: number; cls: RouteClass }> = [];
-  /** Namespaces of callers with consumer routes, each with its own copy of the producer classes. */
-  private readonly consumerNamespaces = new Set<string>();
-  /** Calls in the service's namespace whose own timeout or retries are producer routes. */
-  private readonly producerCalls: Array<{ call: Call; matches: RouteMatch[] }> = [];
+  /**
+   * Namespaces of callers with consumer routes, each with its own copy of the producer classes, and the call whose own
+   * timeout and retries those copies carry when it names no methods or paths (it then speaks for the whole namespace).
+   */
+  private readonly consumerNamespaces = new Map<string, { call: Call; retryAll: boolean } | undefined>();
+  /** Calls with routes of their own, and the namespace whose clients follow those routes. */
+  private readonly ownRoutes: Array<{ call: Call; matches: RouteMatch[]; namespace: string }> = [];
   private sharedReported = false;
   /** Idempotent methods the calls without settings of their own use, per port: retried with the service's retries. */
   private readonly sharedRetryable = new Map<number, Set<string>>();
@@ -89,8 +92,18 @@ export class LinkerdTrafficRoutes extends Construct {
       this.shareRetries(call.port, retryableMethods(graph, call));
       return;
     }
+    const namespace = call.caller.namespace.name;
+    const consumer = namespace !== service.namespace.name;
     if (call.methods.length === 0 && call.paths.length === 0) {
-      this.warn(`[${service.node.path}] Linkerd: the timeout or retries of the call from ${call.caller.name} are not rendered: Linkerd routes match requests, not callers, and this call names no methods or paths to tell its requests apart; ${service.name}'s own timeout and retries apply to it`);
+      // From another namespace, the namespace's own copy of the service's routes carries the call's settings.
+      if (consumer && !this.consumerNamespaces.has(namespace)) {
+        const retryable = retryableMethods(graph, call);
+        this.shareRetries(call.port, retryable);
+        this.addConsumerNamespace(namespace, { call, retryAll: retryable === 'any' });
+        this.ownRoutes.push({ call, matches: [{}], namespace });
+        return;
+      }
+      this.warn(`[${service.node.path}] Linkerd: the timeout or retries of the call from ${call.caller.name} are not rendered: Linkerd routes match requests, not callers, and this call names no methods or paths to tell its requests apart${consumer ? ` from the routes ${namespace} already has` : ''}; ${service.name}'s own timeout and retries apply to it`);
       return;
     }
     const retryable = retryableMethods(graph, call);
@@ -100,10 +113,8 @@ export class LinkerdTrafficRoutes extends Construct {
     const canRetry = (m: RouteMatch) => retryable === 'any' || (m.method !== undefined && retryable.includes(m.method));
     const retried = retries.attempts > 0 ? all.filter(canRetry) : [];
     const rest = all.filter(m => !retried.includes(m));
-    const namespace = call.caller.namespace.name;
-    const consumer = namespace !== service.namespace.name;
     if (consumer) this.addConsumerNamespace(namespace);
-    else this.producerCalls.push({ call, matches: all });
+    this.ownRoutes.push({ call, matches: all, namespace });
     for (const m of all) {
       const key = `${namespace} ${matchKey(m)}`;
       const other = this.callMatches.get(key);
@@ -119,22 +130,27 @@ export class LinkerdTrafficRoutes extends Construct {
   }
 
   /**
-   * Reports, once, each call whose own timeout or retries other callers' requests also follow: a route in the
-   * service's namespace is a producer route, which every client without consumer routes of its own applies.
+   * Reports, once, each call whose own timeout or retries other callers' requests also follow: a route in the service's
+   * namespace is a producer route, which every client without consumer routes of its own applies; a consumer route, every
+   * client of its namespace.
    */
   public reportSharedRoutes(): void {
     if (this.sharedReported) return;
     this.sharedReported = true;
     const graph = Mesh.of(this.service).callGraph;
-    for (const { call, matches } of this.producerCalls) {
+    const routesOf = (caller: Call['caller']) => (this.consumerNamespaces.has(caller.namespace.name) ? caller.namespace.name : this.service.namespace.name);
+    for (const { call, matches, namespace } of this.ownRoutes) {
       const others = graph.callsTo(this.service).filter(o => o.port === call.port && o.caller !== call.caller
-        && !this.consumerNamespaces.has(o.caller.namespace.name) && carriesHttp(o.protocol));
+        && routesOf(o.caller) === namespace && carriesHttp(o.protocol));
       const sharing = others.filter(o => {
         const theirs = o.methods.length === 0 && o.paths.length === 0 ? [{}] as RouteMatch[] : routeMatches(o.methods, o.paths);
         return theirs.some(t => matches.some(m => (covers(t, m) || covers(m, t)) && matchKey(t) !== matchKey(m)));
       });
       if (sharing.length === 0) continue;
-      this.warn(`[${this.service.node.path}] Linkerd: the timeout and retries of the call from ${call.caller.name} also apply to the requests of ${sharing.map(o => o.caller.name).join(', ')} that match it: ${call.caller.name} shares ${this.service.namespace.name} with ${this.service.name}, where a route applies to every client, and Linkerd routes cannot match callers`);
+      const where = namespace === this.service.namespace.name
+        ? `${call.caller.name} shares ${namespace} with ${this.service.name}, where a route applies to every client`
+        : `its routes in ${namespace} apply to every client of ${namespace}`;
+      this.warn(`[${this.service.node.path}] Linkerd: the timeout and retries of the call from ${call.caller.name} also apply to the requests of ${sharing.map(o => o.caller.name).join(', ')} that match it: ${where}, and Linkerd routes cannot match callers`);
     }
   }
 
@@ -142,14 +158,25 @@ export class LinkerdTrafficRoutes extends Construct {
   private producerRoute(port: number, cls: RouteClass): void {
     this.producerClasses.push({ port, cls });
     this.route(port, cls);
-    for (const namespace of this.consumerNamespaces) this.route(port, cls, namespace);
+    for (const namespace of this.consumerNamespaces.keys()) this.route(port, this.forNamespace(cls, namespace), namespace);
   }
 
   /** Clients of a namespace with consumer routes ignore the producer routes: that namespace gets its own copy. */
-  private addConsumerNamespace(namespace: string): void {
+  private addConsumerNamespace(namespace: string, wholeCall?: { call: Call; retryAll: boolean }): void {
     if (this.consumerNamespaces.has(namespace)) return;
-    this.consumerNamespaces.add(namespace);
-    for (const { port, cls } of this.producerClasses) this.route(port, cls, namespace);
+    this.consumerNamespaces.set(namespace, wholeCall);
+    for (const { port, cls } of this.producerClasses) this.route(port, this.forNamespace(cls, namespace), namespace);
+  }
+
+  /** A producer class as a namespace's copy: with the timeout and retries of the call that speaks for the namespace. */
+  private forNamespace(cls: RouteClass, namespace: string): RouteClass {
+    const speaker = this.consumerNamespaces.get(namespace);
+    if (!speaker) return cls;
+    const { call, retryAll } = speaker;
+    const own = call.retries ? resolveRetries(call.retries) : undefined;
+    // A call declared idempotent may retry every request; otherwise only the idempotent class retries.
+    const retries = cls.retries ? () => own ?? cls.retries!() : retryAll && own ? () => own : undefined;
+    return { ...cls, timeout: () => call.timeout ?? cls.timeout(), retries };
   }
 
   /**
