@@ -157,6 +157,22 @@ describe('the edge under Linkerd (committed render)', () => {
 });
 
 describe('probes, retries and caller-scoped routes', () => {
+  test('overlapping matches of different callers: a route for their intersection admits both; overlapping patterns are reported', () => {
+    const { warnings, objects } = shop({}, ({ mesh, api, web }) => {
+      const admin = new MeshService(api.namespace, 'admin', { image: 'example/admin:1.0.0', ports: [{ port: 8082 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(web, { paths: ['/v1'] });
+      api.allowFrom(admin, { methods: ['DELETE'] });
+      const ops = new MeshService(mesh.namespaces[0], 'ops', { image: 'example/ops:1.0.0', ports: [{ port: 8083 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(ops, { methods: ['GET'], paths: ['/files/{*}/meta'] });
+      api.allowFrom(web, { methods: ['GET'], paths: ['/files/report*'] });
+    });
+    const pod = { namespace: 'shop', labels: { app: 'api', version: 'v1' } };
+    const ask = (sa: string, method: string, p: string) => decide(objects, pod, { serviceAccount: { name: sa, namespace: 'shop' }, sourceIp: '10.244.1.1', port: 8080, method, path: p }, 'deny').allowed;
+    expect([ask('web', 'DELETE', '/v1'), ask('admin', 'DELETE', '/v1'), ask('admin', 'GET', '/v1'), ask('web', 'DELETE', '/v2')]).toEqual([true, true, false, false]);
+    expect(ofKind(objects, 'HTTPRoute').map(r => r.metadata.name)).toContain('api-http-8080-delete-exact-v1');
+    expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api <- c\/Mesh\/shop\/web\] Linkerd: on port 8080 of api, the paths \/files\/report\.\* and \/files\/\[\^\/\]\+\/meta can match the same request/)]);
+  });
+
   test('a service whose probe is TCP is named once; an HTTP probe is not', () => {
     const { warnings } = shop({}, ({ mesh }) => {
       new MeshService(mesh.namespaces[0], 'db', { image: 'example/db:1.0.0', ports: [{ port: 5432 }], liveness: HealthCheck.tcp() });

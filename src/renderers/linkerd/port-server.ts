@@ -5,7 +5,7 @@ import { fail } from '../../model/validation';
 import { carriesHttp, portName } from '../../model/protocol';
 import type { IMeshWorkload, WorkloadPort } from '../../model/workload';
 import { proxyProtocol } from './proxy-protocol';
-import { covers, matchKey, matchSlug, RouteMatch } from './route-match';
+import { covers, intersect, matchKey, matchSlug, patternsOverlap, RouteMatch } from './route-match';
 
 const POLICY_GROUP = 'policy.linkerd.io';
 
@@ -59,6 +59,7 @@ export class PortServer extends Construct {
   private readonly callerMatches: Array<{ caller: IMeshWorkload; match: RouteMatch }> = [];
   private readonly routeNames = new Set<string>();
   private readonly authorized = new Set<string>();
+  private readonly overlaps = new Set<string>();
   private serverWideCallers = 0;
   private catchAll = false;
 
@@ -108,6 +109,7 @@ export class PortServer extends Construct {
       for (const route of this.routes.values()) {
         if (covers(match, route.match)) this.authorize('HTTPRoute', route.name, this.options.identityOf(caller));
       }
+      this.addIntersections(match, where);
     }
     if (first) this.onFirstRoute();
   }
@@ -117,6 +119,39 @@ export class PortServer extends Construct {
     if (!this.workload.deployed) {
       this.options.warn(this.node.path, `Linkerd: port ${this.port.port} of ${this.workload.name} now has HTTPRoutes, so Linkerd no longer authorizes the kubelet's HTTP probes on it by default; soma-mesh does not know that chart's probe paths: authorize them (an HTTPRoute with a NetworkAuthentication) or probe another port`);
     }
+  }
+
+  /**
+   * Where the new match overlaps a route's without either covering the other (`DELETE` on any path and any method on
+   * `/v1`), Linkerd sends their common requests to the more specific route, whose callers are not the other's: a route
+   * for the intersection (`DELETE /v1`), more specific than both, admits every caller whose match covers it. Two
+   * different regular expressions have no expressible intersection: their overlap is reported.
+   */
+  private addIntersections(match: RouteMatch, where: string): void {
+    const pending = [match];
+    while (pending.length > 0) {
+      const current = pending.pop()!;
+      for (const route of [...this.routes.values()]) {
+        const common = intersect(current, route.match);
+        if (common === undefined) continue;
+        if (common === 'regex') {
+          this.reportRegexOverlap(current, route.match, where);
+          continue;
+        }
+        if (this.routes.has(matchKey(common))) continue;
+        this.routeFor(common);
+        pending.push(common);
+      }
+    }
+  }
+
+  private reportRegexOverlap(a: RouteMatch, b: RouteMatch, where: string): void {
+    const key = [matchKey(a), matchKey(b)].sort().join(' & ');
+    const callersOf = (m: RouteMatch) => [...new Set(this.callerMatches.filter(c => covers(c.match, m)).map(c => c.caller))];
+    const same = (x: unknown[], y: unknown[]) => x.length === y.length && x.every(c => y.includes(c));
+    if (this.overlaps.has(key) || same(callersOf(a), callersOf(b)) || !patternsOverlap(a.path!.value, b.path!.value)) return;
+    this.overlaps.add(key);
+    this.options.warn(where, `Linkerd: on port ${this.port.port} of ${this.workload.name}, the paths ${a.path!.value} and ${b.path!.value} can match the same request, and Linkerd sends it to one of their routes only: a caller allowed only the other path is refused it; give the calls paths that do not overlap`);
   }
 
   /** The route holding `match`, created (and authorized for every caller whose matches cover it) when new. */
@@ -194,3 +229,4 @@ function toMatch(match: RouteMatch) {
       : undefined,
   };
 }
+
