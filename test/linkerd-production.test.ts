@@ -173,11 +173,25 @@ describe('probes, retries and caller-scoped routes', () => {
     expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api <- c\/Mesh\/shop\/web\] Linkerd: on port 8080 of api, the paths \/files\/report\.\* and \/files\/\[\^\/\]\+\/meta can match the same request/)]);
   });
 
-  test('a service whose probe is TCP is named once; an HTTP probe is not', () => {
+  test('a service whose probe is TCP: probed on its metrics path where it serves one, else named once; an HTTP probe is not', () => {
     const { warnings } = shop({}, ({ mesh }) => {
       new MeshService(mesh.namespaces[0], 'db', { image: 'example/db:1.0.0', ports: [{ port: 5432 }], liveness: HealthCheck.tcp() });
     });
     expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/db\] Linkerd: the TCP probe of db always succeeds behind the Linkerd proxy, .*linkerd\/linkerd2#7777/)]);
+    // A service that serves metrics is probed there instead, in every version: no warning.
+    const probed = shop({}, ({ mesh }) => {
+      const db = new MeshService(mesh.namespaces[0], 'db', { image: 'example/db:1.0.0', ports: [{ port: 5432 }], liveness: HealthCheck.tcp({ periodSeconds: 7 }), metrics: { path: '/stats' } });
+      db.addVersion('v2');
+    });
+    expect(probed.warnings).toEqual([]);
+    for (const d of ofKind(probed.objects, 'Deployment').filter(x => x.metadata.name.startsWith('db-'))) {
+      const container = d.spec.template.spec.containers[0];
+      for (const probe of [container.livenessProbe, container.readinessProbe]) expect(probe).toMatchObject({ httpGet: { path: '/stats', port: 5432 }, periodSeconds: 7 });
+      expect(container.livenessProbe.tcpSocket).toBeUndefined();
+    }
+    const pod = { namespace: 'shop', labels: { app: 'db', version: 'v2' } };
+    expect(decide(probed.objects, pod, { sourceIp: '10.0.0.9', port: 5432, method: 'GET', path: '/stats' }, 'deny').allowed).toBe(true);
+    expect(decide(probed.objects, pod, { sourceIp: '10.0.0.9', port: 5432, method: 'GET', path: '/other' }, 'deny').allowed).toBe(false);
     const soma: string[] = [];
     const app = Testing.app();
     new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new LinkerdRenderer({ ...SOMA_LINKERD, onWarning: w => soma.push(w) }) } });

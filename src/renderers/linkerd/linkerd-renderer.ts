@@ -17,7 +17,7 @@ import { LINKERD_GOLDEN_SIGNALS } from './golden-signal-queries';
 import { LinkerdEdge, LinkerdEdgeProps } from './edge';
 import { annotatePods, annotateUnlistedEgress, NamespaceEgress } from './egress';
 import { PortServer, Authentication } from './port-server';
-import { serviceProbes } from './probes';
+import { replaceTcpProbes, serviceProbes } from './probes';
 import { LinkerdPrometheusIdentity, ProxyAdminServer } from './proxy-admin';
 import { LINKERD_ADMIN_PORT, LINKERD_DATA_PLANE } from './proxy-protocol';
 import { routeMatches } from './route-match';
@@ -140,9 +140,11 @@ export class LinkerdRenderer implements IMeshRenderer {
     }
     const servers = new Map<number, PortServer>();
     this.servers.set(workload, servers);
+    // A TCP check proves nothing behind the proxy: a GET of the metrics path where the service serves one, else reported.
+    const tcpLeft = workload instanceof MeshService && workload.versions.map(v => replaceTcpProbes(workload, v.deployment)).some(Boolean);
     const probes = workload instanceof MeshService ? serviceProbes(workload) : undefined;
-    if (probes?.tcp) {
-      this.warn(`[${workload.node.path}] Linkerd: the TCP probe of ${workload.name} always succeeds behind the Linkerd proxy, which accepts the kubelet's connection itself (linkerd/linkerd2#7777): give ${workload.name} an HTTP check (HealthCheck.http) on an endpoint it serves, or a command (HealthCheck.command)`);
+    if (tcpLeft) {
+      this.warn(`[${workload.node.path}] Linkerd: the TCP probe of ${workload.name} always succeeds behind the Linkerd proxy, which accepts the kubelet's connection itself (linkerd/linkerd2#7777), and ${workload.name} declares no HTTP endpoint to probe instead: give it an HTTP check (HealthCheck.http) on an endpoint it serves, metrics, or a command (HealthCheck.command)`);
     }
     const metrics = workload instanceof MeshService ? workload.metrics : undefined;
     for (const port of workload.ports) {
@@ -177,6 +179,8 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (traffic instanceof LinkerdTrafficRoutes) traffic.addVersion();
     const grant = this.unlisted.get(service);
     if (grant) annotatePods(version.deployment, grant);
+    // The first version's checks were replaced with the workload; a later one's are here (its TCP checks were reported).
+    if (this.servers.has(service) && version !== service.versions[0]) replaceTcpProbes(service, version.deployment);
   }
 
   /** The caller's namespace denies egress outside the declared hosts; the host gets a route admitting its SNI there. */

@@ -1,3 +1,5 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import type { MeshService } from '../../model/mesh-service';
 
 /** What the kubelet probes on a service's pods, read from its Deployments. */
@@ -26,4 +28,25 @@ export function serviceProbes(service: MeshService): ServiceProbes {
     }
   }
   return { httpPaths, tcp };
+}
+
+/**
+ * A TCP check always succeeds behind the Linkerd proxy, which accepts the kubelet's connection itself. Where the service
+ * serves an HTTP endpoint soma-mesh knows (its metrics path), its TCP checks become GETs of that path on that port, with
+ * the same timings. Returns whether the deployment had a TCP check left that could not be replaced.
+ */
+export function replaceTcpProbes(service: MeshService, deployment: ApiObject): boolean {
+  const containers: any[] = deployment.toJson().spec?.template?.spec?.containers ?? [];
+  const metrics = service.metrics;
+  let left = false;
+  containers.forEach((container, i) => {
+    for (const kind of ['livenessProbe', 'readinessProbe']) {
+      if (!container[kind]?.tcpSocket) continue;
+      if (!metrics) { left = true; continue; }
+      const at = `/spec/template/spec/containers/${i}/${kind}`;
+      // A Kube* object maps its JSON once more after the patches: the port goes in as the IntOrString it expects there.
+      deployment.addJsonPatch(JsonPatch.remove(`${at}/tcpSocket`), JsonPatch.add(`${at}/httpGet`, { path: metrics.path, port: k8s.IntOrString.fromNumber(metrics.port) }));
+    }
+  });
+  return left;
 }
