@@ -10,8 +10,9 @@ import type { LinkerdRendererProps } from '../src';
  *   already expect Prometheus; its pods must be meshed (linkerd.io/inject) so that they carry that identity.
  * - edge. Choice: Traefik as the Gateway API controller (GatewayClass `traefik`, one Deployment in the `traefik`
  *   namespace running as ServiceAccount `traefik`, meshed with `linkerd.io/inject: ingress`), whose listeners bind its
- *   entry points 8000 (web) and 8443 (websecure). Traefik's open-source edition validates no JWTs, so no
- *   `tokenValidation` is named: the render reports the missing token check until the controller does one.
+ *   entry points 8000 (web) and 8443 (websecure). The host's TLS Secret (SOMA_INGRESS.credentialName) lives in that
+ *   namespace under Linkerd. Traefik's open-source edition validates no JWTs, so no `tokenValidation` is named: the
+ *   render reports the missing token check until the controller does one.
  */
 export const SOMA_LINKERD: LinkerdRendererProps = {
   probeNetworks: ['10.0.0.0/16', '10.244.0.0/16'],
