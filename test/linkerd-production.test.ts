@@ -269,6 +269,28 @@ describe('probes, retries and caller-scoped routes', () => {
     expect(shared.warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api\] Linkerd: the timeout and retries of the call from cart also apply to the requests of till that match it: its routes in store apply to every client of store/)]);
   });
 
+  test('A/B by a caller of another namespace: that namespace\'s consumer routes send it to the version; the service\'s own routes do not', () => {
+    const { warnings, objects } = shop({}, ({ mesh, api, web }) => {
+      const store = mesh.addNamespace('store');
+      const cart = new MeshService(store, 'cart', { image: 'example/cart:1.0.0', ports: [{ port: 9000 }], liveness: HealthCheck.http('/health') });
+      const till = new MeshService(store, 'till', { image: 'example/till:1.0.0', ports: [{ port: 9001 }], liveness: HealthCheck.http('/health') });
+      api.allowFrom(cart, { methods: ['GET'] });
+      api.allowFrom(till, { methods: ['GET'] });
+      api.allowFrom(web, { methods: ['GET'] });
+      api.addVersion('v2');
+      // Declared after the calls and versions, as a release file does.
+      api.traffic.route({ canary: { version: 'v2', weight: 10 }, match: [{ version: 'v2', callers: ['store/cart'] }, { version: 'v2', headers: { 'x-beta': '1' } }] });
+    });
+    const routes = ofKind(objects, 'HTTPRoute').filter(r => r.apiVersion === 'gateway.networking.k8s.io/v1' && r.spec.parentRefs[0].name === 'api');
+    const backendsOf = (ns: string, name: string) => routes.find(r => r.metadata.namespace === ns && r.metadata.name === name)!.spec.rules
+      .map((rule: any) => `${rule.matches ? 'header' : 'all'}:${rule.backendRefs.map((b: any) => `${b.name}=${b.weight}`).join('+')}`);
+    // The rules apply in order, as Istio's: cart's every request goes to v2, the header rule after it never matters there.
+    expect(backendsOf('store', 'api')).toEqual(['all:api-v2=100']);
+    expect(backendsOf('shop', 'api')).toEqual(['header:api-v2=100', 'all:api-v1=90+api-v2=10']);
+    expect(routes.find(r => r.metadata.namespace === 'store')!.spec.rules[0].backendRefs[0].namespace).toBe('shop');
+    expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api\] Linkerd: the A\/B rule sending cart to v2 also applies to till: consumer routes in store apply to every client of store$/)]);
+  });
+
   test('in the service\'s namespace, a call\'s own route that other callers\' requests also follow is reported once, naming them', () => {
     const { warnings } = shop({}, ({ api, web }) => {
       const admin = new MeshService(api.namespace, 'admin', { image: 'example/admin:1.0.0', ports: [{ port: 8082 }], liveness: HealthCheck.http('/health') });

@@ -502,7 +502,7 @@ describe('Linkerd traffic and resilience, from the traffic model', () => {
     const text = warnings.join('\n');
     expect(text).toMatch(/Linkerd: fault injection \(of the service or of a call to it\) is not rendered: .*\(shop\/api, shop\/db\)/);
     expect(text).toMatch(/Linkerd: traffic mirroring is not rendered: .*\(shop\/api\)/);
-    expect(text).toMatch(/Linkerd: A\/B routing by caller is not rendered: .*\(shop\/api\)/);
+    expect(text).toMatch(/Linkerd: A\/B routing by a caller in the service's own namespace is not rendered: .*\(shop\/api\)/);
     expect(text).toMatch(/\[c\/Mesh\/shop\/api\] Linkerd: the timeout or retries of the call from web are not rendered/);
   });
 });

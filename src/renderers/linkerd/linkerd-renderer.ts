@@ -235,7 +235,12 @@ export class LinkerdRenderer implements IMeshRenderer {
     const callFault = (s: MeshService) => Mesh.of(s).callGraph.callsTo(s).some(c => c.fault !== undefined);
     report(named(s => !!s.traffic.resilience.fault || callFault(s)), 'fault injection (of the service or of a call to it) is not rendered: Linkerd has no fault injection filter; run the drill on the Istio render, or route a share of requests to a failing backend');
     report(named(s => !!s.traffic.routing.mirror), 'traffic mirroring is not rendered: Linkerd\'s HTTPRoute has no RequestMirror filter');
-    report(named(s => (s.traffic.routing.match ?? []).some(m => (m.callers ?? []).length > 0)), 'A/B routing by caller is not rendered: Linkerd routes match requests (headers, paths), not callers; route by a header instead');
+    // A/B by caller from other namespaces becomes consumer routes there (created now: releases apply late).
+    const unscopedAb = new Set(this.traffic.filter(s => {
+      const traffic = s.node.tryFindChild(TRAFFIC_ID);
+      return traffic instanceof LinkerdTrafficRoutes && traffic.addCallerRoutes();
+    }));
+    report(named(s => unscopedAb.has(s)), 'A/B routing by a caller in the service\'s own namespace is not rendered: Linkerd routes match requests (headers, paths), not callers, and a route there applies to every client; route by a header instead, or call from another namespace (consumer routes)');
     report(named(s => s.versions.length > 1 && s.ports.some(p => !carriesHttp(p.protocol)) && s.traffic.split.length > 1), 'the version split of TCP ports is not rendered: Gateway API HTTPRoute carries HTTP only');
     // Only what was declared: a default nobody chose is not news to anyone.
     const declared = (s: MeshService) => s.traffic.declaredResilience;

@@ -63,6 +63,7 @@ export class LinkerdTrafficRoutes extends Construct {
   /** Calls with routes of their own, and the namespace whose clients follow those routes. */
   private readonly ownRoutes: Array<{ call: Call; matches: RouteMatch[]; namespace: string }> = [];
   private sharedReported = false;
+  private readonly abShared = new Set<string>();
   /** Idempotent methods the calls without settings of their own use, per port: retried with the service's retries. */
   private readonly sharedRetryable = new Map<number, Set<string>>();
 
@@ -209,31 +210,66 @@ export class LinkerdTrafficRoutes extends Construct {
       metadata: { name: cls.name, namespace, labels: { app: service.name }, annotations },
       spec: {
         parentRefs: [{ group: '', kind: 'Service', name: service.name, namespace: consumerNamespace ? service.namespace.name : undefined, port }],
-        rules: Lazy.any({ produce: () => this.rules(port, cls, consumerNamespace ? service.namespace.name : undefined) }) as unknown as HttpRouteSpecRules[],
+        rules: Lazy.any({ produce: () => this.rules(port, cls, consumerNamespace) }) as unknown as HttpRouteSpecRules[],
       },
     });
   }
 
   /** A/B header rules first (each crossed with the class's matches), then the split. */
-  private rules(port: number, cls: RouteClass, backendNamespace?: string): HttpRouteSpecRules[] {
+  private rules(port: number, cls: RouteClass, consumerNamespace?: string): HttpRouteSpecRules[] {
     const traffic = this.service.traffic;
     const timeouts = { request: gatewayDuration(cls.timeout()) };
     const matches = cls.matches();
     const rules: HttpRouteSpecRules[] = [];
+    let split: readonly WeightedVersion[] = traffic.split;
     for (const m of traffic.routing.match ?? []) {
       const headers = Object.entries(m.headers ?? {}).map(([name, value]) => ({ type: 'Exact', name, value }));
-      if (headers.length === 0) continue; // A/B by caller alone: reported by the renderer
+      const byCaller = (m.callers ?? []).length > 0;
+      // A/B by caller is rendered in its callers' namespaces (consumer routes); in the service's own, it is reported.
+      const here = byCaller && consumerNamespace !== undefined && traffic.callersOf(m.callers).some(c => c.namespace.name === consumerNamespace);
+      if (byCaller && !here) continue;
+      if (headers.length === 0) {
+        split = [{ version: m.version, weight: 100 }]; // every request of this namespace's clients
+        break;
+      }
       const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...toGatewayMatch(x), headers }));
-      for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }], backendNamespace), timeouts });
+      for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }], consumerNamespace), timeouts });
     }
-    const split = this.backends(port, traffic.split, backendNamespace);
-    if (matches.length === 0) rules.push({ backendRefs: split, timeouts });
-    else for (const chunk of chunks(matches.map(toGatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
+    const backends = this.backends(port, split, consumerNamespace);
+    if (matches.length === 0) rules.push({ backendRefs: backends, timeouts });
+    else for (const chunk of chunks(matches.map(toGatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: backends, timeouts });
     return rules;
   }
 
+  /**
+   * A/B rules by caller, for callers in other namespaces: their namespaces get consumer routes, read at synth (releases
+   * apply late). Returns whether a rule by caller is left that Linkerd cannot scope (a caller in the service's namespace,
+   * or one the mesh does not know).
+   */
+  public addCallerRoutes(): boolean {
+    const traffic = this.service.traffic;
+    let unscoped = false;
+    for (const m of traffic.routing.match ?? []) {
+      if ((m.callers ?? []).length === 0) continue;
+      const callers = traffic.callersOf(m.callers);
+      if (callers.length < (m.callers ?? []).length || callers.some(c => c.namespace === this.service.namespace)) unscoped = true;
+      for (const caller of callers.filter(c => c.namespace !== this.service.namespace)) {
+        this.addConsumerNamespace(caller.namespace.name);
+        const others = Mesh.of(this.service).callGraph.callsTo(this.service)
+          .filter(c => c.caller.namespace === caller.namespace && !callers.includes(c.caller)).map(c => c.caller.name);
+        const key = `${m.version} ${caller.namespace.name}`;
+        if (others.length > 0 && !this.abShared.has(key)) {
+          this.abShared.add(key);
+          this.warn(`[${this.service.node.path}] Linkerd: the A/B rule sending ${callers.filter(c => c.namespace === caller.namespace).map(c => c.name).join(', ')} to ${m.version} also applies to ${[...new Set(others)].join(', ')}: consumer routes in ${caller.namespace.name} apply to every client of ${caller.namespace.name}`);
+        }
+      }
+    }
+    return unscoped;
+  }
+
   /** The Services of the split; from a consumer route, in the service's namespace. */
-  private backends(port: number, split: readonly WeightedVersion[], namespace?: string) {
+  private backends(port: number, split: readonly WeightedVersion[], consumerNamespace?: string) {
+    const namespace = consumerNamespace ? this.service.namespace.name : undefined;
     if (this.service.versions.length < 2) return [{ group: '', kind: 'Service', name: this.service.name, namespace, port, weight: 100 }];
     return split.map(s => ({ group: '', kind: 'Service', name: `${this.service.name}-${s.version}`, namespace, port, weight: s.weight }));
   }
