@@ -3,6 +3,7 @@ import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
 import { readReleaseFile } from '../src';
 import { synthesizeAtomically } from '../src';
 import { SomaDelivery } from './delivery';
+import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. */
@@ -17,7 +18,7 @@ export function main(outdir?: string, releasesFile = 'releases.json', target: Me
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
   const releases = { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
   synthesizeAtomically(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target], app => {
-    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) }, delivery });
+    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery });
   });
 }
 

@@ -54,6 +54,8 @@ export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer'
 export { IstioAmbientRenderer, AMBIENT_DATA_PLANE } from './renderers/ambient/ambient-renderer';
 export type { IstioAmbientRendererProps } from './renderers/ambient/ambient-renderer';
 export { MeshTarget, parseMeshTarget, rendererFor } from './renderers/mesh-target';
+export type { LinkerdEdgeProps } from './renderers/linkerd/edge';
+export type { LinkerdPrometheusIdentity } from './renderers/linkerd/proxy-admin';
 export { GoldenSignalDashboards, GRAFANA_DASHBOARD_LABEL } from './renderers/kubernetes/golden-signal-dashboards';
 export type { GoldenSignalQueries } from './renderers/kubernetes/golden-signal-dashboards';
 export { WorkloadNetworkPolicy } from './renderers/kubernetes/network-policies';

@@ -137,7 +137,9 @@ test('under Linkerd, an adopted workload\'s HTTP probes stay authorized once its
   const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 9000 }] });
   adopted.allowFrom(api, { methods: ['GET'], paths: ['/v1/items'] });
   const objects = Testing.synth(chart) as K8sObject[];
-  const probeRoute = objects.find(o => o.kind === 'HTTPRoute' && JSON.stringify(o.spec.rules).includes('/ready'))!;
+  // The web port's own probe route (the proxy's admin port has a kubelet route of its own, for /live and /ready).
+  const probeRoute = objects.find(o => o.kind === 'HTTPRoute' && JSON.stringify(o.spec.rules).includes('/ready')
+    && o.spec.parentRefs.some((p: any) => p.kind === 'Server' && p.name.startsWith('web')))!;
   expect(probeRoute.spec.rules[0].matches).toEqual([{ method: 'GET', path: { type: 'Exact', value: '/ready' } }]);
   const kubelet = objects.find(o => o.kind === 'AuthorizationPolicy' && o.spec.targetRef.name === probeRoute.metadata.name)!;
   expect(kubelet.spec.requiredAuthenticationRefs).toEqual([expect.objectContaining({ kind: 'NetworkAuthentication', name: 'kubelet' })]);
