@@ -1,0 +1,40 @@
+/** The mesh-wide settings that the YAML does not carry but Istio's decisions depend on (istiod's MeshConfig). */
+export interface IstioMeshConfig {
+  /**
+   * The mesh's trust domain: workload identities are `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`.
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+  /**
+   * Other trust domains treated as the local one (MeshConfig `trustDomainAliases`).
+   * @default - none
+   */
+  readonly trustDomainAliases?: readonly string[];
+  /**
+   * The root namespace: its selector-less policies bind the whole mesh.
+   * @default 'istio-system'
+   */
+  readonly rootNamespace?: string;
+  /**
+   * The cluster's DNS domain (Service hosts are `<name>.<namespace>.svc.<clusterDomain>`).
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+}
+
+/** A mesh config with every default filled in. */
+export interface ResolvedMeshConfig {
+  readonly trustDomain: string;
+  readonly trustDomainAliases: readonly string[];
+  readonly rootNamespace: string;
+  readonly clusterDomain: string;
+}
+
+export function resolveMeshConfig(config: IstioMeshConfig = {}): ResolvedMeshConfig {
+  return {
+    trustDomain: config.trustDomain ?? 'cluster.local',
+    trustDomainAliases: config.trustDomainAliases ?? [],
+    rootNamespace: config.rootNamespace ?? 'istio-system',
+    clusterDomain: config.clusterDomain ?? 'cluster.local',
+  };
+}
