@@ -60,6 +60,8 @@ export interface MatrixWorkload {
   readonly principal: string;
   readonly peer: boolean;
   readonly sidecar: boolean;
+  /** The objects that deploy its pods, `Kind/name` (several when Istio cannot tell their pods apart). */
+  readonly objects: string[];
   readonly ports: Array<{ port: number; protocol: string; mtls: string }>;
 }
 
@@ -250,6 +252,7 @@ export function accessMatrix(objects: readonly KubeObject[], peersOrOptions: rea
     const ports = callee.ports.filter(p => p.traffic !== 'udp');
     workloads.push({
       id: callee.id, principal: callee.sidecar ? ev.principalOf(callee) : '', peer: callee.peer, sidecar: callee.sidecar,
+      objects: callee.objects.map(o => `${o.kind}/${o.metadata?.name}`),
       ports: ports.map(p => ({ port: p.port, protocol: p.protocol, mtls: ev.mtls(callee, p.port) })),
     });
     if (ports.length === 0) continue;
@@ -406,6 +409,7 @@ export function decide(matrix: AccessMatrix, request: AccessRequest): AccessDeci
   const identity = ev.identityAt(caller, mtls);
   if (identity === 'refused') return { decision: 'denied', reasons: ['mTLS STRICT refuses plain text'] };
   const traffic = port?.traffic ?? 'sniffed';
+  if (traffic === 'http' && request.method === undefined) return { decision: 'denied', reasons: ['the port expects HTTP: other bytes fail'] };
   const http = request.method !== undefined && (traffic === 'http' || traffic === 'sniffed');
   const cell = cellOf(ev.policies(callee), identity, request.port, traffic === 'http' || http, ev.config);
   return decideCell(cell, http ? request : {});
