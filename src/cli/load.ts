@@ -71,6 +71,13 @@ function describeObject(o: KubeObject): string {
 }
 
 function lineOf(o: Origin, fieldPath: ReadonlyArray<string | number>): number {
+  // A named field: the line of its key (a value may start on the next line).
+  const last = fieldPath[fieldPath.length - 1];
+  if (typeof last === 'string') {
+    const parent: any = o.doc.getIn([...o.base, ...fieldPath.slice(0, -1)], true);
+    const pair = parent?.items?.find((p: any) => p?.key?.value === last || p?.key === last);
+    if (pair?.key?.range) return o.lines.linePos(pair.key.range[0]).line;
+  }
   for (let n = fieldPath.length; n >= 0; n--) {
     const node: any = o.doc.getIn([...o.base, ...fieldPath.slice(0, n)], true);
     const range = node?.range ?? (n === 0 && o.base.length === 0 ? o.doc.contents?.range : undefined);
@@ -204,8 +211,8 @@ function parseFile(file: string): { objects: Array<{ object: KubeObject; origin:
       throw new InputError(`${file}:${line}: cannot read this document: ${message.split('\n')[0]}`);
     }
     if (value === null || value === undefined) continue;
-    if (typeof value !== 'object' || Array.isArray(value) || (value.kind === undefined && value.apiVersion === undefined)) {
-      notManifest = Array.isArray(value) ? 'a list, not a Kubernetes object' : typeof value !== 'object' ? 'a scalar, not a Kubernetes object' : 'no "apiVersion" and "kind": not a Kubernetes manifest';
+    if (typeof value !== 'object' || Array.isArray(value) || value.kind === undefined) {
+      notManifest = Array.isArray(value) ? 'a list, not a Kubernetes object' : typeof value !== 'object' ? 'a scalar, not a Kubernetes object' : 'no "kind": not a Kubernetes manifest';
       notManifestLine = notManifestLine || line;
       continue;
     }
