@@ -17,8 +17,6 @@ export interface LoadedObjects {
   readonly objects: KubeObject[];
   /** `file:line` of each object's document. */
   readonly sources: Map<KubeObject, string>;
-  /** `file:line` of a field of an object (the nearest enclosing field the file has). */
-  where(object: KubeObject, fieldPath: ReadonlyArray<string | number>): string;
 }
 
 interface Origin {
@@ -39,29 +37,31 @@ export function loadObjects(target: string, notice: (text: string) => void = () 
   const files: string[] = [];
   collect(target, files, new Set(), true);
   const objects: KubeObject[] = [];
-  const origins = new Map<KubeObject, Origin>();
+  const sources = new Map<KubeObject, string>();
+  const problems: string[] = [];
+  let count = 0;
   for (const file of files) {
     const parsed = parseFile(file);
     if (parsed.skipped) { notice(`${file}: skipped: ${parsed.skipped}`); continue; }
+    // Each file's objects are checked while its syntax tree is at hand (for lines), then the tree is dropped.
+    const origins = new Map<KubeObject, Origin>();
     for (const { object, origin } of parsed.objects) {
       objects.push(object);
       origins.set(object, origin);
+      sources.set(object, `${file}:${lineOf(origin, [])}`);
+    }
+    for (const p of validateObjects([...origins.keys()])) {
+      count++;
+      if (problems.length < MAX_PROBLEMS) problems.push(`${file}:${lineOf(origins.get(p.object)!, p.path)}: ${describeObject(p.object)}: ${formatPath(p.path) || '(object)'}: ${p.message}`);
     }
   }
-  if (objects.length === 0) throw new InputError(`${target}: no Kubernetes objects found`);
-  const where = (object: KubeObject, fieldPath: ReadonlyArray<string | number>) => {
-    const o = origins.get(object)!;
-    return `${o.file}:${lineOf(o, fieldPath)}`;
-  };
-  const sources = new Map<KubeObject, string>();
-  for (const o of objects) sources.set(o, where(o, []));
-  const problems = validateObjects(objects);
-  if (problems.length > 0) {
-    const lines = problems.slice(0, MAX_PROBLEMS).map(p => `${where(p.object, p.path)}: ${describeObject(p.object)}: ${formatPath(p.path) || '(object)'}: ${p.message}`);
-    if (problems.length > MAX_PROBLEMS) lines.push(`... and ${problems.length - MAX_PROBLEMS} more problems`);
-    throw new InputError(`${lines.join('\n')}\n${problems.length === 1 ? 'this object is' : 'these objects are'} invalid: the API server would refuse ${problems.length === 1 ? 'it' : 'them'}; fix ${problems.length === 1 ? 'it' : 'them'} and run again`);
+  if (objects.length === 0 && count === 0) throw new InputError(`${target}: no Kubernetes objects found`);
+  if (count > 0) {
+    if (count > MAX_PROBLEMS) problems.push(`... and ${count - MAX_PROBLEMS} more problems`);
+    const one = count === 1;
+    throw new InputError(`${problems.join('\n')}\n${one ? 'this object is' : 'these objects are'} invalid: the API server would refuse ${one ? 'it' : 'them'}; fix ${one ? 'it' : 'them'} and run again`);
   }
-  return { objects, sources, where };
+  return { objects, sources };
 }
 
 function describeObject(o: KubeObject): string {

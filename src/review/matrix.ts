@@ -296,7 +296,8 @@ export function accessMatrix(objects: readonly KubeObject[], peersOrOptions: rea
       }
     }
   }
-  entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const keys = new Map(entries.map(e => [e, key(e)]));
+  entries.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
   const matrix: AccessMatrix = { workloads, entries, notEnforced: ev.notEnforced };
   Object.defineProperty(matrix, EVALUATOR, { value: ev, enumerable: false });
   return matrix;

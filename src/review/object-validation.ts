@@ -17,22 +17,23 @@ export interface ObjectProblem {
   readonly message: string;
 }
 
-let validators: Map<string, ValidateFunction> | undefined;
-const groupsWithSchemas = new Set<string>();
+const SCHEMAS = CRD_SCHEMAS as Record<string, any>;
+const SCHEMA_KEYS = Object.keys(SCHEMAS).filter(k => k !== 'default');
+const GROUPS_WITH_SCHEMAS = new Set(SCHEMA_KEYS.map(k => k.split('/')[0]));
+const validators = new Map<string, ValidateFunction>();
+let ajv: Ajv | undefined;
 
-function schemaValidators(): Map<string, ValidateFunction> {
-  if (!validators) {
-    validators = new Map();
-    const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false });
-    for (const [key, schema] of Object.entries(CRD_SCHEMAS as Record<string, any>)) {
-      if (key === 'default') continue;
-      const closed = close(structuredClone(schema));
-      closed.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...closed.properties };
-      validators.set(key, ajv.compile(closed));
-      groupsWithSchemas.add(key.split('/')[0]);
-    }
+/** The validator of `group/version/Kind`, compiled when first needed. */
+function validatorOf(key: string): ValidateFunction | undefined {
+  let validate = validators.get(key);
+  if (!validate && SCHEMAS[key] && key !== 'default') {
+    ajv ??= new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false });
+    const closed = close(structuredClone(SCHEMAS[key]));
+    closed.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...closed.properties };
+    validate = ajv.compile(closed);
+    validators.set(key, validate);
   }
-  return validators;
+  return validate;
 }
 
 /** Objects as the API server validates them: closed unless the schema preserves unknown fields; int-or-string. */
@@ -65,11 +66,10 @@ export function validateObject(o: KubeObject): ObjectProblem[] {
   checkMetadata(o, report);
   if (problems.length > 0) return problems;
   const group = o.apiVersion!.includes('/') ? o.apiVersion!.split('/')[0] : '';
-  const all = schemaValidators();
-  if (groupsWithSchemas.has(group)) {
-    const validate = all.get(`${o.apiVersion}/${o.kind}`);
+  if (GROUPS_WITH_SCHEMAS.has(group)) {
+    const validate = validatorOf(`${o.apiVersion}/${o.kind}`);
     if (!validate) {
-      const served = [...all.keys()].filter(k => k.endsWith(`/${o.kind}`) && k.startsWith(`${group}/`)).map(k => k.split('/').slice(0, 2).join('/'));
+      const served = SCHEMA_KEYS.filter(k => k.endsWith(`/${o.kind}`) && k.startsWith(`${group}/`)).map(k => k.split('/').slice(0, 2).join('/'));
       report(['apiVersion'], served.length > 0 ? `${o.kind} is not served as ${o.apiVersion} (served: ${served.join(', ')})` : `${group} has no kind ${o.kind}`);
     } else if (!validate(o)) {
       for (const e of validate.errors ?? []) report(pathOf(e), describeError(e));

@@ -185,7 +185,17 @@ function unknown(vals: readonly string[] | undefined, nots: readonly string[] | 
 }
 
 /** The principals a rule names, with the local trust domain and its aliases as istiod expands them. */
+const expanded = new WeakMap<readonly string[], WeakMap<ResolvedMeshConfig, string[]>>();
+
 export function expandTrustDomains(principals: readonly string[], config: ResolvedMeshConfig): string[] {
+  let byConfig = expanded.get(principals);
+  if (!byConfig) { byConfig = new WeakMap(); expanded.set(principals, byConfig); }
+  let result = byConfig.get(config);
+  if (!result) { result = expand(principals, config); byConfig.set(config, result); }
+  return result;
+}
+
+function expand(principals: readonly string[], config: ResolvedMeshConfig): string[] {
   const domains = [config.trustDomain, ...config.trustDomainAliases];
   const result: string[] = [];
   for (const p of principals) {
