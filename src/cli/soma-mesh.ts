@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { diffObjects } from '../review/diff';
+import { diffMatrices, diffObjects } from '../review/diff';
+import { linkerdAccessMatrix } from '../review/linkerd/access';
+import { DEFAULT_POLICIES } from '../review/linkerd/workloads';
 import { DiagramEdge, edgesOfMatrix, toDot, toMermaid } from '../review/diagram';
-import { AccessMatrixOptions, accessMatrix } from '../review/matrix';
+import { AccessMatrix, AccessMatrixOptions, accessMatrix } from '../review/matrix';
 import { analyze } from '../review/analyze';
 import { KubeObject, PeerWorkload } from '../review/inventory';
 import { detectMesh, MeshDetectionError } from '../review/mesh-detection';
@@ -26,6 +28,7 @@ options:
   --trust-domain TD   the mesh's trust domain (default cluster.local)
   --trust-domain-alias TD  a trust domain treated as the local one (repeatable)
   --root-namespace NS the mesh's root namespace (default istio-system)
+  --default-inbound-policy P  Linkerd: the cluster's default inbound policy (default all-unauthenticated)
   --allow-widening    diff: exit 0 even when access widened
   --app FILE          graph: a compiled module exporting a chart class, constructed as new Chart(new App(), 'app')
   --export NAME       graph --app: which export (default: \`default\`, or the module's only exported class)
@@ -54,10 +57,11 @@ interface Args {
   readonly help: boolean;
   readonly version: boolean;
   readonly mesh: AccessMatrixOptions;
+  readonly linkerdDefault: string;
 }
 
 const FLAGS = new Set(['--allow-widening', '--help', '--version']);
-const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace']);
+const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace', '--default-inbound-policy']);
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -91,7 +95,9 @@ function parseArgs(argv: string[]): Args {
   const mesh: AccessMatrixOptions = {
     peers, trustDomain: one('--trust-domain'), trustDomainAliases: values.get('--trust-domain-alias'), rootNamespace: one('--root-namespace'),
   };
-  return { positional, format: one('--format'), peers, allowWidening, app: one('--app'), exportName: one('--export'), help, version, mesh };
+  const linkerdDefault = one('--default-inbound-policy') ?? 'all-unauthenticated';
+  if (!DEFAULT_POLICIES.includes(linkerdDefault)) throw new InputError(`--default-inbound-policy ${linkerdDefault} is not one of ${DEFAULT_POLICIES.join(', ')}`);
+  return { positional, format: one('--format'), peers, allowWidening, app: one('--app'), exportName: one('--export'), help, version, mesh, linkerdDefault };
 }
 
 /** The package's version, from its package.json. */
@@ -140,21 +146,28 @@ function runCommand(argv: string[], io: Io): number {
   const command = args.positional[0];
   const load = (dir: string): LoadedObjects => loadObjects(dir, text => io.err(`soma-mesh: notice: ${text}\n`));
   const istio = (objects: KubeObject[]) => {
-    const mesh = detectMesh(objects);
-    if (mesh !== 'istio') throw new MeshDetectionError(`${mesh} objects: this command evaluates Istio only so far`);
+    if (detectMesh(objects) !== 'istio') throw new MeshDetectionError('these are Linkerd objects: the analyzer\'s checks are Istio\'s (matrix, diff and graph evaluate Linkerd)');
     return objects;
   };
+  // Each mesh's objects are evaluated by that mesh's semantics.
+  const matrixOf = (objects: KubeObject[]): AccessMatrix => (detectMesh(objects) === 'linkerd'
+    ? linkerdAccessMatrix(objects, { peers: args.peers, clusterDefaultPolicy: args.linkerdDefault, trustDomain: args.mesh.trustDomain })
+    : accessMatrix(objects, args.mesh));
   switch (command) {
     case 'matrix': {
       const [dir] = expectArgs(args, 1, 'matrix DIR [--format text|json|markdown] [--peers FILE]');
       const format = expectFormat(args.format, ['text', 'json', 'markdown'], 'text');
-      io.out(formatMatrix(accessMatrix(istio(load(dir).objects), args.mesh), format));
+      io.out(formatMatrix(matrixOf(load(dir).objects), format));
       return 0;
     }
     case 'diff': {
       const [before, after] = expectArgs(args, 2, 'diff OLD NEW [--format text|json|markdown] [--peers FILE] [--allow-widening]');
       const format = expectFormat(args.format, ['text', 'json', 'markdown'], 'text');
-      const diff = diffObjects(istio(load(before).objects), istio(load(after).objects), args.mesh);
+      const old = load(before).objects;
+      const next = load(after).objects;
+      const [oldMesh, newMesh] = [detectMesh(old), detectMesh(next)];
+      if (oldMesh !== newMesh) throw new MeshDetectionError(`${before} holds ${oldMesh} objects and ${after} ${newMesh} objects: compare renders of one mesh`);
+      const diff = oldMesh === 'istio' ? diffObjects(old, next, args.mesh) : diffMatrices(matrixOf(old), matrixOf(next));
       io.out(formatDiff(diff, format));
       return diff.widened && !args.allowWidening ? 1 : 0;
     }
@@ -166,8 +179,8 @@ function runCommand(argv: string[], io: Io): number {
       const format = expectFormat(args.format, ['mermaid', 'dot'], 'mermaid');
       let edges: DiagramEdge[];
       if (dir !== undefined) {
-        const objects = istio(load(dir).objects);
-        edges = edgesOfMatrix(accessMatrix(objects, args.mesh), objects);
+        const objects = load(dir).objects;
+        edges = edgesOfMatrix(matrixOf(objects), objects);
       } else {
         edges = declaredEdges(args.app!, args.exportName);
       }

@@ -1,7 +1,8 @@
 import { KubeObject, PeerWorkload } from './inventory';
 import { Alternative, CallerIdentity, Cell, cellOf, expandTrustDomains, hasTargetRefs, HttpOperation, isDryRun, policyId, PolicyIndex } from './istio/authorization';
 import { IstioMeshConfig, resolveMeshConfig, ResolvedMeshConfig } from './istio/mesh-config';
-import { appName, MeshPod, meshPods, nameAll, PodPort } from './istio/mesh-pods';
+import { MeshPod, meshPods, PodPort } from './istio/mesh-pods';
+import { appName, nameAll } from './workload-names';
 import { PeerAuthentications } from './istio/peer-authentication';
 import { pathMatch, stringMatch } from './istio/string-match';
 
@@ -47,6 +48,8 @@ export interface AccessEntry {
   readonly except: AccessException[];
   /** What the row depends on that the YAML cannot decide; empty when the row is decided. */
   readonly conditions: string[];
+  /** What the row is (a probe route, a Server-wide authorization, no sidecar); no bearing on the decision. */
+  readonly notes: string[];
   /** The destination port's mTLS mode, or `none` when its pods run no sidecar. */
   readonly mtls: string;
   /** The ALLOW policy that admits it, `namespace/name`; `(no ALLOW policy)` when none binds the workload. */
@@ -257,7 +260,7 @@ export function accessMatrix(objects: readonly KubeObject[], peersOrOptions: rea
     });
     if (ports.length === 0) continue;
     if (!callee.sidecar) {
-      for (const p of ports) add(row(ANY_CALLER, callee, p, p.protocol, 'none', { op: {}, depends: [], policy: `(no sidecar: ${callee.sidecarReason})` }, [], []));
+      for (const p of ports) add({ ...row(ANY_CALLER, callee, p, p.protocol, 'none', { op: {}, depends: [], policy: '(no sidecar)' }, [], []), notes: [`no sidecar: ${callee.sidecarReason}`] });
       continue;
     }
     const policies = ev.policies(callee);
@@ -298,12 +301,21 @@ export function accessMatrix(objects: readonly KubeObject[], peersOrOptions: rea
   }
   const keys = new Map(entries.map(e => [e, key(e)]));
   entries.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
-  const matrix: AccessMatrix = { workloads, entries, notEnforced: ev.notEnforced };
-  Object.defineProperty(matrix, EVALUATOR, { value: ev, enumerable: false });
-  return matrix;
+  return withEvaluator({ workloads, entries, notEnforced: ev.notEnforced }, { decide: request => decideIstio(ev, request) });
 }
 
 const EVALUATOR = Symbol('evaluator');
+
+/** Decides requests for a matrix: each mesh's semantics attach one to the matrices they compute. */
+export interface RequestEvaluator {
+  decide(request: AccessRequest): AccessDecision;
+}
+
+/** Attaches a mesh's request evaluator to a matrix it computed (kept out of its JSON). */
+export function withEvaluator(matrix: AccessMatrix, evaluator: RequestEvaluator): AccessMatrix {
+  Object.defineProperty(matrix, EVALUATOR, { value: evaluator, enumerable: false });
+  return matrix;
+}
 
 function rowsOfCell(from: string, callee: MeshPod, port: PodPort, protocol: string, mtls: string, cell: Cell): AccessEntry[] {
   const allows: Alternative[] = cell.open ? [{ op: {}, depends: [], policy: NO_ALLOW_POLICY }] : cell.allow;
@@ -331,7 +343,7 @@ function row(from: string, callee: MeshPod, port: PodPort, protocol: string, mtl
     from, to: callee.id, port: port.port, protocol,
     methods: [...(alt.op.methods ?? [])].sort(), paths: [...(alt.op.paths ?? [])].sort(),
     notMethods: [...(alt.op.notMethods ?? [])].sort(), notPaths: [...(alt.op.notPaths ?? [])].sort(),
-    except, conditions, mtls, policy: alt.policy,
+    except, conditions, notes: [], mtls, policy: alt.policy,
   };
 }
 
@@ -396,8 +408,12 @@ export interface AccessDecision {
 
 /** Decides one request exactly as Istio would, from the objects the matrix was computed from. */
 export function decide(matrix: AccessMatrix, request: AccessRequest): AccessDecision {
-  const ev: Evaluator | undefined = (matrix as any)[EVALUATOR];
-  if (!ev) throw new TypeError('decide() needs a matrix computed by accessMatrix()');
+  const evaluator: RequestEvaluator | undefined = (matrix as any)[EVALUATOR];
+  if (!evaluator) throw new TypeError('decide() needs a matrix computed by accessMatrix() or linkerdAccessMatrix()');
+  return evaluator.decide(request);
+}
+
+function decideIstio(ev: Evaluator, request: AccessRequest): AccessDecision {
   const callee = ev.podById.get(request.to);
   if (!callee) return { decision: 'denied', reasons: [`no workload ${request.to}`] };
   const port = callee.ports.find(p => p.port === request.port);

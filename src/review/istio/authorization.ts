@@ -1,6 +1,7 @@
 import { KubeObject } from '../inventory';
 import { ResolvedMeshConfig } from './mesh-config';
-import { labelsMatch, MeshPod } from './mesh-pods';
+import { MeshPod } from './mesh-pods';
+import { labelsMatch } from '../workload-names';
 import { stringMatch } from './string-match';
 
 /**

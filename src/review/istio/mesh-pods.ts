@@ -1,4 +1,5 @@
 import { KubeObject, PeerWorkload } from '../inventory';
+import { appName, labelsMatch, NamedPods, podTemplateOf } from '../workload-names';
 import { PortTraffic, servicePortProtocol, trafficOf, UNKNOWN_PROTOCOL } from './protocol';
 import { ResolvedMeshConfig } from './mesh-config';
 
@@ -15,7 +16,7 @@ export interface PodPort {
   readonly traffic: PortTraffic;
 }
 
-export interface MeshPod {
+export interface MeshPod extends NamedPods {
   /** `namespace/name`: the app name when one pod group has it in its namespace, else the deploying object's name. */
   id: string;
   readonly namespace: string;
@@ -31,21 +32,10 @@ export interface MeshPod {
   readonly objects: KubeObject[];
 }
 
-const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'ReplicationController']);
-
 interface PodTemplate {
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   readonly spec: any;
-}
-
-function templateOf(o: KubeObject): PodTemplate | undefined {
-  let t: any;
-  if (o.kind === 'Pod') t = { metadata: o.metadata, spec: o.spec };
-  else if (POD_TEMPLATE_KINDS.has(String(o.kind))) t = o.spec?.template;
-  else if (o.kind === 'CronJob') t = o.spec?.jobTemplate?.spec?.template;
-  if (!t || typeof t !== 'object') return undefined;
-  return { labels: { ...(t.metadata?.labels ?? {}) }, annotations: { ...(t.metadata?.annotations ?? {}) }, spec: t.spec ?? {} };
 }
 
 /** Injection as the default sidecar injector decides it: the pod's label (or annotation), then its namespace's labels. */
@@ -58,12 +48,6 @@ function injection(t: PodTemplate, namespace: KubeObject | undefined): { sidecar
   // A namespace the YAML does not declare is taken as injected (the YAML says nothing against it).
   if (!namespace || nsLabels['istio-injection'] === 'enabled' || nsLabels['istio.io/rev'] !== undefined) return { sidecar: true };
   return { sidecar: false, reason: `namespace ${namespace.metadata!.name} is not labelled for injection` };
-}
-
-export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return true;
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
 }
 
 /** Reads the pods of a set of objects (plus peers), their ports and the protocols their Services give them. */
@@ -85,7 +69,7 @@ export function meshPods(objects: readonly KubeObject[], peers: readonly PeerWor
   const pods: MeshPod[] = [];
   for (const o of objects) {
     if (!o || typeof o !== 'object') continue;
-    const t = templateOf(o);
+    const t = podTemplateOf(o);
     if (!t) continue;
     const namespace = o.metadata?.namespace ?? 'default';
     const { sidecar, reason } = injection(t, namespaces.get(namespace));
@@ -132,23 +116,3 @@ export function meshPods(objects: readonly KubeObject[], peers: readonly PeerWor
   return pods;
 }
 
-export function appName(p: MeshPod): string {
-  return p.labels['app.kubernetes.io/name'] ?? p.labels.app ?? p.objects[0]?.metadata?.name ?? '?';
-}
-
-/** Names each pod group by its app when that is unique in its namespace, else by its object. */
-export function nameAll(pods: MeshPod[]): void {
-  const count = new Map<string, number>();
-  for (const p of pods) if (!p.peer) count.set(`${p.namespace}/${appName(p)}`, (count.get(`${p.namespace}/${appName(p)}`) ?? 0) + 1);
-  const used = new Set<string>();
-  for (const p of pods) {
-    if (p.peer) { used.add(p.id); continue; }
-    const app = `${p.namespace}/${appName(p)}`;
-    const object = p.objects[0]?.metadata?.name ?? appName(p);
-    let id = count.get(app) === 1 ? app : `${p.namespace}/${object}`;
-    if (used.has(id)) id = `${id} (${p.objects[0]?.kind})`;
-    for (let i = 2; used.has(id); i++) id = `${p.namespace}/${object} #${i}`;
-    used.add(id);
-    p.id = id;
-  }
-}

@@ -1,6 +1,7 @@
 import { KubeObject } from '../inventory';
 import { ResolvedMeshConfig } from './mesh-config';
-import { labelsMatch, MeshPod } from './mesh-pods';
+import { MeshPod } from './mesh-pods';
+import { labelsMatch } from '../workload-names';
 
 /**
  * The mTLS mode a pod's port accepts, by PeerAuthentication precedence: the pod's own policy (a non-empty selector

@@ -1,0 +1,152 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { SomaAgentHub } from '../app/soma-agent-hub';
+import { run } from '../src/cli/soma-mesh';
+import { LinkerdRenderer } from '../src/renderers/linkerd/linkerd-renderer';
+import { linkerdAccessMatrix } from '../src/review/linkerd/access';
+import { AccessMatrix, decide } from '../src/review/matrix';
+import { synthesizeAtomically } from '../src/synthesize';
+import { instantiate } from './support/call-samples';
+import { decide as linkerdDecides } from './support/linkerd-authz';
+import { K8sObject, ofKind, readManifests, referenceCallGraph, REPO_ROOT } from './support/manifests';
+import { deployedPods, NamedPod, referencePeers } from './support/mesh-model';
+
+/**
+ * matrix and diff on Linkerd's render read Linkerd's policy model: exactly the reference calls plus the kubelet's
+ * probe routes (labelled), the same decisions as the independent evaluator in test/support/linkerd-authz.ts, and a
+ * render with one more call is one call gained.
+ */
+
+const DIST_LINKERD = path.join(REPO_ROOT, 'dist-linkerd');
+const PEERS_FILE = path.join(REPO_ROOT, 'peers', 'soma-agent-hub.json');
+const peers = JSON.parse(fs.readFileSync(PEERS_FILE, 'utf8')).peers;
+const reference = referenceCallGraph();
+let objects: K8sObject[];
+let matrix: AccessMatrix;
+let tmp: string;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-linkerd-review-'));
+  objects = readManifests(DIST_LINKERD);
+  matrix = linkerdAccessMatrix(objects as any, { peers });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = run(argv, { out: t => { out += t; }, err: t => { err += t; } });
+  return { code, out, err };
+}
+
+const namespaceOf = (name: string) => (name === 'istio-ingressgateway' ? 'istio-system'
+  : reference.services.find((s: any) => s.name === name)?.namespace ?? reference.infra.find((i: any) => i.name === name).namespace);
+const refKey = (e: any) => JSON.stringify([`${namespaceOf(e.from)}/${e.from}`, `${namespaceOf(e.to)}/${e.to}`, e.port, [...(e.methods ?? [])].sort(), [...(e.paths ?? [])].sort()]);
+const entryKey = (e: any) => JSON.stringify([e.from, e.to, e.port, e.methods, e.paths]);
+const isProbe = (e: any) => e.notes.some((n: string) => /probe route/.test(n));
+
+test('the matrix of dist-linkerd is exactly the reference calls, plus the probe routes, labelled as such', () => {
+  const calls = matrix.entries.filter(e => !isProbe(e));
+  expect(calls.map(entryKey).sort()).toEqual(reference.edges.map(refKey).sort());
+  for (const e of calls) expect([e.conditions, e.except]).toEqual([[], []]);
+  const probes = matrix.entries.filter(isProbe);
+  expect(probes.length).toBeGreaterThan(0);
+  for (const e of probes) {
+    expect([e.from, e.methods, e.conditions]).toEqual(['*', ['GET'], []]);
+    const deployment = ofKind(objects, 'Deployment').find(d => `${d.metadata.namespace}/${d.spec.template.metadata.labels.app}` === e.to)!;
+    const paths = deployment.spec.template.spec.containers.flatMap((c: any) => [c.livenessProbe, c.readinessProbe].filter(Boolean).map((p: any) => p.httpGet.path));
+    for (const p of e.paths) expect(paths).toContain(p);
+  }
+});
+
+/**
+ * Linkerd's default probe route (on a Server without routes: GET on the pod's probe paths, unauthenticated), which
+ * test/support/linkerd-authz.ts leaves out, read here from the YAML.
+ */
+function defaultProbeRoute(pod: NamedPod, port: number, method: string, requestPath: string): boolean {
+  if (method !== 'GET') return false;
+  const server = ofKind(objects, 'Server').find(s => s.metadata.namespace === pod.namespace && s.spec.port === port
+    && Object.entries(s.spec.podSelector.matchLabels).every(([k, v]) => pod.labels[k] === v));
+  if (!server || ['opaque', 'TLS'].includes(server.spec.proxyProtocol)) return false;
+  const routed = [...ofKind(objects, 'HTTPRoute'), ...ofKind(objects, 'GRPCRoute')].some(r => r.metadata.namespace === pod.namespace
+    && (r.spec.parentRefs ?? []).some((ref: any) => ref.kind === 'Server' && ref.name === server.metadata.name));
+  if (routed) return false;
+  return ofKind(objects, 'Deployment').filter(d => d.metadata.namespace === pod.namespace && d.spec.template.metadata.labels.app === pod.name)
+    .flatMap(d => d.spec.template.spec.containers.flatMap((c: any) => [c.livenessProbe, c.readinessProbe, c.startupProbe]))
+    .some((probe: any) => probe?.httpGet && probe.httpGet.port === port && probe.httpGet.path === requestPath);
+}
+
+test('the matrix decides every caller, port, method and path as the independent Linkerd evaluator does', () => {
+  const pods: NamedPod[] = [...deployedPods(objects), ...referencePeers(reference)];
+  const callers = [...pods.map(p => ({ id: `${p.namespace}/${p.name}`, sa: { name: p.serviceAccount, namespace: p.namespace } as { name: string; namespace: string } | undefined })),
+    { id: 'istio-system/istio-ingressgateway', sa: { name: 'istio-ingressgateway-service-account', namespace: 'istio-system' } }, { id: '(no identity)', sa: undefined }];
+  const paths = ['/', '/healthz', '/health', '/ready', ...reference.edges.flatMap((e: any) => (e.paths ?? []).map(instantiate))];
+  const disagreements: string[] = [];
+  let compared = 0;
+  for (const callee of pods) {
+    for (const port of Object.keys(callee.portProtocols).map(Number)) {
+      for (const caller of callers) {
+        for (const method of ['GET', 'POST', 'PUT']) {
+          for (const p of [...new Set(paths)]) {
+            const truth = defaultProbeRoute(callee, port, method, p) || linkerdDecides(objects, callee, { serviceAccount: caller.sa, sourceIp: '10.244.3.7', port, method, path: p }, callee.namespace === 'soma-agent-hub' ? 'deny' : 'all-unauthenticated').allowed;
+            const got = decide(matrix, { from: caller.id, to: `${callee.namespace}/${callee.name}`, port, method, path: p });
+            compared++;
+            if (got.decision !== (truth ? 'allowed' : 'denied')) disagreements.push(`${caller.id} -> ${callee.name}:${port} ${method} ${p}: matrix ${got.decision} (${got.reasons.join('; ')}), evaluator ${truth}`);
+          }
+        }
+      }
+    }
+  }
+  expect(disagreements.slice(0, 10)).toEqual([]);
+  expect(compared).toBeGreaterThan(10000);
+});
+
+test('diff of a Linkerd render and the same render with one more call: one call gained, exit 1', () => {
+  const after = path.join(tmp, 'after');
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  try {
+    synthesizeAtomically(after, app => {
+      const chart = new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new LinkerdRenderer() } });
+      chart.mesh.workload('billing-service').allowFrom(chart.mesh.workload('gateway-api'), { port: 10025, methods: ['GET'], paths: ['/v1/invoices/{*}'] });
+    });
+  } finally {
+    warn.mockRestore();
+  }
+  const result = cli('diff', DIST_LINKERD, after, '--peers', PEERS_FILE);
+  expect(result.out).toBe('Access changes\n\nCalls gained (1):\n  + soma-agent-hub/gateway-api -> soma-agent-hub/billing-service:10025 GET /v1/invoices/{*}\n\nAccess widened.\n');
+  expect(result.code).toBe(1);
+  expect(cli('diff', DIST_LINKERD, DIST_LINKERD, '--peers', PEERS_FILE)).toEqual({ code: 0, err: '', out: 'Access changes\n\nNo access changes.\n' });
+});
+
+describe('YAML of a mesh the tools do not evaluate is refused, never shown open', () => {
+  function dirWith(docs: unknown[]): string {
+    const dir = fs.mkdtempSync(path.join(tmp, 'mesh-'));
+    fs.writeFileSync(path.join(dir, 'a.yaml'), docs.map(d => stringify(d)).join('---\n'));
+    return dir;
+  }
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } } };
+
+  test('Consul intentions', () => {
+    const dir = dirWith([deployment, { apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ServiceIntentions', metadata: { name: 'web', namespace: 'shop' }, spec: {} }]);
+    expect(cli('matrix', dir)).toEqual({ code: 2, out: '', err: 'soma-mesh: Consul (ServiceIntentions web (consul.hashicorp.com/v1alpha1)): soma-mesh evaluates Istio sidecars and Linkerd only, so it refuses to read access from this YAML rather than show it open\n' });
+  });
+
+  test('Istio ambient', () => {
+    const dir = dirWith([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } }, deployment]);
+    expect(cli('matrix', dir).err).toBe('soma-mesh: Istio ambient (Namespace shop has istio.io/dataplane-mode: ambient): soma-mesh evaluates Istio sidecars and Linkerd only, so it refuses to read access from this YAML rather than show it open\n');
+  });
+
+  test('Istio and Linkerd objects mixed; diff across meshes; check on Linkerd', () => {
+    const mixed = path.join(tmp, 'mixed');
+    fs.mkdirSync(mixed);
+    fs.copyFileSync(path.join(REPO_ROOT, 'dist', 'soma-agent-hub.k8s.yaml'), path.join(mixed, 'a.yaml'));
+    fs.copyFileSync(path.join(DIST_LINKERD, 'soma-agent-hub.k8s.yaml'), path.join(mixed, 'b.yaml'));
+    const result = cli('matrix', mixed);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/^soma-mesh: the objects mix Istio \(.*\) and Linkerd \(.*\): review each mesh's render on its own\n$/);
+    expect(cli('diff', path.join(REPO_ROOT, 'dist'), DIST_LINKERD).err).toBe(`soma-mesh: ${path.join(REPO_ROOT, 'dist')} holds istio objects and ${DIST_LINKERD} linkerd objects: compare renders of one mesh\n`);
+    expect(cli('check', DIST_LINKERD)).toEqual({ code: 2, out: '', err: 'soma-mesh: these are Linkerd objects: the analyzer\'s checks are Istio\'s (matrix, diff and graph evaluate Linkerd)\n' });
+  });
+});
