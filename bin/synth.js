@@ -9,6 +9,16 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
+// Options are checked before anything runs: an unknown or misspelt one is refused, never ignored.
+const USAGE = 'usage: node bin/synth.js [--mesh istio|linkerd] [--build-only]';
+const argv = process.argv.slice(2).flatMap(a => (a.startsWith('--mesh=') ? ['--mesh', a.slice('--mesh='.length)] : [a]));
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--help' || argv[i] === '-h') { console.log(USAGE); process.exit(0); }
+  if (argv[i] === '--build-only') continue;
+  if (argv[i] === '--mesh' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) { i++; continue; }
+  console.error(argv[i] === '--mesh' ? `synth: --mesh needs a value (istio or linkerd)\n${USAGE}` : `synth: unknown option ${argv[i]}\n${USAGE}`);
+  process.exit(2);
+}
 const stamp = path.join(root, 'lib', '.build-stamp');
 
 function newestSource(dir) {
@@ -30,17 +40,17 @@ if (built === 0) {
   require('./transpile-changed').transpileChanged();
 }
 
-if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
+if (argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
 
 const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
 const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'renderers', 'mesh-target.js'));
 const releases = path.join(root, 'releases.json');
-const flag = process.argv.indexOf('--mesh');
+const flag = argv.indexOf('--mesh');
 try {
   if (process.env.CDK8S_OUTDIR) {
     main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
   } else {
-    const targets = flag >= 0 ? [parseMeshTarget(process.argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
+    const targets = flag >= 0 ? [parseMeshTarget(argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
     // Each folder is written atomically: a failure leaves that folder (and the ones after it) as they were.
     for (const target of targets) main(path.join(root, OUTDIR[target]), releases, target);
   }

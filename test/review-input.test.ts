@@ -186,6 +186,15 @@ describe('input handling', () => {
     expect([none.code, none.out, none.err.startsWith('usage: soma-mesh')]).toEqual([2, '', true]);
   });
 
+  test('synth refuses an unknown option instead of ignoring it, and reads --mesh=VALUE', () => {
+    const synth = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'synth.js'), ...args], { encoding: 'utf8' });
+    const usage = 'usage: node bin/synth.js [--mesh istio|linkerd] [--build-only]\n';
+    const unknown = synth('--mesh=linkerd', '--frobnicate');
+    expect([unknown.status, unknown.stdout, unknown.stderr]).toEqual([2, '', `synth: unknown option --frobnicate\n${usage}`]);
+    expect(synth('--mesh').stderr).toBe(`synth: --mesh needs a value (istio or linkerd)\n${usage}`);
+    expect([synth('--help').status, synth('--help').stdout]).toEqual([0, usage]);
+  });
+
   test('a closed output pipe ends the command quietly', () => {
     // Enough rows to overflow a pipe's buffer: 3,000 open workloads.
     const docs = Array.from({ length: 3000 }, (_, i) => WORKLOAD.replace(/web/g, `web${i}`));
