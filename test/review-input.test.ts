@@ -54,6 +54,9 @@ describe('invalid objects are refused, naming file, line, object and field (exit
     ['a Service selector as a list', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: ['app=web'], ports: [{ port: 80 }] } }),
       'p.yaml:7: Service shop/web: spec.selector: must be a map of labels, not a list'],
     ['a label that is a number', WORKLOAD.replace('app: web\n  template', 'app: web\n      version: 2\n  template'), 'p.yaml:10: Deployment shop/web: spec.selector.matchLabels.version: must be a string, not 2 (quote it)'],
+    ['a when key Istio does not know', policy({ rules: [{ when: [{ key: 'request.header[x]', values: ['1'] }] }] }), 'p.yaml:9: AuthorizationPolicy shop/p: spec.rules[0].when[0].key: unknown attribute "request.header[x]"'],
+    ['an operation port that is no port', policy({ rules: [{ to: [{ operation: { ports: ['http'] } }] }] }), 'p.yaml:11: AuthorizationPolicy shop/p: spec.rules[0].to[0].operation.ports[0]: must be a port number from 1 to 65535, not "http"'],
+    ['serviceAccounts with principals', policy({ rules: [{ from: [{ source: { serviceAccounts: ['shop/web'], principals: ['*'] } }] }] }), 'p.yaml:9: AuthorizationPolicy shop/p: spec.rules[0].from[0].source: cannot set serviceAccounts with namespaces or principals'],
     ['an apiVersion the CRD does not serve', stringify({ apiVersion: 'security.istio.io/v9', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'shop' }, spec: {} }),
       'p.yaml:1: AuthorizationPolicy shop/p: apiVersion: AuthorizationPolicy is not served as security.istio.io/v9 (served: security.istio.io/v1, security.istio.io/v1beta1)'],
   ];

@@ -76,6 +76,7 @@ export function validateObject(o: KubeObject): ObjectProblem[] {
     }
   }
   CORE_CHECKS[o.kind!]?.(o, report);
+  if (group === 'security.istio.io' && problems.length === 0) ISTIO_CHECKS[o.kind!]?.(o, report);
   return problems;
 }
 
@@ -219,6 +220,71 @@ const CORE_CHECKS: Record<string, (o: KubeObject, report: Reporter) => void> = {
     });
   },
   Namespace: () => undefined,
+};
+
+const WHEN_KEYS = ['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'request.auth.principal', 'request.auth.audiences',
+  'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni'];
+const WHEN_KEY_PREFIXES = [/^request\.headers\[[^\]]+\]$/, /^request\.auth\.claims(\[[^\]]+\])+$/, /^experimental\.envoy\.filters\./];
+
+function checkSelectorLabels(selector: any, path: Array<string | number>, report: Reporter): void {
+  for (const [k, v] of Object.entries<string>(selector?.matchLabels ?? {})) {
+    if (k === '' || k.includes('*') || String(v).includes('*')) report([...path, 'matchLabels', k], 'label keys must be non-empty and selectors take no \'*\'');
+  }
+}
+
+function checkPortStrings(list: unknown, path: Array<string | number>, report: Reporter): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((v, i) => {
+    if (!/^\d+$/.test(String(v)) || Number(v) < 1 || Number(v) > 65535) report([...path, i], `must be a port number from 1 to 65535, not ${JSON.stringify(v)}`);
+  });
+}
+
+/**
+ * What the CRDs' CEL rules and istiod's validating webhook refuse in the fields the matrix reads (the schema check
+ * above cannot run CEL).
+ */
+const ISTIO_CHECKS: Record<string, (o: KubeObject, report: Reporter) => void> = {
+  AuthorizationPolicy: (o, report) => {
+    const spec: any = o.spec ?? {};
+    if (spec.selector && (spec.targetRef || spec.targetRefs)) report(['spec', 'selector'], 'only one of selector or targetRef(s) can be set');
+    checkSelectorLabels(spec.selector, ['spec', 'selector'], report);
+    const action = spec.action ?? 'ALLOW';
+    if (action === 'CUSTOM' && !spec.provider) report(['spec', 'provider'], 'a CUSTOM policy needs a provider');
+    if (action !== 'CUSTOM' && spec.provider) report(['spec', 'provider'], `only a CUSTOM policy takes a provider, not ${action}`);
+    (spec.rules ?? []).forEach((rule: any, r: number) => {
+      const at = ['spec', 'rules', r];
+      (rule?.from ?? []).forEach((f: any, i: number) => {
+        const source = f?.source;
+        if (!source || Object.keys(source).length === 0) { report([...at, 'from', i, 'source'], 'must not be empty'); return; }
+        if ((source.serviceAccounts || source.notServiceAccounts) && (source.principals || source.notPrincipals || source.namespaces || source.notNamespaces)) {
+          report([...at, 'from', i, 'source'], 'cannot set serviceAccounts with namespaces or principals');
+        }
+      });
+      (rule?.to ?? []).forEach((t: any, i: number) => {
+        const operation = t?.operation;
+        if (!operation || Object.keys(operation).length === 0) { report([...at, 'to', i, 'operation'], 'must not be empty'); return; }
+        checkPortStrings(operation.ports, [...at, 'to', i, 'operation', 'ports'], report);
+        checkPortStrings(operation.notPorts, [...at, 'to', i, 'operation', 'notPorts'], report);
+      });
+      (rule?.when ?? []).forEach((w: any, i: number) => {
+        const key = String(w?.key ?? '');
+        if (!WHEN_KEYS.includes(key) && !WHEN_KEY_PREFIXES.some(re => re.test(key))) report([...at, 'when', i, 'key'], `unknown attribute ${JSON.stringify(key)}`);
+        if (!w?.values && !w?.notValues) report([...at, 'when', i], 'needs values or notValues');
+        if (key === 'destination.port') {
+          checkPortStrings(w.values, [...at, 'when', i, 'values'], report);
+          checkPortStrings(w.notValues, [...at, 'when', i, 'notValues'], report);
+        }
+      });
+    });
+  },
+  PeerAuthentication: (o, report) => {
+    const spec: any = o.spec ?? {};
+    checkSelectorLabels(spec.selector, ['spec', 'selector'], report);
+    if (spec.portLevelMtls && !Object.keys(spec.selector?.matchLabels ?? {}).length) report(['spec', 'portLevelMtls'], 'needs a workload selector (portLevelMtls applies to selected workloads only)');
+    for (const port of Object.keys(spec.portLevelMtls ?? {})) {
+      if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) report(['spec', 'portLevelMtls', port], 'must be keyed by a port number from 1 to 65535');
+    }
+  },
 };
 
 /** `spec.rules[0].to`: a path as a reader writes it. */
