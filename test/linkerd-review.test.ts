@@ -78,6 +78,12 @@ function defaultProbeRoute(pod: NamedPod, port: number, method: string, requestP
     .some((probe: any) => probe?.httpGet && probe.httpGet.port === port && probe.httpGet.path === requestPath);
 }
 
+test('graph of dist-linkerd draws the reference calls, not the probe routes', () => {
+  const arrows = cli('graph', DIST_LINKERD, '--peers', PEERS_FILE).out.split('\n').filter(l => l.includes('-->'));
+  expect(arrows).toHaveLength(reference.edges.length);
+  expect(arrows.some(a => a.includes('-->|"10000"| soma_agent_hub_gateway_api'))).toBe(true);
+});
+
 test('the matrix decides every caller, port, method and path as the independent Linkerd evaluator does', () => {
   const pods: NamedPod[] = [...deployedPods(objects), ...referencePeers(reference)];
   const callers = [...pods.map(p => ({ id: `${p.namespace}/${p.name}`, sa: { name: p.serviceAccount, namespace: p.namespace } as { name: string; namespace: string } | undefined })),

@@ -21,7 +21,9 @@ export const ANY_HOST = '*';
  * a Sidecar that imports a ServiceEntry's host lets its workload reach that host; ALLOW_ANY lets it reach any.
  */
 export function edgesOfMatrix(matrix: AccessMatrix, objects: readonly any[] = []): DiagramEdge[] {
-  const calls = matrix.entries.map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
+  // The kubelet's probe routes are not calls of the graph.
+  const calls = matrix.entries.filter(e => !(e.notes ?? []).some(n => n.includes('probe route')))
+    .map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
   const entries = objects.filter(o => o?.kind === 'ServiceEntry' && o.spec?.location === 'MESH_EXTERNAL');
   const workloads = objects.filter(o => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o?.kind));
   const external: DiagramEdge[] = [];
