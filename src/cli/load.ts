@@ -35,7 +35,7 @@ interface Origin {
  */
 export function loadObjects(target: string, notice: (text: string) => void = () => undefined): LoadedObjects {
   const files: string[] = [];
-  collect(target, files, new Set(), true);
+  collect(target, files, new Set());
   const objects: KubeObject[] = [];
   const sources = new Map<KubeObject, string>();
   const problems: string[] = [];
@@ -92,7 +92,7 @@ const KIND_OF_FILE: Array<[(s: fs.Stats) => boolean, string]> = [
 ];
 
 /** Lists the manifest files under a path, refusing what is not a regular file or folder. */
-function collect(file: string, out: string[], seen: Set<string>, explicit: boolean): void {
+function collect(file: string, out: string[], seen: Set<string>): void {
   let stats: fs.Stats;
   try {
     stats = fs.statSync(file);
@@ -114,7 +114,7 @@ function collect(file: string, out: string[], seen: Set<string>, explicit: boole
       const full = path.join(file, entry.name);
       const manifestName = /\.(ya?ml|json)$/.test(entry.name);
       // Folders, links (to a folder, or broken: refused by name) and manifest-named files; other files are not ours.
-      if (entry.isDirectory() || manifestName || (entry.isSymbolicLink() && linkTargetMatters(full))) collect(full, out, seen, false);
+      if (entry.isDirectory() || manifestName || (entry.isSymbolicLink() && linkTargetMatters(full))) collect(full, out, seen);
     }
     seen.delete(real);
     return;
@@ -122,7 +122,6 @@ function collect(file: string, out: string[], seen: Set<string>, explicit: boole
   for (const [test, what] of KIND_OF_FILE) if (test(stats)) throw new InputError(`${file}: ${what}, not a file: refused`);
   if (!stats.isFile()) throw new InputError(`${file}: not a regular file: refused`);
   if (stats.size > MAX_FILE_BYTES) throw new InputError(`${file}: ${mb(stats.size)} is over the ${mb(MAX_FILE_BYTES)} limit for one file`);
-  void explicit;
   out.push(file);
 }
 
@@ -238,7 +237,7 @@ function parseFile(file: string): { objects: Array<{ object: KubeObject; origin:
  */
 export function loadPeers(file: string): PeerWorkload[] {
   const files: string[] = [];
-  collect(file, files, new Set(), true);
+  collect(file, files, new Set());
   if (files.length !== 1 || files[0] !== file) throw new InputError(`${file}: --peers takes a file, not a folder`);
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(readText(file), { lineCounter });

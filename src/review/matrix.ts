@@ -121,7 +121,7 @@ class Evaluator {
     }
     this.index = new PolicyIndex(enforced, this.config);
     this.peerAuthentications = new PeerAuthentications(objects.filter(o => o?.kind === 'PeerAuthentication'), this.config);
-    this.pods = this.merge(meshPods(objects, options.peers ?? [], this.config));
+    this.pods = this.merge(meshPods(objects, options.peers ?? []));
     for (const p of this.pods) {
       this.podById.set(p.id, p);
       push(this.podsByPrincipal, `${p.namespace}/sa/${p.serviceAccount}`, p);

@@ -131,7 +131,7 @@ function alternatives(rule: any, isAllow: boolean, caller: CallerIdentity, port:
     let tri: Tri = and(when, from);
     tri = and(tri, values(o.ports, o.notPorts, v => String(v) === String(port)));
     if (http) {
-      tri = and(tri, unknown(o.hosts, o.notHosts, 'the Host header', 'hosts'));
+      tri = and(tri, unknown(o.hosts, o.notHosts, 'the Host header'));
     }
     if (tri === false) continue;
     const op: HttpOperation = http ? { methods: o.methods, notMethods: o.notMethods, paths: o.paths, notPaths: o.notPaths } : {};
@@ -152,9 +152,9 @@ function source(s: any, caller: CallerIdentity, http: boolean, config: ResolvedM
   tri = and(tri, namespaceCondition(s.namespaces, s.notNamespaces, caller));
   tri = and(tri, serviceAccountCondition(s.serviceAccounts, s.notServiceAccounts, caller, policy.split('/')[0]));
   tri = and(tri, trustDomainCondition(s.trustDomains, s.notTrustDomains, caller, config));
-  if (http) tri = and(tri, unknown(s.requestPrincipals, s.notRequestPrincipals, 'the request\'s JWT principal', 'requestPrincipals'));
-  tri = and(tri, unknown(s.ipBlocks, s.notIpBlocks, 'the source IP', 'ipBlocks'));
-  tri = and(tri, unknown(s.remoteIpBlocks, s.notRemoteIpBlocks, 'the client IP', 'remoteIpBlocks'));
+  if (http) tri = and(tri, unknown(s.requestPrincipals, s.notRequestPrincipals, 'the request\'s JWT principal'));
+  tri = and(tri, unknown(s.ipBlocks, s.notIpBlocks, 'the source IP'));
+  tri = and(tri, unknown(s.remoteIpBlocks, s.notRemoteIpBlocks, 'the client IP'));
   return tri;
 }
 
@@ -165,7 +165,7 @@ function condition(key: string, vals: string[] | undefined, nots: string[] | und
     case 'destination.port': return values(vals, nots, v => String(v) === String(port));
     default:
       if (!http && HTTP_ONLY_WHEN.test(key)) return true; // dropped from a DENY rule on TCP (ALLOW rules are dropped before)
-      return unknown(vals, nots, key, `when ${key}`);
+      return unknown(vals, nots, key);
   }
 }
 
@@ -177,11 +177,10 @@ function values(vals: readonly unknown[] | undefined, nots: readonly unknown[] |
 }
 
 /** An attribute the YAML cannot decide. */
-function unknown(vals: readonly string[] | undefined, nots: readonly string[] | undefined, what: string, field: string): Tri {
+function unknown(vals: readonly string[] | undefined, nots: readonly string[] | undefined, what: string): Tri {
   const parts: string[] = [];
   if (vals) parts.push(`${what} in [${vals.join(', ')}]`);
   if (nots) parts.push(`${what} not in [${nots.join(', ')}]`);
-  void field;
   return parts.length === 0 ? true : [parts.join(' and ')];
 }
 
@@ -216,7 +215,7 @@ function expand(principals: readonly string[], config: ResolvedMeshConfig): stri
 function principalCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, config: ResolvedMeshConfig): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined) return unknown(vals, nots, 'the caller\'s principal', 'principals');
+  if (p === undefined) return unknown(vals, nots, 'the caller\'s principal');
   const match = (pattern: string) => p !== null && stringMatch(pattern, p);
   return values(vals && expandTrustDomains(vals, config), nots && expandTrustDomains(nots, config), v => match(String(v)));
 }
@@ -225,7 +224,7 @@ function principalCondition(vals: string[] | undefined, nots: string[] | undefin
 function namespaceCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined && caller.namespace === undefined) return unknown(vals, nots, 'the caller\'s namespace', 'namespaces');
+  if (p === undefined && caller.namespace === undefined) return unknown(vals, nots, 'the caller\'s namespace');
   const match = (pattern: string) => {
     if (p === null) return false;
     if (p === undefined) return stringMatch(pattern, caller.namespace!);
@@ -239,7 +238,7 @@ function namespaceCondition(vals: string[] | undefined, nots: string[] | undefin
 function serviceAccountCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, policyNamespace: string): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined) return unknown(vals, nots, 'the caller\'s service account', 'serviceAccounts');
+  if (p === undefined) return unknown(vals, nots, 'the caller\'s service account');
   const match = (value: string) => {
     if (p === null) return false;
     const [ns, sa] = value.includes('/') ? value.split('/', 2) : [policyNamespace, value];
@@ -252,7 +251,7 @@ function serviceAccountCondition(vals: string[] | undefined, nots: string[] | un
 function trustDomainCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, config: ResolvedMeshConfig): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined) return unknown(vals, nots, 'the caller\'s trust domain', 'trustDomains');
+  if (p === undefined) return unknown(vals, nots, 'the caller\'s trust domain');
   const domains = [config.trustDomain, ...config.trustDomainAliases];
   const expand = (list: string[] | undefined) => list && list.flatMap(v => (domains.includes(v) ? domains : [v]));
   return values(expand(vals), expand(nots), v => p !== null && stringMatch(String(v), p.split('/')[0]));

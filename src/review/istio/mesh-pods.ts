@@ -1,7 +1,6 @@
 import { KubeObject, PeerWorkload } from '../inventory';
 import { appName, labelsMatch, NamedPods, podTemplateOf } from '../workload-names';
 import { PortTraffic, servicePortProtocol, trafficOf, UNKNOWN_PROTOCOL } from './protocol';
-import { ResolvedMeshConfig } from './mesh-config';
 
 /**
  * Pods as Istio sees them: one entry per object that deploys pods (Deployment, StatefulSet, ..., Pod) with the pods'
@@ -51,8 +50,7 @@ function injection(t: PodTemplate, namespace: KubeObject | undefined): { sidecar
 }
 
 /** Reads the pods of a set of objects (plus peers), their ports and the protocols their Services give them. */
-export function meshPods(objects: readonly KubeObject[], peers: readonly PeerWorkload[], config: ResolvedMeshConfig): MeshPod[] {
-  void config;
+export function meshPods(objects: readonly KubeObject[], peers: readonly PeerWorkload[]): MeshPod[] {
   const namespaces = new Map<string, KubeObject>();
   const services: KubeObject[] = [];
   for (const o of objects) {
