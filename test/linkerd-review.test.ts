@@ -156,3 +156,61 @@ describe('YAML of a mesh the tools do not evaluate is refused, never shown open'
     expect(cli('check', DIST_LINKERD)).toEqual({ code: 2, out: '', err: 'soma-mesh: these are Linkerd objects: the analyzer\'s checks are Istio\'s (matrix, diff and graph evaluate Linkerd)\n' });
   });
 });
+
+describe('Linkerd semantics on hand-written YAML', () => {
+  const ns = (annotations: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', annotations: { 'linkerd.io/inject': 'enabled', ...annotations } } });
+  const deploy = (app: string, sa: string, ports: Array<{ containerPort: number; name?: string }>, annotations: Record<string, string> = {}) => ({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace: 'shop' },
+    spec: { template: { metadata: { labels: { app }, annotations }, spec: { serviceAccountName: sa, containers: [{ name: app, image: `${app}:1`, ports, readinessProbe: { httpGet: { path: '/ready', port: ports[0]?.containerPort } } }] } } },
+  });
+  const server = (name: string, app: string, port: number | string, spec: any = {}) => ({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name, namespace: 'shop', labels: { tier: 'api' } }, spec: { podSelector: { matchLabels: { app } }, port, proxyProtocol: 'HTTP/1', ...spec } });
+  const mtls = (name: string, sa: string) => ({ apiVersion: 'policy.linkerd.io/v1alpha1', kind: 'MeshTLSAuthentication', metadata: { name, namespace: 'shop' }, spec: { identityRefs: [{ kind: 'ServiceAccount', name: sa }] } });
+  const authz = (name: string, target: any, refs: any[]) => ({ apiVersion: 'policy.linkerd.io/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'shop' }, spec: { targetRef: target, requiredAuthenticationRefs: refs } });
+  const ask = (objects: any[], from: string, port: number, method?: string, p?: string, options = {}) => decide(linkerdAccessMatrix(objects, options), { from, to: 'shop/api', port, method, path: p }).decision;
+  const base = [deploy('api', 'api', [{ containerPort: 8080, name: 'http' }]), deploy('web', 'web', [{ containerPort: 80 }]), deploy('batch', 'batch', [{ containerPort: 81 }])];
+
+  test('default policies: pod annotation over namespace over the cluster default, and the default probe route', () => {
+    expect(ask([ns(), ...base], '(no identity)', 8080, 'GET', '/x')).toBe('allowed'); // cluster default all-unauthenticated
+    expect(ask([ns(), ...base], '(no identity)', 8080, 'GET', '/x', { clusterDefaultPolicy: 'all-authenticated' })).toBe('denied');
+    expect(ask([ns(), ...base], 'shop/web', 8080, 'GET', '/x', { clusterDefaultPolicy: 'all-authenticated' })).toBe('allowed');
+    const denyNs = [ns({ 'config.linkerd.io/default-inbound-policy': 'deny' }), ...base];
+    expect(ask(denyNs, 'shop/web', 8080, 'GET', '/x')).toBe('denied');
+    expect(ask(denyNs, '(no identity)', 8080, 'GET', '/ready')).toBe('denied'); // deny keeps no probe route
+    const podOpen = [ns({ 'config.linkerd.io/default-inbound-policy': 'deny' }), deploy('api', 'api', [{ containerPort: 8080 }], { 'config.linkerd.io/default-inbound-policy': 'cluster-authenticated' }), ...base.slice(1)];
+    expect(ask(podOpen, 'shop/web', 8080, 'GET', '/x')).toBe('allowed');
+    expect(ask(podOpen, '(no identity)', 8080, 'GET', '/ready')).toBe('allowed');
+    expect(ask(podOpen, '(no identity)', 8080, 'GET', '/x')).toBe('denied');
+  });
+
+  test('a Server selected by port name; routes decide; a route on headers depends; a Server-wide authorization covers its routes', () => {
+    const route = (name: string, matches: any[]) => ({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'HTTPRoute', metadata: { name, namespace: 'shop' }, spec: { parentRefs: [{ group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' }], rules: [{ matches }] } });
+    const objects = [ns(), ...base, server('api-http', 'api', 'http'), mtls('web', 'web'), mtls('batch', 'batch'),
+      route('get-items', [{ method: 'GET', path: { type: 'PathPrefix', value: '/items' } }]),
+      route('by-header', [{ path: { type: 'Exact', value: '/admin' }, headers: [{ name: 'x-admin', value: '1' }] }]),
+      authz('web-items', { group: 'policy.linkerd.io', kind: 'HTTPRoute', name: 'get-items' }, [{ group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: 'web' }]),
+      authz('batch-all', { group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' }, [{ group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: 'batch' }])];
+    expect(ask(objects, 'shop/web', 8080, 'GET', '/items/1')).toBe('allowed');
+    expect(ask(objects, 'shop/web', 8080, 'POST', '/items/1')).toBe('denied'); // no route
+    expect(ask(objects, 'shop/web', 8080, 'GET', '/itemsx')).toBe('denied'); // a prefix matches whole segments
+    expect(ask(objects, 'shop/batch', 8080, 'GET', '/items')).toBe('allowed');
+    expect(ask(objects, 'shop/batch', 8080, 'GET', '/other')).toBe('denied');
+    expect(ask(objects, 'shop/batch', 8080, 'GET', '/admin')).toBe('depends');
+    expect(ask(objects, '(no identity)', 8080, 'GET', '/ready')).toBe('denied'); // routes exist: no default probe route
+    const rows = linkerdAccessMatrix(objects).entries.map(e => `${e.from} -> ${e.to}:${e.port} ${e.methods.join(',') || '*'} ${e.paths.join(',') || '*'}`);
+    expect(rows).toEqual(expect.arrayContaining(['shop/web -> shop/api:8080 GET /items/{**}', 'shop/batch -> shop/api:8080 * *']));
+  });
+
+  test('legacy ServerAuthorization by name or label selector, unauthenticated clients and networks', () => {
+    const sa = (name: string, serverRef: any, client: any) => ({ apiVersion: 'policy.linkerd.io/v1beta1', kind: 'ServerAuthorization', metadata: { name, namespace: 'shop' }, spec: { server: serverRef, client } });
+    const objects = [ns(), ...base, server('api-http', 'api', 8080), sa('web', { name: 'api-http' }, { meshTLS: { serviceAccounts: [{ name: 'web' }] } })];
+    expect(ask(objects, 'shop/web', 8080, 'GET', '/x')).toBe('allowed');
+    expect(ask(objects, 'shop/batch', 8080, 'GET', '/x')).toBe('denied');
+    expect(ask(objects, '(no identity)', 8080, 'GET', '/ready')).toBe('allowed'); // default probe route: no routes
+    const byLabel = [...objects.slice(0, -1), sa('lan', { selector: { matchLabels: { tier: 'api' } } }, { unauthenticated: true, networks: [{ cidr: '10.0.0.0/8' }] })];
+    expect(ask(byLabel, '(no identity)', 8080, 'GET', '/x')).toBe('depends');
+  });
+
+  test('a pod that is not meshed enforces nothing', () => {
+    expect(ask([ns({ 'config.linkerd.io/default-inbound-policy': 'deny' }), deploy('api', 'api', [{ containerPort: 8080 }], { 'linkerd.io/inject': 'disabled' }), ...base.slice(1)], '(no identity)', 8080, 'GET', '/x')).toBe('allowed');
+  });
+});

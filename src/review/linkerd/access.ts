@@ -51,6 +51,7 @@ class LinkerdEvaluator {
   private readonly byKindName = new Map<string, KubeObject>();
   public readonly trustDomain: string;
   public readonly deployedIdentities = new Set<string>();
+  private readonly serverAuthorizations = new Map<string, KubeObject[]>();
 
   public constructor(objects: readonly KubeObject[], options: LinkerdMatrixOptions) {
     this.trustDomain = options.trustDomain ?? 'cluster.local';
@@ -70,6 +71,7 @@ class LinkerdEvaluator {
         const t = o.spec?.targetRef ?? {};
         push(this.policiesByTarget, `${t.kind}/${t.namespace ?? ns}/${t.name}`, o);
       }
+      if (o.kind === 'ServerAuthorization' && group === 'policy.linkerd.io') push(this.serverAuthorizations, ns, o);
     }
     this.pods = this.merge(pods);
     for (const p of this.pods) {
@@ -113,11 +115,15 @@ class LinkerdEvaluator {
 
   public serverPolicies(server: KubeObject): KubeObject[] {
     const ns = server.metadata?.namespace ?? 'default';
-    return [...this.policiesOn('Server', ns, server.metadata?.name), ...this.policiesOn('Namespace', ns, ns)];
+    // The legacy ServerAuthorization names its Servers, or selects them by their labels.
+    const legacy = (this.serverAuthorizations.get(ns) ?? []).filter(a => a.spec?.server?.name === server.metadata?.name
+      || (a.spec?.server?.selector && selects(a.spec.server.selector, server.metadata?.labels ?? {})));
+    return [...this.policiesOn('Server', ns, server.metadata?.name), ...this.policiesOn('Namespace', ns, ns), ...legacy];
   }
 
   /** Whether every requiredAuthenticationRef of a policy holds for a caller. */
   public authorizes(policy: KubeObject, caller: Caller): Tri {
+    if (policy.kind === 'ServerAuthorization') return this.serverAuthorizationAdmits(policy, caller);
     const refs: any[] = policy.spec?.requiredAuthenticationRefs ?? [];
     if (refs.length === 0) return false;
     let result: Tri = true;
@@ -148,6 +154,22 @@ class LinkerdEvaluator {
       return [`the client IP in ${nets.map(n => n?.cidr + ((n?.except ?? []).length ? ` except ${n.except.join(', ')}` : '')).join(', ')}`];
     }
     return false;
+  }
+
+  /** A ServerAuthorization's client: networks (all when unset) and unauthenticated, or meshTLS identities. */
+  private serverAuthorizationAdmits(authorization: KubeObject, caller: Caller): Tri {
+    const client = authorization.spec?.client ?? {};
+    const nets: any[] | undefined = client.networks;
+    const network: Tri = !nets || nets.some(n => (n?.cidr === '0.0.0.0/0' || n?.cidr === '::/0') && !(n.except ?? []).length) ? true
+      : [`the client IP in ${nets.map(n => n?.cidr).join(', ')}`];
+    if (client.unauthenticated === true) return network;
+    const mesh = client.meshTLS;
+    if (!mesh) return false;
+    if (mesh.unauthenticatedTLS === true) return and(network, caller.identity === null ? ['a TLS connection from the client'] : true);
+    const ns = authorization.metadata?.namespace ?? 'default';
+    const patterns: string[] = [...(mesh.identities ?? []),
+      ...(mesh.serviceAccounts ?? []).map((a: any) => `${a.name}.${a.namespace ?? ns}.serviceaccount.identity.linkerd.${this.trustDomain}`)];
+    return and(network, identityMatch(caller, patterns, this.deployedIdentities));
   }
 
   /** What a Server's (or a default policy's) access policy admits for a caller. */
