@@ -1,4 +1,8 @@
-/** The mesh-wide settings that the YAML does not carry but Istio's decisions depend on (istiod's MeshConfig). */
+/**
+ * The mesh-wide settings that the YAML does not carry but Istio's authorization depends on (istiod's MeshConfig).
+ * The cluster's DNS domain is not among them: the matrix never resolves a host (a rule on `hosts` depends on the
+ * request's Host header).
+ */
 export interface IstioMeshConfig {
   /**
    * The mesh's trust domain: workload identities are `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`.
@@ -15,11 +19,6 @@ export interface IstioMeshConfig {
    * @default 'istio-system'
    */
   readonly rootNamespace?: string;
-  /**
-   * The cluster's DNS domain (Service hosts are `<name>.<namespace>.svc.<clusterDomain>`).
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
 }
 
 /** A mesh config with every default filled in. */
@@ -27,7 +26,6 @@ export interface ResolvedMeshConfig {
   readonly trustDomain: string;
   readonly trustDomainAliases: readonly string[];
   readonly rootNamespace: string;
-  readonly clusterDomain: string;
 }
 
 export function resolveMeshConfig(config: IstioMeshConfig = {}): ResolvedMeshConfig {
@@ -35,6 +33,5 @@ export function resolveMeshConfig(config: IstioMeshConfig = {}): ResolvedMeshCon
     trustDomain: config.trustDomain ?? 'cluster.local',
     trustDomainAliases: config.trustDomainAliases ?? [],
     rootNamespace: config.rootNamespace ?? 'istio-system',
-    clusterDomain: config.clusterDomain ?? 'cluster.local',
   };
 }
