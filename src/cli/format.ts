@@ -6,7 +6,7 @@ const HEADERS = ['FROM', 'TO', 'PORT', 'PROTOCOL', 'MTLS', 'METHODS', 'PATHS', '
 
 function row(e: AccessEntry): string[] {
   const notes = [
-    ...(e.conditions.length > 0 ? [`depends on ${e.conditions.join('; ')}`] : []),
+    ...(e.conditions.length > 0 ? [`depends on: ${e.conditions.join('; ')}`] : []),
     ...(e.notes ?? []),
     ...e.except.map(x => `denied: ${[x.methods.join(',') || 'any method', ...(x.notMethods ? [`not ${x.notMethods.join(',')}`] : [])].join(' ')} ${[x.paths.join(',') || 'any path', ...(x.notPaths ? [`not ${x.notPaths.join(' ')}`] : [])].join(' ')} (${x.policy})`),
   ];

@@ -184,7 +184,8 @@ class Evaluator {
         const exact = expandTrustDomains([value], this.config).includes(`${this.config.trustDomain}/${parts.slice(1).join('/')}`);
         const found = exact ? this.podsByPrincipal.get(`${parts[2]}/sa/${parts[4]}`) ?? [] : [];
         found.forEach(p => pods.add(p));
-        if (found.length === 0) outside.set(value, { principal: value });
+        // A principal in another trust domain (an alias) is another caller than the local pods it also admits.
+        if (found.length === 0 || parts[0] !== this.config.trustDomain) outside.set(value, { principal: value });
       } else {
         for (const p of this.pods) if (stringMatch(value, this.principalOf(p))) pods.add(p);
         outside.set(value, { principal: undefined });
@@ -332,7 +333,7 @@ function row(from: string, callee: MeshPod, port: PodPort, protocol: string, mtl
   const conditions = [...alt.depends];
   const except: AccessException[] = [];
   for (const d of denies) {
-    if (d.depends.length > 0) conditions.push(`not denied by ${d.policy} (${describeOp(d.op)}) when ${d.depends.join(' and ')}`);
+    if (d.depends.length > 0) conditions.push(`DENY ${d.policy} (${describeOp(d.op)}) if ${d.depends.join(' and ')}`);
     else if (!disjoint(d.op, alt.op)) except.push({ methods: [...(d.op.methods ?? [])], paths: [...(d.op.paths ?? [])], ...(d.op.notMethods ? { notMethods: [...d.op.notMethods] } : {}), ...(d.op.notPaths ? { notPaths: [...d.op.notPaths] } : {}), policy: d.policy });
   }
   for (const c of custom) {

@@ -215,9 +215,20 @@ function expand(principals: readonly string[], config: ResolvedMeshConfig): stri
 function principalCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, config: ResolvedMeshConfig): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined) return unknown(vals, nots, 'the caller\'s principal');
+  if (p === undefined) {
+    // A caller known only by its namespace cannot hold a principal of another namespace.
+    const other = (v: string) => caller.namespace !== undefined && namespaceOf(v) !== undefined && namespaceOf(v) !== caller.namespace;
+    if (vals && vals.every(other)) return false;
+    return unknown(vals, nots && nots.filter(v => !other(v)).length ? nots.filter(v => !other(v)) : undefined, 'the caller\'s principal');
+  }
   const match = (pattern: string) => p !== null && stringMatch(pattern, p);
   return values(vals && expandTrustDomains(vals, config), nots && expandTrustDomains(nots, config), v => match(String(v)));
+}
+
+/** The literal namespace a principal value names (`td/ns/<namespace>/sa/name`), if it names one. */
+function namespaceOf(principal: string): string | undefined {
+  const parts = principal.split('/');
+  return parts.length === 5 && parts[1] === 'ns' && !parts[2].includes('*') ? parts[2] : undefined;
 }
 
 /** `namespaces` match the principal's `/ns/<namespace>/` part (istiod writes a regular expression on the principal). */
@@ -238,7 +249,11 @@ function namespaceCondition(vals: string[] | undefined, nots: string[] | undefin
 function serviceAccountCondition(vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, policyNamespace: string): Tri {
   if (!vals && !nots) return true;
   const p = caller.principal;
-  if (p === undefined) return unknown(vals, nots, 'the caller\'s service account');
+  if (p === undefined) {
+    const ns = (v: string) => (v.includes('/') ? v.split('/', 2)[0] : policyNamespace);
+    if (caller.namespace !== undefined && vals && vals.every(v => ns(v) !== caller.namespace)) return false;
+    return unknown(vals, nots, 'the caller\'s service account');
+  }
   const match = (value: string) => {
     if (p === null) return false;
     const [ns, sa] = value.includes('/') ? value.split('/', 2) : [policyNamespace, value];
