@@ -220,3 +220,15 @@ describe('input handling', () => {
     }
   });
 });
+
+test('docs/review.md shows the real output of its example', () => {
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'review.md'), 'utf8');
+  const example = path.join('docs', 'examples', 'shop-review.yaml');
+  const cwd = process.cwd();
+  process.chdir(REPO_ROOT);
+  try {
+    expect(doc).toContain(`$ soma-mesh matrix ${example}\n${cli('matrix', example).out}`);
+  } finally {
+    process.chdir(cwd);
+  }
+});

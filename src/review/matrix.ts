@@ -181,11 +181,15 @@ class Evaluator {
     const principal = (value: string) => {
       const parts = value.split('/');
       if (!value.includes('*') && parts.length === 5 && parts[1] === 'ns' && parts[3] === 'sa') {
-        const exact = expandTrustDomains([value], this.config).includes(`${this.config.trustDomain}/${parts.slice(1).join('/')}`);
-        const found = exact ? this.podsByPrincipal.get(`${parts[2]}/sa/${parts[4]}`) ?? [] : [];
+        // The principals Istio matches for this value (the local trust domain and its aliases stand for each other).
+        const expanded = expandTrustDomains([value], this.config);
+        const local = expanded.includes(`${this.config.trustDomain}/${parts.slice(1).join('/')}`);
+        const found = local ? this.podsByPrincipal.get(`${parts[2]}/sa/${parts[4]}`) ?? [] : [];
         found.forEach(p => pods.add(p));
-        // A principal in another trust domain (an alias) is another caller than the local pods it also admits.
-        if (found.length === 0 || parts[0] !== this.config.trustDomain) outside.set(value, { principal: value });
+        // Any other holder of these identities is a caller too: an alias domain's, or one the YAML does not deploy.
+        for (const principal of expanded) {
+          if (found.length === 0 || !principal.startsWith(`${this.config.trustDomain}/`)) outside.set(principal, { principal });
+        }
       } else {
         for (const p of this.pods) if (stringMatch(value, this.principalOf(p))) pods.add(p);
         outside.set(value, { principal: undefined });
