@@ -210,6 +210,8 @@ class Evaluator {
           for (const v of s.serviceAccounts ?? []) {
             const [ns, sa] = String(v).includes('/') ? String(v).split('/', 2) : [policy.metadata?.namespace ?? 'default', String(v)];
             principal(`${this.config.trustDomain}/ns/${ns}/sa/${sa}`);
+            // The account in any trust domain, as istiod matches it.
+            outside.set(`sa:${ns}/${sa}`, { principal: undefined, namespace: ns, serviceAccount: sa });
           }
           if (s.trustDomains) { this.pods.forEach(p => pods.add(p)); outside.set(OTHER_IDENTITIES, { principal: undefined }); }
         }

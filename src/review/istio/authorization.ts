@@ -22,6 +22,8 @@ export interface CallerIdentity {
   readonly principal: string | null | undefined;
   /** The caller's namespace when known although its principal is not. */
   readonly namespace?: string;
+  /** The caller's service account (in `namespace`) when known although its trust domain is not. */
+  readonly serviceAccount?: string;
 }
 
 /** The HTTP part of a rule's operation, decided per request. */
@@ -250,8 +252,13 @@ function serviceAccountCondition(vals: string[] | undefined, nots: string[] | un
   if (!vals && !nots) return true;
   const p = caller.principal;
   if (p === undefined) {
-    const ns = (v: string) => (v.includes('/') ? v.split('/', 2)[0] : policyNamespace);
-    if (caller.namespace !== undefined && vals && vals.every(v => ns(v) !== caller.namespace)) return false;
+    const split = (v: string) => (v.includes('/') ? v.split('/', 2) : [policyNamespace, v]);
+    // `serviceAccounts` match the account in any trust domain: a caller known by its account is decided.
+    if (caller.namespace !== undefined && caller.serviceAccount !== undefined) {
+      const holds = (v: string) => split(v)[0] === caller.namespace && split(v)[1] === caller.serviceAccount;
+      return values(vals, nots, v => holds(String(v)));
+    }
+    if (caller.namespace !== undefined && vals && vals.every(v => split(v)[0] !== caller.namespace)) return false;
     return unknown(vals, nots, 'the caller\'s service account');
   }
   const match = (value: string) => {
