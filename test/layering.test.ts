@@ -83,9 +83,7 @@ function rel(file: string): string {
 
 function resolve(from: string, spec: string): string | undefined {
   const base = path.resolve(path.dirname(from), spec);
-  // A data file (`.json`) belongs to the layer of its folder.
-  const candidates = spec.endsWith('.json') ? [base] : [`${base}.ts`, path.join(base, 'index.ts')];
-  return candidates.find(candidate => known.has(candidate) || fs.existsSync(candidate));
+  return [`${base}.ts`, path.join(base, 'index.ts')].find(candidate => known.has(candidate) || fs.existsSync(candidate));
 }
 
 /** The cycles of a directed graph (runtime imports), one per strongly connected component of more than one file (or a self-import). */

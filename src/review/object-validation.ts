@@ -1,5 +1,5 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import * as CRD_SCHEMAS from './schemas/crd-schemas.json';
+import { CRD_SCHEMAS } from './schemas/crd-schemas';
 import { KubeObject } from './inventory';
 
 /**
@@ -18,7 +18,7 @@ export interface ObjectProblem {
 }
 
 const SCHEMAS = CRD_SCHEMAS as Record<string, any>;
-const SCHEMA_KEYS = Object.keys(SCHEMAS).filter(k => k !== 'default');
+const SCHEMA_KEYS = Object.keys(SCHEMAS);
 const GROUPS_WITH_SCHEMAS = new Set(SCHEMA_KEYS.map(k => k.split('/')[0]));
 const validators = new Map<string, ValidateFunction>();
 let ajv: Ajv | undefined;
@@ -26,7 +26,7 @@ let ajv: Ajv | undefined;
 /** The validator of `group/version/Kind`, compiled when first needed. */
 function validatorOf(key: string): ValidateFunction | undefined {
   let validate = validators.get(key);
-  if (!validate && SCHEMAS[key] && key !== 'default') {
+  if (!validate && SCHEMAS[key]) {
     ajv ??= new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false });
     const closed = close(structuredClone(SCHEMAS[key]));
     closed.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...closed.properties };
