@@ -44,18 +44,22 @@ export class CallerPolicy extends Construct {
  * without rules matches nothing, so the workload is closed.
  */
 export function callerRules(calls: readonly Call[]): AuthorizationPolicySpecRules[] | undefined {
-  const byCaller = new Map<string, AuthorizationPolicySpecRulesTo[]>();
+  // Per caller, operations that name methods or paths go in a rule of their own: on a TCP port Istio drops an ALLOW
+  // rule with any HTTP-only field whole, which would take the caller's port-only operations with it.
+  const byRule = new Map<string, { principal: string; to: AuthorizationPolicySpecRulesTo[] }>();
   for (const call of calls) {
-    const operations = byCaller.get(call.caller.principal) ?? [];
-    operations.push({
+    const http = call.methods.length > 0 || call.paths.length > 0;
+    const key = `${call.caller.principal} ${http ? 'http' : 'ports'}`;
+    const rule = byRule.get(key) ?? { principal: call.caller.principal, to: [] };
+    rule.to.push({
       operation: {
         ports: [String(call.targetPort)],
         methods: call.methods.length > 0 ? [...call.methods] : undefined,
         paths: call.paths.length > 0 ? [...call.paths] : undefined,
       },
     });
-    byCaller.set(call.caller.principal, operations);
+    byRule.set(key, rule);
   }
-  if (byCaller.size === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
-  return [...byCaller.entries()].map(([principal, to]) => ({ from: [{ source: { principals: [principal] } }], to }));
+  if (byRule.size === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
+  return [...byRule.values()].map(({ principal, to }) => ({ from: [{ source: { principals: [principal] } }], to }));
 }
