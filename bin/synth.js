@@ -21,6 +21,40 @@ function newestSource(dir) {
   return newest;
 }
 
+const MESHES = 'name'; // checked against the meshes the library renders, once lib/ is loaded
+const USAGE = `usage: npm run synth [-- --mesh <${MESHES}>]
+  renders SomaAgentHub into every output folder (or one mesh's) as one transaction: all change or none does`;
+
+/** Reads the command line strictly: `--mesh istio`, `--mesh=istio`, `--build-only`, `--help`; anything else is refused. */
+function parseArgs(argv) {
+  const options = { meshes: undefined, buildOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--build-only') options.buildOnly = true;
+    else if (arg === '--help' || arg === '-h') options.help = true;
+    else if (arg === '--mesh' || arg.startsWith('--mesh=')) {
+      const value = arg === '--mesh' ? argv[++i] : arg.slice('--mesh='.length);
+      if (value === undefined || value === '' || value.startsWith('-')) fail(`--mesh needs a mesh: --mesh <${MESHES}>`);
+      if (options.meshes) fail('--mesh is given twice: give it once, or leave it out to render every mesh');
+      options.meshes = [value];
+    } else {
+      fail(`unknown ${arg.startsWith('-') ? 'option' : 'argument'} "${arg}": use --mesh <${MESHES}>, or nothing to render every mesh\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+function fail(message) {
+  console.error(`synth failed: ${message}`);
+  process.exit(2);
+}
+
+const options = parseArgs(process.argv.slice(2));
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
 if (built === 0) {
   // Never built here: the one full, type-checked build.
@@ -30,19 +64,17 @@ if (built === 0) {
   require('./transpile-changed').transpileChanged();
 }
 
-if (process.argv.includes('--build-only')) process.exit(0); // bin/release.js: only make lib/ current
+if (options.buildOnly) process.exit(0); // bin/release.js: only make lib/ current
 
-const { main, OUTDIR } = require(path.join(root, 'lib', 'app', 'synth.js'));
+const { main, synthAll } = require(path.join(root, 'lib', 'app', 'synth.js'));
 const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'renderers', 'mesh-target.js'));
 const releases = path.join(root, 'releases.json');
-const flag = process.argv.indexOf('--mesh');
 try {
   if (process.env.CDK8S_OUTDIR) {
     main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
   } else {
-    const targets = flag >= 0 ? [parseMeshTarget(process.argv[flag + 1] ?? '')] : Object.keys(OUTDIR);
-    // Each folder is written atomically: a failure leaves that folder (and the ones after it) as they were.
-    for (const target of targets) main(path.join(root, OUTDIR[target]), releases, target);
+    // Every output folder in one transaction: after a failure, a kill or a full disk, all are new or all are as they were.
+    synthAll(root, releases, options.meshes && options.meshes.map(parseMeshTarget));
   }
 } catch (error) {
   // The message names the construct path and the fix; a stack trace would only hide it.

@@ -273,7 +273,7 @@ describe('validation: each mistake is a clear synth error', () => {
     expect(failure(({ api }) => {
       api.traffic.route({ canary: { version: 'v2', weight: 1 } });
       applyReleases(api.node.scope!.node.scope as Mesh, parseReleaseFile({ services: { api: { stable: 'v2' } } }, 'releases.json'), 'releases.json');
-    })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(code and releases.json services\["api"\]\): declare them once/);
+    })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(code and releases.json \$.services\["api"\]\): declare them once/);
     expect(failure(({ chart }) => {
       new VirtualService(chart, 'HandWritten', { metadata: { name: 'api-extra', namespace: 'shop' }, spec: { hosts: ['api'], http: [] } });
     })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(VirtualServices shop\/Mesh\/shop\/api\/Traffic\/VirtualService and shop\/HandWritten\)/);
@@ -305,9 +305,9 @@ describe('validation: each mistake is a clear synth error', () => {
   });
 
   test('release file mistakes name the file and key', () => {
-    expect(() => parseReleaseFile({ services: { api: { weigths: {} } } }, 'releases.json')).toThrow('[releases.json services["api"]] unknown key "weigths"');
+    expect(() => parseReleaseFile({ services: { api: { weigths: {} } } }, 'releases.json')).toThrow('[releases.json $.services["api"].weigths] unknown key "weigths": use versions, stable, canary, weights, match, mirror');
     expect(failure(({ mesh }) => applyReleases(mesh, parseReleaseFile({ services: { nope: { stable: 'v1' } } }, 'releases.json'), 'releases.json')))
-      .toMatch(/\[releases.json services\["nope"\]\] no workload "nope" is declared in the mesh/);
+      .toMatch(/\[releases.json \$.services\["nope"\]\] no workload "nope" is declared in the mesh/);
   });
 
   test('a failed synth leaves nothing half-written', () => {
