@@ -125,7 +125,9 @@ function checkService(service: string, services: readonly string[] | undefined):
   const known = services ? [...services].sort() : undefined;
   const valid = known ? known.includes(service) : /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(service);
   if (!valid) {
-    throw new Error(`unknown service "${service}": ${known ? `use one of ${known.join(', ')}` : 'name a declared service, or namespace/name'}`);
+    const names = known?.filter(k => !k.includes('/'));
+    const list = names && names.length > 0 && names.length < known!.length ? `${names.join(', ')} (or namespace/name)` : known?.join(', ');
+    throw new Error(`unknown service "${service}": ${list ? `use one of ${list}` : 'name a declared service, or namespace/name'}`);
   }
 }
 

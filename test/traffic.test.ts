@@ -222,7 +222,7 @@ describe('resilience', () => {
     const http = vsOf(objects, 'api').spec.http;
     expect(http.map((r: any) => [r.name, r.fault?.abort?.percentage?.value ?? null])).toEqual([['from-web-retry', 50], ['idempotent', null], ['default', null]]);
     expect(http[0].match).toEqual([{ sourceLabels: { app: 'web' }, sourceNamespace: 'shop', method: { exact: 'GET' } }]);
-    expect(failure(({ api, web }) => { api.allowFrom(web, { fault: { abort: { percent: 150, httpStatus: 503 } } }); })).toMatch(/fault abort percent 150 is not a percentage/);
+    expect(failure(({ api, web }) => { api.allowFrom(web, { fault: { abort: { percent: 150, httpStatus: 503 } } }); })).toMatch('options.fault.abort.percent: 150 is out of range; write a number from 0 to 100');
     expectValid(objects);
   });
 });
@@ -286,7 +286,7 @@ describe('validation: each mistake is a clear synth error', () => {
   });
 
   test('routing shape mistakes', () => {
-    expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v2', weight: 120 } }))).toMatch(/canary weight 120 is not a percentage/);
+    expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v2', weight: 120 } }))).toMatch('[shop/Mesh/shop/api] routing.canary.weight: 120 is not a percentage; write an integer from 0 to 100');
     expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v1', weight: 5 } }))).toMatch(/canary version "v1" is also the stable version/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', headers: { 'X-Cohort': 'b' } }] }))).toMatch(/header "X-Cohort" is not a lower-case header name/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', callers: ['batch'] }] }))).toMatch(/match\[0\] routes requests from batch, which does not call api/);
