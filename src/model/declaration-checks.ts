@@ -170,9 +170,11 @@ export function checkCallOptions(at: PropsCheck, options: unknown): void {
 
 /** The caller given to `allowFrom`: a workload of the mesh. */
 export function checkCaller(at: PropsCheck, caller: unknown): void {
-  const ok = isConstruct(caller) && typeof (caller as any).name === 'string' && typeof (caller as any).serviceAccountName === 'string' && typeof (caller as any).deployed === 'boolean';
-  if (!ok) {
-    at.fail('caller', `${caller === undefined ? 'is missing' : `${isConstruct(caller) ? `"${caller.node.path}"` : describe(caller)} is not a workload`}`,
-      'pass a MeshService or ExistingWorkload of this mesh, for example db.allowFrom(web)');
-  }
+  checkWorkload(at, 'caller', caller, 'pass a MeshService or ExistingWorkload of this mesh, for example db.allowFrom(web)');
+}
+
+/** A workload of the mesh (a MeshService or an ExistingWorkload), told apart by what every workload has. */
+export function checkWorkload(at: PropsCheck, prop: string, value: unknown, fix: string): void {
+  const ok = isConstruct(value) && typeof (value as any).name === 'string' && typeof (value as any).serviceAccountName === 'string' && typeof (value as any).deployed === 'boolean';
+  if (!ok) at.fail(prop, `${value === undefined ? 'is missing' : `${isConstruct(value) ? `"${value.node.path}"` : describe(value)} is not a workload`}`, fix);
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'crypto';
+import { describe, PropsCheck } from '../../model/props-check';
+import { isConstruct, isMesh, pathOf } from '../../model/declaration-checks';
 import { Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -46,6 +48,13 @@ export class GoldenSignalDashboards extends Construct {
   public readonly alertRules: k8s.KubeConfigMap;
 
   public constructor(scope: Construct, id: string, mesh: Mesh, props: GoldenSignalDashboardsProps = {}) {
+    const at = new PropsCheck(pathOf(scope, id));
+    if (!isConstruct(mesh) || !isMesh(mesh)) at.fail('mesh', `${describe(mesh)} is not a Mesh`, 'pass the Mesh whose services get dashboards');
+    const p = at.object<GoldenSignalDashboardsProps>('props', props, '{ errorRateThreshold: 0.05, latencyP99Ms: 1000 }', true);
+    at.string('namespace', p.namespace, '"observability"', true);
+    at.string('alertFor', p.alertFor, '"5m"', true);
+    at.number('errorRateThreshold', p.errorRateThreshold, 0, 1);
+    at.number('latencyP99Ms', p.latencyP99Ms, 0, Number.MAX_SAFE_INTEGER);
     super(scope, id);
     const namespace = props.namespace ?? 'observability';
     const errorRate = props.errorRateThreshold ?? 0.05;

@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import { PropsCheck } from '../../model/props-check';
+import { pathOf } from '../../model/declaration-checks';
 import { Telemetry } from '../../../imports/istio-telemetry.istio.io';
 import { checkDnsLabel, fail } from '../../model/validation';
 import { ISTIO_SYSTEM } from './workload-sidecar';
@@ -42,6 +44,10 @@ export class MeshTelemetry extends Construct {
   public readonly resource: Telemetry;
 
   public constructor(scope: Construct, id: string, props: MeshTelemetryProps = {}) {
+    const at = new PropsCheck(pathOf(scope, id));
+    const p = at.object<MeshTelemetryProps>('props', props, '{ tracingProvider: "otel-tracing", samplingPercentage: 1 }', true);
+    for (const key of ['tracingProvider', 'accessLogProvider', 'metricsProvider', 'namespace'] as const) at.string(key, p[key], '"otel-tracing"', true);
+    at.number('samplingPercentage', p.samplingPercentage, 0, 100);
     super(scope, id);
     const sampling = props.samplingPercentage ?? 1;
     if (!(sampling >= 0 && sampling <= 100)) fail(this.node.path, `samplingPercentage ${sampling} is not a percentage: use a number from 0 to 100`);

@@ -1,4 +1,6 @@
 import { ApiObject, Lazy } from 'cdk8s';
+import { checkWorkload, pathOf } from '../../model/declaration-checks';
+import { PropsCheck } from '../../model/props-check';
 import { Construct } from 'constructs';
 // Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
 import type {
@@ -77,6 +79,7 @@ export class PublicIngress extends Construct {
   public readonly name: string;
 
   public constructor(scope: Construct, id: string, props: PublicIngressProps) {
+    checkProps(pathOf(scope, id), props);
     super(scope, id);
     const where = this.node.path;
     const { gateway, backend, host } = props;
@@ -177,4 +180,22 @@ function validate(where: string, props: PublicIngressProps, name: string, openPa
     if (error) fail(where, error);
     if (path.includes('*') || path.includes('{')) fail(where, `open path "${path}" is a pattern: list exact paths, so that no API route opens by accident`);
   }
+}
+
+/** Every prop's type, before anything is made. */
+function checkProps(path: string, props: PublicIngressProps): void {
+  const at = new PropsCheck(path);
+  const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
+  checkWorkload(at, 'gateway', p.gateway, 'pass the ingress gateway, declared as an ExistingWorkload');
+  checkWorkload(at, 'backend', p.backend, 'pass the MeshService the gateway forwards to');
+  at.string('host', p.host, '"api.example.com"');
+  at.string('credentialName', p.credentialName, '"api-example-com-tls"');
+  const jwt = at.object<JwtIssuer>('jwt', p.jwt, '{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/.well-known/jwks.json" }');
+  at.string('jwt.issuer', jwt.issuer, '"https://issuer.example.com"');
+  at.string('jwt.jwksUri', jwt.jwksUri, '"https://issuer.example.com/.well-known/jwks.json"');
+  at.array('jwt.audiences', jwt.audiences, '["api.example.com"]', (a, item) => at.string(item, a, '"api.example.com"'));
+  at.array('openPaths', p.openPaths, '["/healthz"]', (o, item) => at.string(item, o, '"/healthz"'));
+  at.integer('port', p.port, 1, 65535);
+  at.integer('gatewayHttpsPort', p.gatewayHttpsPort, 1, 65535);
+  at.string('name', p.name, '"api-public"', true);
 }
