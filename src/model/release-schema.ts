@@ -57,7 +57,7 @@ export function serviceReleaseProblems(release: unknown, at: string, versionsAll
   };
   const string = (at: string, value: unknown, what: string, pattern?: RegExp) => {
     if (typeof value !== 'string' || value.length === 0) problem(at, `${show(value)} is not ${what}: write a non-empty string such as "v2"`);
-    else if (pattern && !pattern.test(value)) problem(at, `"${value}" is not ${what}: use lower-case letters, digits and '-', such as "v2"`);
+    else if (pattern && (!pattern.test(value) || value.length > 63)) problem(at, `"${value}" is not ${what}: use at most 63 lower-case letters, digits and '-', such as "v2"`);
   };
   const percent = (at: string, value: unknown) => {
     if (!isInt(value, 0, 100)) problem(at, `${show(value)} is not a percentage: write an integer from 0 to 100`);
