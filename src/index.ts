@@ -20,6 +20,7 @@ export * from './model/mesh-renderer';
 export * from './renderers/mesh-target';
 export * from './model/mesh-service';
 export * from './model/protocol';
+export { PropsCheck, describeValue } from './model/props-check';
 export * from './model/workload';
 export * from './model/call-resilience';
 export * from './renderers/istio/host-check';

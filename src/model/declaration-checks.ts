@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { HealthCheck } from './health-check';
-import { describe, PropsCheck } from './props-check';
+import { describeValue, PropsCheck } from './props-check';
 import { Protocol } from './protocol';
 import { LoadBalancing, RetryCondition } from './resilience';
 import { checkEnvName } from './validation';
@@ -176,5 +176,5 @@ export function checkCaller(at: PropsCheck, caller: unknown): void {
 /** A workload of the mesh (a MeshService or an ExistingWorkload), told apart by what every workload has. */
 export function checkWorkload(at: PropsCheck, prop: string, value: unknown, fix: string): void {
   const ok = isConstruct(value) && typeof (value as any).name === 'string' && typeof (value as any).serviceAccountName === 'string' && typeof (value as any).deployed === 'boolean';
-  if (!ok) at.fail(prop, `${value === undefined ? 'is missing' : `${isConstruct(value) ? `"${value.node.path}"` : describe(value)} is not a workload`}`, fix);
+  if (!ok) at.fail(prop, `${value === undefined ? 'is missing' : `${isConstruct(value) ? `"${value.node.path}"` : describeValue(value)} is not a workload`}`, fix);
 }

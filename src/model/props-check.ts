@@ -14,7 +14,7 @@ function written(prop: string, example: string): string {
 
 /** "is missing", or "<value> is not <what>". */
 function isNot(value: unknown, what: string): string {
-  return value === undefined ? 'is missing' : `${describe(value)} is not ${what}`;
+  return value === undefined ? 'is missing' : `${describeValue(value)} is not ${what}`;
 }
 
 export class PropsCheck {
@@ -104,7 +104,7 @@ export class PropsCheck {
 }
 
 /** A value as the user wrote it, with its type where the type is the problem: `"8080" (a string)`, `null`, `a function`. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
   if (typeof value === 'string') return value.length === 0 ? '"" (an empty string)' : `${JSON.stringify(value)} (a string)`;

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { describe, PropsCheck } from '../../model/props-check';
+import { describeValue, PropsCheck } from '../../model/props-check';
 import { isConstruct, isMesh, pathOf } from '../../model/declaration-checks';
 import { Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -49,7 +49,7 @@ export class GoldenSignalDashboards extends Construct {
 
   public constructor(scope: Construct, id: string, mesh: Mesh, props: GoldenSignalDashboardsProps = {}) {
     const at = new PropsCheck(pathOf(scope, id));
-    if (!isConstruct(mesh) || !isMesh(mesh)) at.fail('mesh', `${describe(mesh)} is not a Mesh`, 'pass the Mesh whose services get dashboards');
+    if (!isConstruct(mesh) || !isMesh(mesh)) at.fail('mesh', `${describeValue(mesh)} is not a Mesh`, 'pass the Mesh whose services get dashboards');
     const p = at.object<GoldenSignalDashboardsProps>('props', props, '{ errorRateThreshold: 0.05, latencyP99Ms: 1000 }', true);
     at.string('namespace', p.namespace, '"observability"', true);
     at.string('alertFor', p.alertFor, '"5m"', true);

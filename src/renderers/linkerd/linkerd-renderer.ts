@@ -1,5 +1,5 @@
 import { MeshTlsAuthentication, NetworkAuthentication } from '../../../imports/linkerd-policy.linkerd.io';
-import { describe, PropsCheck } from '../../model/props-check';
+import { describeValue, PropsCheck } from '../../model/props-check';
 import { Call } from '../../model/call';
 import { IMeshRenderer } from '../../model/mesh-renderer';
 import type { MeshNamespace } from '../../model/mesh-namespace';
@@ -51,7 +51,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     const at = new PropsCheck('LinkerdRenderer');
     const p = at.object<LinkerdRendererProps>('props', props, '{ probeNetworks: ["10.0.0.0/8"] }', true);
     at.array('probeNetworks', p.probeNetworks, '["10.0.0.0/8"]', (n, item) => at.string(item, n, '"10.0.0.0/8"'));
-    if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describe(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
+    if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
     this.probeNetworks = props.probeNetworks ?? ['0.0.0.0/0', '::/0'];
     if (this.probeNetworks.length === 0) fail('LinkerdRenderer', 'probeNetworks is empty, so no kubelet probe could reach a port with routes: give the nodes\' CIDRs');
     this.onWarning = props.onWarning ?? (message => console.warn(`warning: ${message}`));
