@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { App, Chart, Duration } from 'cdk8s';
 import { ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshNamespace, MeshService, Protocol } from '../src';
+import { setCanaryWeight, setSplit, startCanary } from '../src';
 
 /**
  * Declarations from plain JavaScript (or TypeScript through `any`): each mistake is refused at the construct
@@ -139,5 +140,27 @@ describe('generated names', () => {
     const b = base();
     new MeshService(b.shop, '1web', { image, ports });
     expect(() => b.app.synth()).toThrow('[shop-app/Mesh] Service name "1web" (made at shop-app/Mesh/shop/1web/Service) is not valid for a Service: use lower-case letters, digits and \'-\', starting with a letter');
+  });
+});
+
+describe('release operations from JavaScript', () => {
+  const release = { stable: 'v1', canary: { version: 'v2', weight: 1 } };
+  const REFUSED: Array<[string, () => unknown, string]> = [
+    ['weight a string', () => setCanaryWeight(release, js('5')), '[setCanaryWeight] weight: "5" (a string) is not an integer; write an integer from 0 to 100'],
+    ['weight 150', () => setCanaryWeight(release, 150), '[setCanaryWeight] weight: 150 is out of range; write an integer from 0 to 100'],
+    ['steps a string', () => setCanaryWeight(js({ canary: { version: 'v2', weight: 1, steps: '1,5' } }), 5), '[setCanaryWeight] release.canary.steps: "1,5" is not a list of steps; write ascending percentages ending at 100, such as [1, 5, 25, 50, 100]; fix the release first'],
+    ['split weights as strings', () => setSplit(release, js({ v1: '95', v2: '5' })), '[setSplit] weights["v1"]: "95" (a string) is not an integer; write an integer from 0 to 100'],
+    ['start without a version', () => startCanary({}, js(undefined)), '[startCanary] version: is missing; write version: "v3"'],
+    ['release null', () => startCanary(js(null), 'v3'), '[startCanary] release: null is not a release; write an object such as {"stable": "v1", "canary": {"version": "v2", "weight": 1}}; fix the release first'],
+  ];
+  test.each(REFUSED)('%s', (_name, call, message) => {
+    expect(call).toThrow(message);
+    try {
+      call();
+    } catch (e) {
+      expect(e).not.toBeInstanceOf(TypeError);
+      expect((e as Error).message).toBe(message);
+      expectClear((e as Error).message);
+    }
   });
 });
