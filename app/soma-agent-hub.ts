@@ -1,7 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  applyReleases, ExistingWorkload, ExternalHost, GoldenSignalDashboards, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  applyReleases, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
   MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
@@ -34,8 +34,8 @@ export interface SomaAgentHubProps extends ChartProps {
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
 export class SomaAgentHub extends Chart {
   public readonly mesh: Mesh;
-  /** The public API on Istio's ingress gateway (absent when the mesh is not rendered for Istio). */
-  public publicApi?: PublicIngress;
+  /** The public API on the cluster's ingress gateway. */
+  public readonly publicApi: PublicIngress;
 
   public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
@@ -77,13 +77,7 @@ export class SomaAgentHub extends Chart {
       this.mesh.callGraph.allowUnlistedEgress(this.mesh.workload(egress.from), { reason: egress.reason, ports: egress.ports });
     }
 
-    // The public edge and the telemetry are Istio resources (Gateway, RequestAuthentication, Telemetry, istio_* metrics).
-    if (this.mesh.renderer instanceof IstioRenderer) this.renderIstioEdge(props);
-    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
-  }
-
-  /** The public API behind JWT on Istio's ingress gateway, the mesh Telemetry, and the golden-signal dashboards. */
-  private renderIstioEdge(props: SomaAgentHubProps): void {
+    // The public API behind a token check, on the cluster's ingress gateway.
     const ingress = { ...SOMA_INGRESS, ...props.ingress };
     this.publicApi = new PublicIngress(this.mesh, 'PublicApi', {
       gateway: this.mesh.workload(`${SOMA_INGRESS_GATEWAY.namespace}/${SOMA_INGRESS_GATEWAY.name}`),
@@ -93,9 +87,9 @@ export class SomaAgentHub extends Chart {
       jwt: { issuer: ingress.issuer, jwksUri: ingress.jwksUri },
       openPaths: ingress.openPaths,
     });
-
+    // Metrics, access logs, traces, and the golden-signal dashboards and alerts of every service.
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
-    new GoldenSignalDashboards(this.mesh, 'GoldenSignals', this.mesh);
+    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
- * Compares the two committed renders, dist/ (Istio) and dist-linkerd/ (Linkerd), and prints the README's
+ * Compares the two committed renders, dist/ (Istio) and dist-linkerd/ (Linkerd), and prints the comparison (docs/comparison.md)'s
  * "Istio or Linkerd" section as Markdown: objects per kind, features per service read from the YAML,
  * what each mesh cannot do, and what is known of proxy overhead, with sources.
- * `node lib/bench/compare-meshes.js` prints it; `--write` replaces the section in README.md.
+ * `node lib/bench/compare-meshes.js` prints it; `--write` replaces the section in docs/comparison.md.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -111,7 +111,7 @@ function countKinds(objects: Obj[]): Map<string, number> {
   return counts;
 }
 
-/** The README section, from the two render folders. */
+/** The comparison section, from the two render folders. */
 export function compareMeshes(istioDir: string, linkerdDir: string): string {
   const istio = read(istioDir);
   const linkerd = read(linkerdDir);
@@ -184,7 +184,7 @@ if (require.main === module) {
   const root = path.resolve(__dirname, '..', '..');
   const section = compareMeshes(path.join(root, 'dist'), path.join(root, 'dist-linkerd'));
   if (process.argv.includes('--write')) {
-    const readmePath = path.join(root, 'README.md');
+    const readmePath = path.join(root, 'docs', 'comparison.md');
     const readme = fs.readFileSync(readmePath, 'utf8');
     const start = readme.indexOf(START);
     const end = readme.indexOf(END);

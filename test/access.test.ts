@@ -291,8 +291,8 @@ describe('the soma-mesh command', () => {
     expect(dot.split('\n').filter(l => l.includes(' -> '))).toHaveLength(reference.edges.length + 6);
   });
 
-  test('the README shows the real output of matrix, check and graph on the committed dist/', () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  test('docs/cli.md shows the real output of matrix, check and graph on the committed dist/', () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'cli.md'), 'utf8');
     const dist = path.join(REPO_ROOT, 'dist');
     const peersArg = path.relative(process.cwd(), PEERS_FILE);
     expect(readme).toContain(`$ soma-mesh matrix dist --peers peers/soma-agent-hub.json\n${cli('matrix', dist, '--peers', peersArg).out}`);

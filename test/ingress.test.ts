@@ -5,7 +5,8 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { main } from '../app/synth';
 import { ExistingWorkload } from '../src/model/existing-workload';
-import { PublicIngress } from '../src/renderers/istio/public-ingress';
+import { PublicIngress } from '../src/model/public-ingress';
+import { IstioIngressGateway } from '../src/renderers/istio/ingress-gateway';
 import { Mesh } from '../src/model/mesh';
 import { MeshService } from '../src/model/mesh-service';
 import { SOMA_INGRESS } from '../app/ingress';
@@ -106,7 +107,7 @@ describe('PublicIngress validation', () => {
     });
     api.allowFrom(gateway);
     const ingress = new PublicIngress(mesh, 'Public', { gateway, backend: api, host: 'api.example.com', credentialName: 'api-tls', jwt: { issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' }, gatewayHttpsPort: 8443 });
-    expect(ingress.requireJwt.toJson().spec.rules[0].to[0].operation.ports).toEqual(['8443']);
+    expect(IstioIngressGateway.of(ingress).requireJwt.toJson().spec.rules[0].to[0].operation.ports).toEqual(['8443']);
   });
 
   function setup() {

@@ -2,19 +2,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * The layers and what each may import (README "Architecture"): the model is mesh-neutral, renderers turn it into one
- * mesh's objects, review reads plain objects, commands are thin, the SomaAgentHub app uses the public API only.
+ * The layers and what each may import (docs/architecture.md): HTTP facts at the bottom, shared by all; the model is
+ * mesh-neutral, renderers turn it into one mesh's objects, review reads plain objects, commands are thin, the
+ * SomaAgentHub app uses the public API only.
  */
 const ROOT = path.resolve(__dirname, '..');
 
-type Layer = 'model' | 'renderers' | 'review' | 'commands' | 'entry' | 'app' | 'generated';
+type Layer = 'http' | 'model' | 'renderers' | 'review' | 'commands' | 'entry' | 'app' | 'generated';
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
-  model: ['model'],
-  renderers: ['model', 'renderers', 'review', 'generated'],
-  review: ['review'],
+  http: ['http'],
+  model: ['http', 'model'],
+  renderers: ['http', 'model', 'renderers', 'review', 'generated'],
+  review: ['http', 'review'],
   commands: ['model', 'renderers', 'review', 'commands'],
-  entry: ['model', 'renderers', 'review', 'commands', 'generated'],
+  entry: ['http', 'model', 'renderers', 'review', 'commands', 'generated'],
   app: ['app', 'entry'],
   generated: ['generated'],
 };
@@ -22,6 +24,7 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 function layerOf(file: string): Layer | undefined {
   const rel = path.relative(ROOT, file).split(path.sep).join('/');
   if (rel === 'src/index.ts') return 'entry';
+  if (rel.startsWith('src/http/')) return 'http';
   if (rel.startsWith('src/model/')) return 'model';
   if (rel.startsWith('src/renderers/')) return 'renderers';
   if (rel.startsWith('src/review/')) return 'review';
@@ -52,7 +55,7 @@ function violations(sources: readonly Source[]): string[] {
   for (const { file, text } of sources) {
     const layer = layerOf(file);
     if (!layer) {
-      problems.push(`${rel(file)}: in no layer: put it under src/model, src/renderers, src/review, src/cli or app`);
+      problems.push(`${rel(file)}: in no layer: put it under src/http, src/model, src/renderers, src/review, src/cli or app`);
       continue;
     }
     const targets: string[] = [];
@@ -143,7 +146,7 @@ describe('layering', () => {
 
   test('every layer has files (the rules above are not vacuous)', () => {
     const layers = new Set(real.map(s => layerOf(s.file)));
-    for (const layer of ['model', 'renderers', 'review', 'commands', 'entry', 'app'] as const) expect(layers).toContain(layer);
+    for (const layer of ['http', 'model', 'renderers', 'review', 'commands', 'entry', 'app'] as const) expect(layers).toContain(layer);
   });
 
   test('fails when a model file imports a renderer', () => {

@@ -3,10 +3,10 @@ import * as path from 'path';
 import { compareMeshes, END, START } from '../bench/compare-meshes';
 import { DIST, REPO_ROOT } from './support/manifests';
 
-describe('README comparison of the two renders', () => {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+describe('the comparison of the renders (docs/comparison.md)', () => {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'comparison.md'), 'utf8');
 
-  test('the README section is what bench/compare-meshes.ts generates from dist/ and dist-linkerd/ now', () => {
+  test('the section is what bench/compare-meshes.ts generates from dist/ and dist-linkerd/ now', () => {
     const start = readme.indexOf(START);
     const end = readme.indexOf(END);
     expect(start).toBeGreaterThanOrEqual(0);

@@ -23,6 +23,38 @@ describe('README example', () => {
     }
   });
 
+  test('every later TypeScript example of the README type-checks after the first, and renders', () => {
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+    expect(blocks.length).toBeGreaterThan(3);
+    // One program: the first example's declarations, then each capability's, then synth.
+    const [first, ...later] = blocks;
+    const program = first.replace('app.synth();', '') + later.join('\n') + '\napp.synth();\n';
+    const dir = fs.mkdtempSync(path.join(REPO_ROOT, '.readme-'));
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-all-'));
+    try {
+      const file = path.join(dir, 'all.ts');
+      fs.writeFileSync(file, program.replace(/from 'soma-mesh'/g, `from '${path.join(REPO_ROOT, 'src')}'`));
+      const checked = ts.createProgram([file], { strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+      expect(ts.getPreEmitDiagnostics(checked).map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+      const js = ts.transpileModule(program, { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText
+        .replace(/require\("soma-mesh"\)/g, `require(${JSON.stringify(path.join(REPO_ROOT, 'src'))})`);
+      const previous = process.env.CDK8S_OUTDIR;
+      process.env.CDK8S_OUTDIR = out;
+      try {
+        new Function('require', 'exports', js)(require, {});
+      } finally {
+        if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
+      }
+      const objects = readManifests(out);
+      expect(objects.filter(o => o.kind === 'VirtualService').map(o => o.metadata.name)).toEqual(expect.arrayContaining(['slm', 'web-public']));
+      expect(objects.filter(o => o.kind === 'ServiceEntry').map(o => o.spec.hosts[0])).toEqual(['api.stripe.com']);
+      expect(objects.filter(o => o.kind === 'Telemetry')).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   test('renders a STRICT, deny-by-default mesh with exactly the declared callers', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
     try {

@@ -1,6 +1,6 @@
 import { Call } from './call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from './external-host';
-import { IDEMPOTENT_METHODS } from './http-rules';
+import { allIdempotent } from '../http/methods';
 import { fail } from './validation';
 import { checkCaller, isConstruct } from './declaration-checks';
 import { PropsCheck } from './props-check';
@@ -47,7 +47,7 @@ export class CallGraph {
 
   /** Whether replaying a request of this call is harmless: declared, or else inferred from its methods. */
   public isIdempotent(call: Call): boolean {
-    return this.idempotent.get(call) ?? (call.methods.length > 0 && call.methods.every(m => IDEMPOTENT_METHODS.has(m)));
+    return this.idempotent.get(call) ?? allIdempotent(call.methods);
   }
 
   /** Whether the call was declared idempotent (true), declared not idempotent (false), or left to its methods (undefined). */

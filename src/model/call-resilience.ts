@@ -1,6 +1,6 @@
 import type { Call, CallOptions } from './call';
 import type { CallGraph } from './call-graph';
-import { IDEMPOTENT_METHODS } from './http-rules';
+import { allIdempotent, IDEMPOTENT_METHODS } from '../http/methods';
 import { carriesHttp, Protocol } from './protocol';
 import { checkDurations, checkFault, checkRetries } from './resilience';
 import type { IMeshWorkload } from './workload';
@@ -41,7 +41,7 @@ export function checkCallTraffic(callee: IMeshWorkload, protocol: Protocol, meth
   if (errors.length > 0) return errors[0];
   const attempts = options.retries?.attempts ?? 2;
   if (options.retries && attempts > 0) {
-    const idempotent = options.idempotent ?? (methods.length > 0 && methods.every(m => IDEMPOTENT_METHODS.has(m)));
+    const idempotent = options.idempotent ?? allIdempotent(methods);
     if (!idempotent) {
       const what = methods.length > 0 ? methods.join(', ') : 'any method';
       return `retries on a call that is not idempotent (${what}) would replay requests that change state: remove retries, or declare idempotent: true if replaying is harmless`;

@@ -79,7 +79,7 @@ export class ExternalHost extends Construct {
       fail(where, `${caller.name} is deployed by another chart, whose proxy and egress this mesh does not render: declare its external hosts in that chart`);
     }
     const call = this.mesh.callGraph.addExternal({ caller, host: this }, where);
-    this.mesh.renderer.renderExternalCall?.(call);
+    this.mesh.renderer.renderExternalCall(call);
     return call;
   }
 }

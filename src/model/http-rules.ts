@@ -3,18 +3,12 @@
  * Each returns an error message, or undefined when the value is fine.
  */
 
-/** Methods Envoy matches; Istio compares them case-sensitively, so they must be upper case. */
-export const HTTP_METHODS: ReadonlySet<string> = new Set([
-  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE',
-]);
-
-/** Methods that change nothing on the server: safe to retry. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+import { HTTP_METHODS } from '../http/methods';
 
 export function checkMethod(method: string): string | undefined {
   if (HTTP_METHODS.has(method)) return undefined;
   const upper = method.toUpperCase();
-  const hint = HTTP_METHODS.has(upper) ? `write "${upper}" (Istio matches methods case-sensitively)` : `use one of ${[...HTTP_METHODS].join(', ')}`;
+  const hint = HTTP_METHODS.has(upper) ? `write "${upper}" (meshes match methods case-sensitively)` : `use one of ${[...HTTP_METHODS].join(', ')}`;
   return `method "${method}" is not an HTTP method: ${hint}`;
 }
 

@@ -1,35 +1,56 @@
 import type { Call } from './call';
-import type { ExternalCall } from './external-host';
+import type { ExternalCall, UnlistedEgress } from './external-host';
 import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
 import type { MeshService, ServiceVersion } from './mesh-service';
+import type { MeshTelemetry } from './mesh-telemetry';
+import type { PublicIngress } from './public-ingress';
 import type { IMeshWorkload } from './workload';
 
+/** What a mesh's data plane takes for itself inside every pod, so that applications must not use it. */
+export interface DataPlaneReservations {
+  /** The name of the mesh, for messages: `Istio`, `Linkerd`. */
+  readonly meshName: string;
+  /** Whether the proxy (or its agent) listens on this port inside the pod. */
+  isReservedPort(port: number): boolean;
+  /** The ports the proxy listens on, as a reader would write them: `15000-15008, 15020, 15021, 15090`. */
+  readonly reservedPortsText: string;
+  /** User ids whose traffic the proxy does not intercept (its own), so an application running as one bypasses the mesh. */
+  readonly reservedUserIds: readonly number[];
+}
+
 /**
- * Turns the mesh-neutral declarations (namespaces, workloads, calls) into one mesh's resources.
- * The constructs call it as things are declared; what it renders may read the call graph lazily.
+ * Turns the mesh-neutral declarations into one mesh's resources. Every method is required: a renderer either
+ * renders each declared feature or reports, once, that it cannot (naming the construct and what to do
+ * instead), so nothing a user declares is dropped silently. The model calls these as things are declared;
+ * what they render may read the call graph lazily, at synth.
  */
 export interface IMeshRenderer {
+  /** What the mesh's proxy reserves in each pod; the model refuses workloads that collide with it. */
+  readonly dataPlane: DataPlaneReservations;
   /** Renders what the whole mesh needs, and attaches the checks that belong to this mesh's resources. */
-  renderMesh?(mesh: Mesh): void;
+  renderMesh(mesh: Mesh): void;
   /** Labels that put a namespace's pods in the mesh. */
   namespaceLabels(): Record<string, string>;
   /** Renders what a namespace needs: mTLS mode and default authorization. */
   renderNamespace(namespace: MeshNamespace): void;
   /** Renders what a workload needs beyond its Kubernetes objects. */
   renderWorkload(workload: IMeshWorkload): void;
+  /** Renders what one more version of a deployed service needs; called for each version as it is added. */
+  renderVersion(service: MeshService, version: ServiceVersion): void;
   /** Renders what a new call needs; called once per call. */
   renderCall(call: Call): void;
   /** Renders what a new call to a host outside the mesh needs; called once per call. */
-  renderExternalCall?(call: ExternalCall): void;
+  renderExternalCall(call: ExternalCall): void;
+  /** Renders a workload's permission to reach hosts nobody can list; called once per grant. */
+  renderUnlistedEgress(grant: UnlistedEgress): void;
   /**
    * Renders how requests reach a deployed service's versions (`service.traffic`: routing and resilience),
    * once per service; what it renders reads versions, routing and calls lazily, at synth.
    */
   renderTraffic(service: MeshService): void;
-  /**
-   * Renders what one more version of a deployed service needs, for meshes that route to versions through
-   * objects of their own (Linkerd: a Service per version). Called for each version as it is added.
-   */
-  renderVersion?(service: MeshService, version: ServiceVersion): void;
+  /** Renders the public entry point to a workload; called once per PublicIngress. */
+  renderIngress(ingress: PublicIngress): void;
+  /** Renders the mesh's metrics, logs, traces and golden-signal dashboards; called once per MeshTelemetry. */
+  renderTelemetry(telemetry: MeshTelemetry): void;
 }

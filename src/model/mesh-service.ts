@@ -97,14 +97,14 @@ export interface MeshServiceProps {
    */
   readonly command?: string[];
   /**
-   * The numeric user the container runs as; never 0 (root) or 1337 (Istio's proxy).
+   * The numeric user the container runs as; never 0 (root) or the mesh proxy's own (Istio 1337, Linkerd 2102).
    * @default 10001
    */
   readonly runAsUser?: number;
   /**
-   * Where the application serves Prometheus metrics, announced with `prometheus.io/*` pod annotations.
-   * Istio's metrics merge rewrites them to its agent (port 15020), which serves the application's and the
-   * proxy's metrics together, so Prometheus scrapes under STRICT mTLS without any authorization rule.
+   * Where the application serves Prometheus metrics, announced with `prometheus.io/*` pod annotations. How
+   * Prometheus reaches them under mTLS is the renderer's: Istio merges them into its agent's port 15020; under
+   * Linkerd, Prometheus scrapes the port itself.
    * @default - none: Prometheus scrapes only the proxy's own metrics
    */
   readonly metrics?: MetricsEndpoint;
@@ -138,6 +138,8 @@ export class MeshService extends MeshWorkload {
   public readonly service?: ApiObject;
   /** How requests reach its versions: routing (canary, split, A/B, mirror) and resilience. */
   public readonly traffic: ServiceTraffic;
+  /** Where it serves Prometheus metrics (port resolved), when it does. */
+  public readonly metrics?: Required<MetricsEndpoint>;
   private readonly props: MeshServiceProps;
   private readonly versionList: ServiceVersion[] = [];
 
@@ -148,10 +150,11 @@ export class MeshService extends MeshWorkload {
     this.selector = { app: name };
     this.mesh._registerWorkload(this);
     this.validateProps();
+    if (props.metrics) this.metrics = { path: props.metrics.path, port: props.metrics.port ?? this.ports[0].port };
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.serviceAccountName, namespace: namespace.name, labels: { app: name } },
-      // The app needs no Kubernetes API token; the proxy gets its own identity token from Istio.
+      // The app needs no Kubernetes API token; the proxy gets its own identity token from the mesh.
       automountServiceAccountToken: false,
     });
     if (this.ports.length > 0) {
@@ -205,16 +208,16 @@ export class MeshService extends MeshWorkload {
     });
     const entry = { name: version, image, replicas, deployment, podLabels };
     this.versionList.push(entry);
-    this.mesh.renderer.renderVersion?.(this, entry);
+    this.mesh.renderer.renderVersion(this, entry);
     return entry;
   }
 
   private podAnnotations(): Record<string, string> | undefined {
-    const metrics = this.props.metrics;
+    const metrics = this.metrics;
     if (!metrics) return undefined;
     return {
       'prometheus.io/scrape': 'true',
-      'prometheus.io/port': String(metrics.port ?? this.ports[0].port),
+      'prometheus.io/port': String(metrics.port),
       'prometheus.io/path': metrics.path,
     };
   }
@@ -273,9 +276,10 @@ export class MeshService extends MeshWorkload {
 
   private validateProps(): void {
     const where = this.node.path;
+    const dataPlane = this.mesh.renderer.dataPlane;
     for (const p of this.ports) {
-      if (p.port === 15020 || p.port === 15021 || p.port === 15090 || (p.port >= 15000 && p.port <= 15008)) {
-        fail(where, `port ${p.port} is reserved by the Istio proxy: serve the application on another port`);
+      if (dataPlane.isReservedPort(p.port)) {
+        fail(where, `port ${p.port} is taken by the ${dataPlane.meshName} proxy in every pod (${dataPlane.reservedPortsText}): serve the application on another port`);
       }
     }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
@@ -292,8 +296,9 @@ export class MeshService extends MeshWorkload {
       fail(where, 'service account "default" is shared by every pod of the namespace, so callers could not be told apart: leave serviceAccountName unset to use the service\'s own');
     }
     const user = this.props.runAsUser;
-    if (user !== undefined && (user === 0 || user === 1337)) {
-      fail(where, `runAsUser ${user} is ${user === 0 ? 'root' : 'the Istio proxy\'s user, whose traffic bypasses the mesh'}: use another user id, such as 10001`);
+    if (user === 0) fail(where, 'runAsUser 0 is root: use another user id, such as 10001');
+    if (user !== undefined && dataPlane.reservedUserIds.includes(user)) {
+      fail(where, `runAsUser ${user} is the ${dataPlane.meshName} proxy's user, whose traffic bypasses the mesh: use another user id, such as 10001`);
     }
     const needsPort = (this.props.liveness ?? HealthCheck.tcp()).needsPort || (this.props.readiness?.needsPort ?? false);
     if (needsPort && this.ports.length === 0) {

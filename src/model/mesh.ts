@@ -70,7 +70,8 @@ export class Mesh extends Construct {
     this.renderer = props.renderer;
     this.node.addValidation({ validate: () => checkObjectNames(this) });
     this.callGraph.onCall(call => this.renderer.renderCall(call));
-    this.renderer.renderMesh?.(this);
+    this.callGraph.onUnlistedEgress(grant => this.renderer.renderUnlistedEgress(grant));
+    this.renderer.renderMesh(this);
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */

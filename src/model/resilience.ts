@@ -160,9 +160,9 @@ export interface Resilience {
 }
 
 /** Choice: 30s bounds how long a slow service can hold its callers' threads, yet fits ordinary API calls. */
-export const DEFAULT_TIMEOUT = Duration.seconds(30);
+const DEFAULT_TIMEOUT = Duration.seconds(30);
 /** Choice: Istio's own retry count, but only where replaying is harmless, and only on failures that are safe to retry. */
-export const DEFAULT_RETRY_CONDITIONS: readonly RetryCondition[] = [RetryCondition.CONNECT_FAILURE, RetryCondition.RESET, RetryCondition.UNAVAILABLE];
+const DEFAULT_RETRY_CONDITIONS: readonly RetryCondition[] = [RetryCondition.CONNECT_FAILURE, RetryCondition.RESET, RetryCondition.UNAVAILABLE];
 
 /** Fills in every default. */
 export function resolveResilience(options: ResilienceOptions = {}): Resilience {

@@ -14,7 +14,10 @@ import type { IMeshWorkload } from './workload';
  * resilience (timeouts, safe retries, circuit breaking, fault drills). Declared once; the renderer reads it at synth.
  */
 export class ServiceTraffic {
+  /** The resilience with every default applied. */
   public readonly resilience: Resilience;
+  /** The resilience as declared, without defaults: what a renderer that cannot express a setting reports. */
+  public readonly declaredResilience: ResilienceOptions;
   private routingValue?: TrafficRouting;
   private routingSource?: string;
 
@@ -22,6 +25,7 @@ export class ServiceTraffic {
     const errors = checkResilience(options);
     if (errors.length > 0) fail(service.node.path, errors[0]);
     this.resilience = resolveResilience(options);
+    this.declaredResilience = options;
     service.node.addValidation({ validate: () => this.validate() });
   }
 

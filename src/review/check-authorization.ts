@@ -1,9 +1,9 @@
+import { HTTP_METHODS } from '../http/methods';
 import { CODES } from './codes';
 import { Check, Report } from './finding';
 import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, ROOT_NAMESPACE, selects, Workload } from './inventory';
 
 const HTTP_ONLY_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
-const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 /**
  * The workloads a policy binds: by selector in its namespace, or the whole namespace. In the root namespace the

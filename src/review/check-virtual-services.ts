@@ -1,9 +1,9 @@
+import { IDEMPOTENT_METHODS } from '../http/methods';
 import { hostWorkloads, isClusterHost } from './check-destination-rules';
 import { CODES } from './codes';
 import { Check, Report } from './finding';
 import { describe, fqdn, Inventory, KubeObject } from './inventory';
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export const checkVirtualServices: Check = (inventory, report) => {
   const subsets = new Map<string, Set<string>>();
@@ -103,5 +103,5 @@ function isCatchAll(route: any): boolean {
 function mayCarryNonIdempotent(route: any): boolean {
   const matches: any[] | undefined = route.match;
   if (!matches || matches.length === 0) return true;
-  return matches.some(m => !(m.method?.exact && IDEMPOTENT.has(m.method.exact)));
+  return matches.some(m => !(m.method?.exact && IDEMPOTENT_METHODS.has(m.method.exact)));
 }

@@ -59,7 +59,7 @@ export interface ConstructFinding extends Finding {
 }
 
 /** One line per finding: `[path] CODE what is wrong: how to fix it`. */
-export function formatConstructFinding(f: ConstructFinding): string {
+function formatConstructFinding(f: ConstructFinding): string {
   return `[${f.path}] ${f.code} ${f.message}: ${f.fix}`;
 }
 

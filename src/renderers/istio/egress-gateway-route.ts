@@ -40,14 +40,26 @@ export function egressGatewayDefaults(options: EgressGatewayOptions): Required<E
   };
 }
 
+/** What an EgressGatewayRoute sends through the egress gateway. */
+export interface EgressGatewayRouteProps {
+  /** The external host. */
+  readonly host: ExternalHost;
+  /** The callers' namespace, where the route lives. */
+  readonly namespace: MeshNamespace;
+  /** The egress gateway. */
+  readonly gateway: Required<EgressGatewayOptions>;
+}
+
 /**
  * Sends one external host through the egress gateway, TLS untouched (SNI passthrough): a Gateway server for
  * the host on the egress gateway, and a VirtualService that routes the callers' sidecars to the gateway and
  * the gateway to the host. Only for a plain host: a wildcard cannot be forwarded by SNI without a custom proxy.
  */
 export class EgressGatewayRoute extends Construct {
-  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, options: Required<EgressGatewayOptions>, clusterDomain: string) {
+  public constructor(scope: Construct, id: string, props: EgressGatewayRouteProps) {
     super(scope, id);
+    const { host, namespace, gateway: options } = props;
+    const clusterDomain = host.mesh.clusterDomain;
     const name = `${serviceEntryName(host.host)}-egress`;
     const gatewayRef = `${options.namespace}/${name}`;
     const gatewaySpec: GatewaySpec = {

@@ -5,6 +5,19 @@ import type { ServiceEntrySpec } from '../../../imports/istio-networking.istio.i
 import type { ExternalHost } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 
+/** Where an ExternalServiceEntry makes its host known. */
+export interface ExternalServiceEntryProps {
+  /** The external host. */
+  readonly host: ExternalHost;
+  /** The callers' namespace: the entry is exported there only. */
+  readonly namespace: MeshNamespace;
+  /**
+   * The egress gateway's namespace, when calls leave through it (it must see the host too).
+   * @default - calls leave from the callers' proxies
+   */
+  readonly egressGatewayNamespace?: string;
+}
+
 /**
  * The ServiceEntry of an external host in one namespace of its callers. It is exported to that namespace
  * only (`exportTo: ["."]`), and each caller's Sidecar imports it by `namespace/host`, so exactly the
@@ -15,9 +28,9 @@ import type { MeshNamespace } from '../../model/mesh-namespace';
 export class ExternalServiceEntry extends Construct {
   public readonly resource: ApiObject;
 
-  /** `exportTo` also lists the egress gateway's namespace when calls leave through it. */
-  public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, egressGatewayNamespace?: string) {
+  public constructor(scope: Construct, id: string, props: ExternalServiceEntryProps) {
     super(scope, id);
+    const { host, namespace, egressGatewayNamespace } = props;
     const spec: ServiceEntrySpec = {
       hosts: [host.host],
       exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],

@@ -6,44 +6,47 @@ import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../../model/call';
-import type { ExternalCall } from '../../model/external-host';
-import { IMeshRenderer } from '../../model/mesh-renderer';
+import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
+import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
-import type { MeshService } from '../../model/mesh-service';
+import { MeshService, ServiceVersion } from '../../model/mesh-service';
+import type { MeshTelemetry } from '../../model/mesh-telemetry';
+import type { PublicIngress } from '../../model/public-ingress';
 import type { IMeshWorkload } from '../../model/workload';
+import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
+import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } from '../kubernetes/network-policies';
 import { CallerPolicy } from './caller-policy';
 import { EgressGatewayOptions, egressGatewayDefaults, EgressGatewayRoute } from './egress-gateway-route';
 import { ExternalServiceEntry } from './external-service-entry';
-import {
-  NamespaceNetworkPolicies, NetworkPolicySettings, networkPolicyDefaults, WorkloadNetworkPolicy,
-} from '../kubernetes/network-policies';
-import { WorkloadSidecar } from './workload-sidecar';
+import { ISTIO_GOLDEN_SIGNALS } from './golden-signal-queries';
+import { IstioIngressGateway } from './ingress-gateway';
+import { IstioTelemetry } from './istio-telemetry';
+import { ISTIO_SYSTEM, WorkloadSidecar } from './workload-sidecar';
 import { IstioHostCheck } from './host-check';
 import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
 const SIDECAR_ID = 'Sidecar';
 
+/** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
+const MERGED_METRICS_PORT = 15020;
+
+/** The ports the Istio proxy and its agent listen on in every pod, and the proxy's own user id. */
+export const ISTIO_DATA_PLANE: DataPlaneReservations = {
+  meshName: 'Istio',
+  isReservedPort: port => (port >= 15000 && port <= 15008) || port === 15020 || port === 15021 || port === 15090,
+  reservedPortsText: '15000-15008, 15020, 15021, 15090',
+  reservedUserIds: [1337],
+};
+
 /** Options of the Istio rendering. */
-export interface IstioRendererProps extends IstioTrafficOptions {
+export interface IstioRendererProps extends IstioTrafficOptions, MeshNetworkPolicyOptions {
   /**
-   * Render Kubernetes NetworkPolicies from the call graph as a second, L3/L4 fence: default-deny in every
-   * namespace created here, then each call's port between the caller's and the callee's pods.
-   * @default true
+   * Istio's root namespace (`meshConfig.rootNamespace`): where the mesh-wide Telemetry lives.
+   * @default 'istio-system'
    */
-  readonly networkPolicies?: boolean;
-  /**
-   * Give peers of other charts an ingress NetworkPolicy that admits exactly their declared callers
-   * (the same set their AuthorizationPolicy admits). Their egress is left to their own chart.
-   * @default true
-   */
-  readonly peerNetworkPolicies?: boolean;
-  /**
-   * Where Prometheus, DNS and istiod run, and which addresses belong to the cluster.
-   * @default - see NetworkPolicySettings
-   */
-  readonly networkPolicySettings?: NetworkPolicySettings;
+  readonly rootNamespace?: string;
   /**
    * Send calls to external hosts through Istio's egress gateway (TLS passthrough), so that they leave the
    * cluster from one place. Wildcard hosts still leave directly: SNI passthrough cannot forward them.
@@ -59,13 +62,10 @@ export interface IstioRendererProps extends IstioTrafficOptions {
  * an allow-nothing default; one ALLOW policy per called workload; peers guarded in their own namespace.
  */
 export class IstioRenderer implements IMeshRenderer {
-  private readonly networkPolicies: boolean;
-  private readonly peerNetworkPolicies: boolean;
-  private readonly networkPolicySettings: ReturnType<typeof networkPolicyDefaults>;
+  public readonly dataPlane = ISTIO_DATA_PLANE;
+  private readonly networkPolicies: MeshNetworkPolicies;
   private readonly egressGateway?: Required<EgressGatewayOptions>;
-  /** Call graphs whose unlisted egress grants already reach the Sidecars (one listener per graph, not per workload). */
-  private readonly watchedGraphs = new WeakSet<object>();
-
+  private readonly rootNamespace: string;
   private readonly traffic: IstioTrafficOptions;
 
   /** @param props settings of the NetworkPolicies, the egress gateway, and the VirtualServices and DestinationRules */
@@ -78,10 +78,16 @@ export class IstioRenderer implements IMeshRenderer {
     if (p.networkPolicySettings !== undefined) at.object('networkPolicySettings', p.networkPolicySettings, '{ prometheusNamespace: "observability" }');
     if (p.egressGateway !== undefined) at.object('egressGateway', p.egressGateway, '{ namespace: "istio-system" }');
     this.traffic = { explicitMutualTls: props.explicitMutualTls };
-    this.networkPolicies = props.networkPolicies ?? true;
-    this.peerNetworkPolicies = props.peerNetworkPolicies ?? true;
+    this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.egressGateway = props.egressGateway ? egressGatewayDefaults(props.egressGateway) : undefined;
-    this.networkPolicySettings = networkPolicyDefaults(props.networkPolicySettings, this.egressGateway);
+    const needs = {
+      controlPlane: { namespace: this.rootNamespace, labels: { app: 'istiod' } },
+      // 15012: configuration and certificates (XDS and CA); 15017: the injection and validation webhooks.
+      controlPlanePorts: [15012, 15017],
+      scrapePorts: [MERGED_METRICS_PORT],
+      workloadScrapePorts: () => [],
+    };
+    this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings, this.egressGateway));
   }
 
   public namespaceLabels(): Record<string, string> {
@@ -108,11 +114,13 @@ export class IstioRenderer implements IMeshRenderer {
         spec: {},
       });
     }
-    if (this.networkPolicies && namespace.created) new NamespaceNetworkPolicies(namespace, 'NetworkPolicies', namespace, this.networkPolicySettings);
+    this.networkPolicies.renderNamespace(namespace);
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
-    this.renderScoping(workload);
+    if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
+    this.networkPolicies.renderWorkload(workload);
+    if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     if (!workload.namespace.strictMtls) {
       // Its namespace keeps other settings (istio-system, for example): STRICT for this workload alone.
       new PeerAuthentication(workload, 'StrictMtls', {
@@ -134,25 +142,27 @@ export class IstioRenderer implements IMeshRenderer {
     const id = `ServiceEntry-${namespace.name}`;
     if (call.host.node.tryFindChild(id)) return;
     const viaGateway = this.egressGateway && !call.host.isWildcard ? this.egressGateway : undefined;
-    new ExternalServiceEntry(call.host, id, call.host, namespace, viaGateway?.namespace);
-    if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, call.host, namespace, viaGateway, call.host.mesh.clusterDomain);
+    new ExternalServiceEntry(call.host, id, { host: call.host, namespace, egressGatewayNamespace: viaGateway?.namespace });
+    if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, { host: call.host, namespace, gateway: viaGateway });
   }
 
-  /** A deployed workload's Sidecar; NetworkPolicies for it, and for a peer that serves ports. */
-  private renderScoping(workload: IMeshWorkload): void {
-    if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
-    const graph = Mesh.of(workload).callGraph;
-    if (!this.watchedGraphs.has(graph)) {
-      this.watchedGraphs.add(graph);
-      graph.onUnlistedEgress(grant => {
-        const sidecar = grant.caller.node.tryFindChild(SIDECAR_ID);
-        if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
-      });
-    }
-    if (!this.networkPolicies) return;
-    // In a namespace created here, default-deny closes every pod: each needs its calls opened.
-    const guarded = workload.deployed || workload.namespace.created || (this.peerNetworkPolicies && workload.ports.length > 0);
-    if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.networkPolicySettings);
+  /** The workload's Sidecar lets it reach any host (ALLOW_ANY), with the reason annotated. */
+  public renderUnlistedEgress(grant: UnlistedEgress): void {
+    const sidecar = grant.caller.node.tryFindChild(SIDECAR_ID);
+    if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
+  }
+
+  /** Nothing per version: the DestinationRule's subsets and the routes read the versions at synth. */
+  public renderVersion(_service: MeshService, _version: ServiceVersion): void {}
+
+  public renderIngress(ingress: PublicIngress): void {
+    new IstioIngressGateway(ingress);
+  }
+
+  /** The mesh-wide Telemetry in the root namespace, and the golden-signal dashboards from Istio's metrics. */
+  public renderTelemetry(telemetry: MeshTelemetry): void {
+    new IstioTelemetry(telemetry, 'Istio', this.rootNamespace);
+    GoldenSignalDashboards.render(telemetry, ISTIO_GOLDEN_SIGNALS);
   }
 
   /** One VirtualService and one DestinationRule per deployed service that serves a port. */

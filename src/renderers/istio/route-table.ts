@@ -1,7 +1,7 @@
 import type { Duration } from 'cdk8s';
 import type { VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecTcp } from '../../../imports/istio-networking.istio.io';
 import { idempotencyOverridden, retryableMethods } from '../../model/call-resilience';
-import { HTTP_METHODS } from '../../model/http-rules';
+import { HTTP_METHODS } from '../../http/methods';
 import type { MeshService } from '../../model/mesh-service';
 import { carriesHttp, Protocol } from '../../model/protocol';
 import { FaultInjection, formatDuration, perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
@@ -229,7 +229,7 @@ function mergeMaps(a?: Record<string, string>, b?: Record<string, string>): Reco
 }
 
 /** An authorization path (exact, `*` prefix/suffix, `{*}`/`{**}` template) as a VirtualService URI match. */
-export function uriMatch(path: string): Match['uri'] | undefined {
+function uriMatch(path: string): Match['uri'] | undefined {
   if (path === '*') return undefined;
   const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
   if (path.includes('{')) {

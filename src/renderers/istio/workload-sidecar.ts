@@ -9,7 +9,7 @@ import type { IMeshWorkload } from '../../model/workload';
 export const ISTIO_SYSTEM = 'istio-system';
 
 /** The annotation that carries why a workload's outbound policy is ALLOW_ANY. */
-export const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
+const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
 
 /**
  * The Sidecar of one workload, derived from the call graph: its proxy holds only the services it calls

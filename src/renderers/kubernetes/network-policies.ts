@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import type { IMeshWorkload } from '../../model/workload';
-import { ISTIO_SYSTEM } from '../istio/workload-sidecar';
 
 /** Pods selected in a namespace, for the mesh's own needs. */
 export interface PodsInNamespace {
@@ -15,7 +14,8 @@ export interface PodsInNamespace {
 /** What the NetworkPolicies admit besides the call graph: the mesh's and the cluster's own traffic. */
 export interface NetworkPolicySettings {
   /**
-   * Prometheus, which scrapes every pod's merged metrics port (15020).
+   * Prometheus, which scrapes every pod on the mesh's metrics ports (Istio's merged port 15020; Linkerd's proxy
+   * admin port 4191 and the services' own metrics ports).
    * @default - pods labelled `app.kubernetes.io/name: prometheus` in `observability`
    */
   readonly prometheus?: PodsInNamespace;
@@ -25,10 +25,11 @@ export interface NetworkPolicySettings {
    */
   readonly dns?: PodsInNamespace;
   /**
-   * istiod, reached by every proxy on 15012 (configuration and certificates) and 15017.
-   * @default - pods labelled `app: istiod` in `istio-system`
+   * The mesh's control plane, which every proxy reaches for its configuration and certificates.
+   * @default - the renderer's: istiod (`app: istiod` in `istio-system`) for Istio; Linkerd's control plane
+   * (`linkerd.io/control-plane-ns: linkerd` in `linkerd`)
    */
-  readonly istiod?: PodsInNamespace;
+  readonly controlPlane?: PodsInNamespace;
   /**
    * Address ranges that are never "outside" (pods, Services, nodes): egress to external hosts excludes
    * them, so that it cannot reach a workload of the cluster.
@@ -37,24 +38,82 @@ export interface NetworkPolicySettings {
   readonly clusterCidrs?: string[];
 }
 
-/** The settings with their defaults, and the egress gateway when calls to plain external hosts go through it. */
+/** What a mesh's proxies need from the network besides the call graph, supplied by its renderer. */
+export interface MeshNetworkNeeds {
+  /** The control plane's pods, by default. */
+  readonly controlPlane: PodsInNamespace;
+  /** The control plane's ports every proxy connects to. */
+  readonly controlPlanePorts: readonly number[];
+  /** The ports Prometheus scrapes on every meshed pod (the proxy's, or the merged ones). */
+  readonly scrapePorts: readonly number[];
+  /** Ports Prometheus scrapes on one workload besides those (its own metrics port, where the mesh does not merge). */
+  workloadScrapePorts(workload: IMeshWorkload): readonly number[];
+}
+
+/** The settings with their defaults, the mesh's needs, and the egress gateway when calls to plain external hosts go through it. */
 export interface ResolvedNetworkPolicySettings extends Required<NetworkPolicySettings> {
+  readonly mesh: MeshNetworkNeeds;
   readonly egressGateway?: PodsInNamespace & { readonly port: number };
 }
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
-/** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
-export const MERGED_METRICS_PORT = 15020;
 
 /** The settings with every default applied. */
-export function networkPolicyDefaults(settings: NetworkPolicySettings = {}, egressGateway?: { namespace: string; selector: Record<string, string>; containerPort: number }): ResolvedNetworkPolicySettings {
+export function networkPolicyDefaults(mesh: MeshNetworkNeeds, settings: NetworkPolicySettings = {}, egressGateway?: { namespace: string; selector: Record<string, string>; containerPort: number }): ResolvedNetworkPolicySettings {
   return {
+    mesh,
     egressGateway: egressGateway && { namespace: egressGateway.namespace, labels: egressGateway.selector, port: egressGateway.containerPort },
     prometheus: settings.prometheus ?? { namespace: 'observability', labels: { 'app.kubernetes.io/name': 'prometheus' } },
     dns: settings.dns ?? { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-    istiod: settings.istiod ?? { namespace: ISTIO_SYSTEM, labels: { app: 'istiod' } },
+    controlPlane: settings.controlPlane ?? mesh.controlPlane,
     clusterCidrs: settings.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
   };
+}
+
+/** Options of the NetworkPolicies a mesh renderer adds from the call graph. */
+export interface MeshNetworkPolicyOptions {
+  /**
+   * Render Kubernetes NetworkPolicies from the call graph as a second, L3/L4 fence: default-deny in every
+   * namespace created here, then each call's port between the caller's and the callee's pods.
+   * @default true
+   */
+  readonly networkPolicies?: boolean;
+  /**
+   * Give peers of other charts an ingress NetworkPolicy that admits exactly their declared callers
+   * (the same set their authorization policy admits). Their egress is left to their own chart.
+   * @default true
+   */
+  readonly peerNetworkPolicies?: boolean;
+  /**
+   * Where Prometheus, DNS and the control plane run, and which addresses belong to the cluster.
+   * @default - see NetworkPolicySettings
+   */
+  readonly networkPolicySettings?: NetworkPolicySettings;
+}
+
+/**
+ * The plain-Kubernetes fence every mesh renderer adds, the same for every mesh but for the mesh's own ports:
+ * the namespace's default-deny and infrastructure policies, and each workload's policy from the call graph.
+ */
+export class MeshNetworkPolicies {
+  private readonly enabled: boolean;
+  private readonly peers: boolean;
+
+  public constructor(options: MeshNetworkPolicyOptions, public readonly settings: ResolvedNetworkPolicySettings) {
+    this.enabled = options.networkPolicies ?? true;
+    this.peers = options.peerNetworkPolicies ?? true;
+  }
+
+  public renderNamespace(namespace: MeshNamespace): void {
+    if (this.enabled && namespace.created) new NamespaceNetworkPolicies(namespace, 'NetworkPolicies', namespace, this.settings);
+  }
+
+  public renderWorkload(workload: IMeshWorkload): void {
+    if (!this.enabled) return;
+    // In a namespace created here, default-deny closes every pod: each needs its calls opened.
+    const guarded = workload.deployed || workload.namespace.created || (this.peers && workload.ports.length > 0);
+    if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.settings);
+  }
 }
 
 function peer(namespace: string, labels: Readonly<Record<string, string>>): k8s.NetworkPolicyPeer {
@@ -67,7 +126,7 @@ function tcp(...ports: number[]): k8s.NetworkPolicyPort[] {
 
 /**
  * A namespace created here denies every connection in and out (`default-deny`), then opens what the mesh
- * itself needs for all its pods (`mesh-infrastructure`): DNS, istiod, and Prometheus on the merged metrics port.
+ * itself needs for all its pods (`mesh-infrastructure`): DNS, the control plane, and Prometheus on the mesh's scrape ports.
  */
 export class NamespaceNetworkPolicies extends Construct {
   public constructor(scope: Construct, id: string, namespace: MeshNamespace, settings: ResolvedNetworkPolicySettings) {
@@ -76,16 +135,16 @@ export class NamespaceNetworkPolicies extends Construct {
       metadata: { name: 'default-deny', namespace: namespace.name },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
-    const { prometheus, dns, istiod } = settings;
+    const { prometheus, dns, controlPlane, mesh } = settings;
     new k8s.KubeNetworkPolicy(this, 'MeshInfrastructure', {
       metadata: { name: 'mesh-infrastructure', namespace: namespace.name },
       spec: {
         podSelector: {},
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(MERGED_METRICS_PORT) }],
+        ingress: [{ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...mesh.scrapePorts) }],
         egress: [
           { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
-          { to: [peer(istiod.namespace, istiod.labels)], ports: tcp(15012, 15017) },
+          { to: [peer(controlPlane.namespace, controlPlane.labels)], ports: tcp(...mesh.controlPlanePorts) },
         ],
       },
     });
@@ -97,7 +156,7 @@ export class NamespaceNetworkPolicies extends Construct {
  * each caller's pods on the called port; for a workload deployed here, egress to each callee's pods on the
  * called port and to addresses outside the cluster on its external hosts' ports (likewise for a peer in a
  * namespace created here, whose egress the default-deny closes). A peer in another chart's namespace gets
- * ingress rules only (its egress is its own chart's business), plus Prometheus on the merged port.
+ * ingress rules only (its egress is its own chart's business), plus Prometheus on the mesh's scrape ports.
  */
 export class WorkloadNetworkPolicy extends Construct {
   public readonly resource: k8s.KubeNetworkPolicy;
@@ -124,11 +183,10 @@ export class WorkloadNetworkPolicy extends Construct {
     const graph = Mesh.of(this.workload).callGraph;
     const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
       .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
-    if (!this.workload.namespace.created) {
-      // A created namespace opens this port for all its pods; a peer's namespace is not ours, so open it here.
-      const { prometheus } = this.settings;
-      rules.push({ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(MERGED_METRICS_PORT) });
-    }
+    const { prometheus, mesh } = this.settings;
+    // A created namespace opens the mesh's scrape ports for all its pods; a peer's namespace is not ours, so open them here.
+    const scrape = [...(this.workload.namespace.created ? [] : mesh.scrapePorts), ...mesh.workloadScrapePorts(this.workload)];
+    if (scrape.length > 0) rules.push({ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...[...new Set(scrape)].sort((a, b) => a - b)) });
     return rules;
   }
 

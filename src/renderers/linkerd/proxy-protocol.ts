@@ -1,3 +1,4 @@
+import type { DataPlaneReservations } from '../../model/mesh-renderer';
 import { Protocol } from '../../model/protocol';
 
 /**
@@ -14,4 +15,15 @@ export function proxyProtocol(protocol: Protocol): string {
 }
 
 /** Ports the Linkerd proxy itself listens on (inbound 4143, outbound 4140, admin 4191); an app port there would collide. */
-export const LINKERD_PROXY_PORTS: ReadonlySet<number> = new Set([4140, 4143, 4191]);
+const LINKERD_PROXY_PORTS: ReadonlySet<number> = new Set([4140, 4143, 4191]);
+
+/** The Linkerd proxy's admin port: its metrics (`/metrics`) and readiness. */
+export const LINKERD_ADMIN_PORT = 4191;
+
+/** What the Linkerd proxy takes in every pod: its ports, and its user id 2102, whose traffic it does not intercept. */
+export const LINKERD_DATA_PLANE: DataPlaneReservations = {
+  meshName: 'Linkerd',
+  isReservedPort: port => LINKERD_PROXY_PORTS.has(port),
+  reservedPortsText: '4140, 4143, 4191',
+  reservedUserIds: [2102],
+};

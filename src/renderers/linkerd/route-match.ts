@@ -18,7 +18,7 @@ export function routeMatches(methods: readonly string[], paths: readonly string[
   return wanted.flatMap(method => translated.map(path => ({ method, path })));
 }
 
-export function translatePath(path: string): RouteMatch['path'] {
+function translatePath(path: string): RouteMatch['path'] {
   if (path === '*') return undefined; // any path
   if (path.includes('{')) {
     const pattern = path.split('/').map(s => s === '{*}' ? '[^/]+' : s === '{**}' ? '.*' : escapeRegex(s)).join('/');

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { HttpRoute, HttpRouteSpecRules, HttpRouteSpecRulesMatches } from '../../../imports/linkerd-gateway.networking.k8s.io';
 import type { Call } from '../../model/call';
 import { idempotencyOverridden, retryableMethods } from '../../model/call-resilience';
-import { HTTP_METHODS } from '../../model/http-rules';
+import { HTTP_METHODS } from '../../http/methods';
 import { Mesh } from '../../model/mesh';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { appProtocol, carriesHttp, portName } from '../../model/protocol';
@@ -204,7 +204,7 @@ export function unexpressedRetryConditions(retries: ResolvedRetries): RetryCondi
 }
 
 /** A Gateway API duration (GEP-2257): whole seconds as `30s`, otherwise milliseconds. */
-export function gatewayDuration(duration: Duration): string {
+function gatewayDuration(duration: Duration): string {
   const ms = Math.round(duration.toMilliseconds());
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

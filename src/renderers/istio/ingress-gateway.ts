@@ -1,0 +1,103 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+// Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
+import type {
+  GatewaySpec, GatewaySpecServersTlsMinProtocolVersion, GatewaySpecServersTlsMode, VirtualServiceSpec,
+} from '../../../imports/istio-networking.istio.io';
+import { AuthorizationPolicy, AuthorizationPolicySpecAction, RequestAuthentication } from '../../../imports/istio-security.istio.io';
+import { Mesh } from '../../model/mesh';
+import type { PublicIngress } from '../../model/public-ingress';
+
+/**
+ * A PublicIngress on Istio's ingress gateway: a `Gateway` (HTTPS with the host's certificate; HTTP answers with a
+ * redirect to HTTPS), a `VirtualService` binding the public host to the backend, a `RequestAuthentication` on the
+ * gateway that validates tokens of the issuer (an invalid token is refused), and a DENY `AuthorizationPolicy` on the
+ * gateway that refuses requests for the host without a valid token, except on the open paths.
+ */
+export class IstioIngressGateway extends Construct {
+  /** The Istio objects of a PublicIngress rendered for Istio, to change a field the props do not offer. */
+  public static of(ingress: PublicIngress): IstioIngressGateway {
+    const rendered = ingress.node.tryFindChild(IstioIngressGateway.ID);
+    if (!(rendered instanceof IstioIngressGateway)) throw new Error(`[${ingress.node.path}] is not rendered for Istio: its mesh has another renderer`);
+    return rendered;
+  }
+
+  /** @internal the construct id under the PublicIngress */
+  public static readonly ID = 'Istio';
+
+  public readonly gatewayResource: ApiObject;
+  public readonly virtualService: ApiObject;
+  public readonly requestAuthentication: RequestAuthentication;
+  public readonly requireJwt: AuthorizationPolicy;
+
+  public constructor(ingress: PublicIngress) {
+    super(ingress, IstioIngressGateway.ID);
+    const { gateway, backend, host, name } = ingress;
+    const graph = Mesh.of(backend).callGraph;
+    const namespace = backend.namespace.name;
+
+    const gatewaySpec: GatewaySpec = {
+      selector: { ...gateway.selector },
+      servers: [
+        {
+          port: { number: 443, name: 'https', protocol: 'HTTPS' },
+          hosts: [host],
+          tls: { mode: 'SIMPLE' as GatewaySpecServersTlsMode, credentialName: ingress.credentialName, minProtocolVersion: 'TLSV1_2' as GatewaySpecServersTlsMinProtocolVersion },
+        },
+        { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [host], tls: { httpsRedirect: true } },
+      ],
+    };
+    this.gatewayResource = new ApiObject(this, 'Gateway', {
+      apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name, namespace, labels: { app: backend.name } }, spec: gatewaySpec,
+    });
+
+    const routesSpec: VirtualServiceSpec = {
+      hosts: [host],
+      gateways: [`${namespace}/${name}`],
+      http: Lazy.any({ produce: () => {
+        const call = ingress.entry;
+        if (!call) return undefined;
+        return [{
+          route: [{ destination: { host: backend.host, port: { number: call.port } } }],
+          // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
+          retries: graph.isIdempotent(call) ? undefined : { attempts: 0 },
+        }];
+      } }),
+    };
+    this.virtualService = new ApiObject(this, 'Routes', {
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace, labels: { app: backend.name } }, spec: routesSpec,
+    });
+
+    const gatewayNamespace = gateway.namespace.name;
+    this.requestAuthentication = new RequestAuthentication(this, 'Jwt', {
+      metadata: { name: `${name}-jwt`, namespace: gatewayNamespace },
+      spec: {
+        selector: { matchLabels: { ...gateway.selector } },
+        jwtRules: [{
+          issuer: ingress.jwt.issuer,
+          // Rendered as `jwks_uri`, the field's proto name, which the CRD accepts like `jwksUri`.
+          jwksUri: ingress.jwt.jwksUri,
+          audiences: ingress.jwt.audiences && ingress.jwt.audiences.length > 0 ? [...ingress.jwt.audiences] : undefined,
+          // The backend reads the caller's claims from the same token.
+          forwardOriginalToken: true,
+        }],
+      },
+    });
+
+    // RequestAuthentication alone lets a request without a token through: this DENY refuses it for the host.
+    // Hosts match the Host header case-insensitively; `host:*` covers a header that carries the port. A DENY rule with
+    // HTTP-only fields on a TCP listener would deny every connection there, hence the optional port binding.
+    const openPaths = ingress.openPaths;
+    this.requireJwt = new AuthorizationPolicy(this, 'RequireJwt', {
+      metadata: { name: `${name}-require-jwt`, namespace: gatewayNamespace },
+      spec: {
+        selector: { matchLabels: { ...gateway.selector } },
+        action: AuthorizationPolicySpecAction.DENY,
+        rules: [{
+          from: [{ source: { notRequestPrincipals: ['*'] } }],
+          to: [{ operation: { ports: ingress.gatewayHttpsPort === undefined ? undefined : [String(ingress.gatewayHttpsPort)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? [...openPaths] : undefined } }],
+        }],
+      },
+    });
+  }
+}
