@@ -1,7 +1,9 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { App, Chart, Duration } from 'cdk8s';
 import { ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshNamespace, MeshService, Protocol } from '../src';
 import { setCanaryWeight, setSplit, startCanary } from '../src';
+import { REPO_ROOT } from './support/manifests';
 
 /**
  * Declarations from plain JavaScript (or TypeScript through `any`): each mistake is refused at the construct
@@ -163,4 +165,23 @@ describe('release operations from JavaScript', () => {
       expectClear((e as Error).message);
     }
   });
+});
+
+test('docs/synth-and-release.md quotes these messages as the code writes them', () => {
+  const quoted = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'synth-and-release.md'), 'utf8').split('\n').filter(l => l.startsWith('[shop-app/'));
+  const messages = [
+    (b: Base) => new MeshService(b.shop, 'api', js({ image, ports: '8080' })),
+    (b: Base) => new MeshService(b.shop, 'api', js({ image, ports, resilience: { timeout: 30 } })),
+    (b: Base) => new MeshService(b.shop, 'api', js({ image, ports: [{ port: 8080, protocol: 'FTP' }] })),
+    (b: Base) => new MeshService(b.shop, '', { image, ports }),
+  ].map(declare => {
+    try {
+      declare(base());
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  });
+  expect(quoted.length).toBe(4);
+  expect(messages).toEqual(quoted);
 });

@@ -108,6 +108,9 @@ describe('the release file schema', () => {
     expect(() => main(outdir, target)).toThrow(expected);
     expect(fs.existsSync(outdir)).toBe(false);
     expect(() => runRelease(['slm-service', 'status'], target, { services: SERVICES })).toThrow(expected);
+    // docs/synth-and-release.md quotes this message, for the repository's own file.
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'synth-and-release.md'), 'utf8');
+    expect(doc).toContain(expected.split(target).join('/repo/releases.json').replace(/^/gm, '  '));
   });
 
   const PROBLEMS: Array<[string, (r: any) => void, string]> = [
