@@ -31,7 +31,11 @@ let sandbox: Sandbox;
 /** The uninterrupted result of `release slm-service canary <w>` for each weight: the states a fault may leave. */
 const states = new Map<number, State>();
 let cleanMs = { synth: 0, release: 0 };
-const stats = { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 };
+/** Where the kills landed, by what the next command found: for the report, and to see that every phase was hit. */
+const stats: Record<string, { beforeLock: number; beforeCommit: number; afterCommit: number; finished: number }> = {
+  release: { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 },
+  synth: { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 },
+};
 
 const weightOf = (releases: string): number | undefined => [...states].find(([, s]) => s.releases === releases)?.[0];
 const stateOf = (w: number) => states.get(w)!;
@@ -109,15 +113,16 @@ async function nextCommand(afterFault: Snapshot, old: number, next: number, comm
   if (afterFault.journal) {
     expect(folderState).toBe(next);
     expect(status.stderr).toMatch(/was interrupted after it committed: it is now fully applied/);
-    stats.afterCommit++;
+    stats[command].afterCommit++;
   } else if (afterFault.lock) {
     expect(status.stderr).toMatch(/was interrupted before it committed: nothing of it was applied/);
     expect(folderState).toBe(old);
-    stats.beforeCommit++;
+    stats[command].beforeCommit++;
   } else {
-    expect(status.stderr).not.toMatch(/interrupted/);
-    if (folderState === old) stats.beforeLock++;
-    else stats.finished++;
+    // Killed before it took the lock (or after it finished): at most a temporary file to remove, nothing to report.
+    expect(status.stderr).not.toMatch(/was interrupted/);
+    if (folderState === old) stats[command].beforeLock++;
+    else stats[command].finished++;
   }
   return folderState!;
 }
@@ -142,7 +147,9 @@ describe.each(['release', 'synth'] as const)('%s killed', command => {
     let current = weightOf(sandbox.snapshot().releases)!;
     for (let i = 0; i < KILLS; i++) {
       const next = step(current, rnd);
-      const afterMs = Math.floor(rnd() * cleanMs[command] * 1.1);
+      // Half the kills anywhere in a run, half in its last 40% (rendering and committing), where a kill costs most.
+      const from = i % 2 === 0 ? 0 : 0.6;
+      const afterMs = Math.floor((from + rnd() * (1.1 - from)) * cleanMs[command]);
       await killedRun(command, next, { afterMs });
       const snap = sandbox.snapshot();
       expectAfterFault(snap, current, next, command);
