@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { parseReleaseFile, ReleaseFile, resolveSplit, SynthTarget, withOutputLock } from '../src';
 import { nextStep, promote, rollback, ServiceRelease, setCanaryWeight, setSplit, setStable, startCanary } from '../src';
+import { SomaDelivery } from './delivery';
+import { ReleaseDelivery } from './release-delivery';
 import { LoadedReleases, loadReleases } from './synth';
 
 export const RELEASE_USAGE = `usage: npm run release -- <service> <command> [arguments] [--file releases.json] [--no-synth]
@@ -9,11 +11,15 @@ export const RELEASE_USAGE = `usage: npm run release -- <service> <command> [arg
   next                                         move the canary to its next step
   promote                                      the canary becomes the stable version (100%)
   rollback                                     100% to the stable version; the canary keeps running at 0%
+  abort                                        the same as rollback: stop the canary now
   start <version> [--image <img>] [--replicas <n>]   start a canary at its first step
   split <version>=<percent> ...                a weighted split (percents sum to 100)
   stable <version>                             100% to one version
 Each command edits the release file and re-renders every output folder (dist/, dist-linkerd/, ...) as one
-transaction: all of them change, or none does. Review the change with git diff.`;
+transaction: all of them change, or none does. Review the change with git diff.
+With --delivery argo-rollouts --out DIR, a service listed in app/delivery.ts is delivered by Argo Rollouts: status says
+so, promote/abort/rollback/start/stable render the Rollout's fields into DIR (for a GitOps sync) and print the
+kubectl argo rollouts equivalent; canary, next and split are the controller's and are refused.`;
 
 /** The release commands and how many arguments each takes (besides --flags). */
 const COMMANDS: Record<string, { readonly args: [number, number]; readonly flags: readonly string[]; readonly example: string }> = {
@@ -22,6 +28,7 @@ const COMMANDS: Record<string, { readonly args: [number, number]; readonly flags
   next: { args: [0, 0], flags: [], example: 'next' },
   promote: { args: [0, 0], flags: [], example: 'promote' },
   rollback: { args: [0, 0], flags: [], example: 'rollback' },
+  abort: { args: [0, 0], flags: [], example: 'abort' },
   start: { args: [1, 1], flags: ['image', 'replicas'], example: 'start v3 --image repo/name:3.0.0 --replicas 1' },
   split: { args: [1, 20], flags: [], example: 'split v1=90 v2=10' },
   stable: { args: [1, 1], flags: [], example: 'stable v1' },
@@ -50,6 +57,11 @@ export interface ReleaseOptions {
   readonly lockDir?: string;
   /** Where waiting and recovery are reported. @default - standard error */
   readonly log?: (message: string) => void;
+  /**
+   * Who delivers the canaries: the release file, or Argo Rollouts for the services app/delivery.ts lists.
+   * @default SomaDelivery.RELEASE_FILE
+   */
+  readonly delivery?: SomaDelivery;
 }
 
 /** One parsed command line. */
@@ -72,7 +84,9 @@ export function runRelease(args: string[], file: string, options: ReleaseOptions
     const releases = loadReleases(file);
     const services = releases.file.services;
     const current: ServiceRelease = Object.prototype.hasOwnProperty.call(services, command.service) ? services[command.service] : {};
-    if (command.command === 'status') return describe(command.service, current);
+    const by = new ReleaseDelivery(command.service, options.delivery ?? SomaDelivery.RELEASE_FILE);
+    if (command.command === 'status') return `${describe(command.service, current)}\n${by.describe(current)}`;
+    by.refuse(command.command);
     const next = apply(current, command);
     const updated: ReleaseFile = { ...releases.file, services: { ...services, [command.service]: next } };
     try {
@@ -81,7 +95,8 @@ export function runRelease(args: string[], file: string, options: ReleaseOptions
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${file} is unchanged, and so is every output folder.`);
     }
-    return `${describe(command.service, next)}\nreview: git diff -- ${file}${options.targets ? ' dist*/' : ''}`;
+    const note = by.note(command.command, next);
+    return `${describe(command.service, next)}\n${note ? `${note}\n` : ''}review: git diff -- ${file}${options.targets ? ' dist*/' : ''}`;
   });
 }
 
@@ -136,7 +151,8 @@ function apply(release: ServiceRelease, { command, args, flags }: ReleaseCommand
     case 'canary': return setCanaryWeight(release, decimal(args[0], 'the canary weight', 0, 100));
     case 'next': return nextStep(release);
     case 'promote': return promote(release);
-    case 'rollback': return rollback(release);
+    case 'rollback':
+    case 'abort': return rollback(release);
     case 'start': {
       const version = checkVersion(args[0], 'start');
       const replicas = flags.replicas === undefined ? undefined : decimal(flags.replicas, '--replicas', 0, MAX_REPLICAS);

@@ -5,6 +5,7 @@ import {
   MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
+import { SomaDelivery, somaDeliveryOf } from './delivery';
 import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
 import { SOMA_INGRESS, SomaIngressSettings } from './ingress';
@@ -29,6 +30,11 @@ export interface SomaAgentHubProps extends ChartProps {
    * @default - none: every service sends 100% to its v1
    */
   readonly releases?: { readonly file: ReleaseFile; readonly source: string };
+  /**
+   * How canaries are delivered: by the release file, or by Argo Rollouts for the services in SOMA_CANARY_ANALYSIS.
+   * @default SomaDelivery.RELEASE_FILE
+   */
+  readonly delivery?: SomaDelivery;
 }
 
 /** SomaAgentHub's services, infrastructure peers and call graph, as one zero-trust mesh. */
@@ -42,7 +48,7 @@ export class SomaAgentHub extends Chart {
     this.mesh = new Mesh(this, 'Mesh', { renderer: new IstioRenderer(), ...props.mesh });
 
     const apps = this.mesh.addNamespace(SOMA_NAMESPACE);
-    for (const spec of SOMA_SERVICES) addService(apps, spec);
+    for (const spec of SOMA_SERVICES) addService(apps, spec, props.delivery ?? SomaDelivery.RELEASE_FILE);
 
     // Namespaces of other charts: guarded, not created. istio-system keeps its own mTLS settings
     // (the ingress gateway terminates outside traffic), so it is declared only to name the gateway's identity.
@@ -93,7 +99,7 @@ export class SomaAgentHub extends Chart {
   }
 }
 
-function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
+function addService(namespace: MeshNamespace, spec: SomaService, delivery: SomaDelivery): MeshService {
   const repository = spec.repository ?? `somaagent/soma-${spec.name}`;
   const liveness = spec.port === undefined
     // Choice: the worker has no endpoint; this check fails when its code can no longer be imported.
@@ -107,5 +113,6 @@ function addService(namespace: MeshNamespace, spec: SomaService): MeshService {
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
     metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
     resilience: SOMA_RESILIENCE[spec.name],
+    delivery: somaDeliveryOf(spec.name, delivery),
   });
 }

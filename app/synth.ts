@@ -2,6 +2,7 @@ import * as path from 'path';
 import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
 import { readReleaseFile, ReleaseFile } from '../src';
 import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
+import { SomaDelivery } from './delivery';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. A new mesh adds its folder here, and every synth and release writes it too. */
@@ -18,9 +19,12 @@ export function loadReleases(releasesFile: string): LoadedReleases {
   return { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
 }
 
-/** What renders SomaAgentHub for one mesh, with `releases`, into `outdir`. */
-export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget): SynthTarget {
-  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) } }) };
+/**
+ * What renders SomaAgentHub for one mesh, with `releases`, into `outdir`, its canaries delivered by the release file
+ * (the committed renders) or by Argo Rollouts (`delivery`).
+ */
+export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): SynthTarget {
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) }, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
@@ -39,12 +43,14 @@ export function synthAll(root: string, releasesFile: string, meshes?: readonly M
 
 /**
  * Renders SomaAgentHub for one mesh into `outdir` (Istio into dist/ by default; $CDK8S_OUTDIR and $SOMA_MESH
- * when run by `cdk8s synth`), with the releases (canaries, splits) of `releasesFile`, which `npm run release` edits.
+ * when run by `cdk8s synth`), with the releases (canaries, splits) of `releasesFile`, which `npm run release` edits,
+ * delivered by that file (the committed renders) or by Argo Rollouts (`delivery`).
  */
-export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO)): void {
+export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
+  delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
   const dir = path.resolve(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target]);
   withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
-    lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target)]));
+    lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery)]));
 }
 
 if (require.main === module) {

@@ -6,21 +6,23 @@ const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const args = [];
-let file = path.join(root, 'releases.json');
-let noSynth = false;
-let help = false;
+const options = { file: path.join(root, 'releases.json'), noSynth: false, help: false };
+// `--delivery argo-rollouts --out DIR`: the services a controller delivers get their Rollout rendered into DIR too.
+const VALUED = { '--file': 'file', '--delivery': 'delivery', '--out': 'out' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i];
-  if (arg === '--no-synth') noSynth = true;
-  else if (arg === '--help' || arg === '-h') help = true;
-  else if (arg === '--file' || arg.startsWith('--file=')) {
-    const value = arg === '--file' ? argv[++i] : arg.slice('--file='.length);
+  const eq = arg.indexOf('=');
+  const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+  if (arg === '--no-synth') options.noSynth = true;
+  else if (arg === '--help' || arg === '-h') options.help = true;
+  else if (VALUED[flag]) {
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (!value || value.startsWith('-')) {
-      console.error('release failed: --file needs a path: --file releases.json');
+      console.error(`release failed: ${flag} needs a value: ${flag} <value>`);
       process.exit(2);
     }
-    file = path.resolve(value);
+    options[VALUED[flag]] = flag === '--file' || flag === '--out' ? path.resolve(value) : value;
   } else args.push(arg);
 }
 
@@ -29,17 +31,24 @@ const check = spawnSync(process.execPath, [path.join(root, 'bin', 'synth.js'), '
 if (check.status !== 0) process.exit(check.status ?? 1);
 
 const { runRelease, RELEASE_USAGE } = require(path.join(root, 'lib', 'app', 'release.js'));
-if (args.length === 0 || help) {
+if (args.length === 0 || options.help) {
   console.log(RELEASE_USAGE);
-  process.exit(help ? 0 : 1);
+  process.exit(options.help ? 0 : 1);
 }
 try {
-  const { synthTargets } = require(path.join(root, 'lib', 'app', 'synth.js'));
+  const { synthTarget, synthTargets } = require(path.join(root, 'lib', 'app', 'synth.js'));
   const { SOMA_SERVICES, SOMA_NAMESPACE } = require(path.join(root, 'lib', 'app', 'services.js'));
+  const { parseSomaDelivery } = require(path.join(root, 'lib', 'app', 'delivery.js'));
+  const delivery = options.delivery === undefined ? undefined : parseSomaDelivery(options.delivery);
+  if (delivery && delivery !== 'release-file' && !options.out && !options.noSynth && args[1] !== 'status') {
+    throw new Error(`--delivery ${delivery} needs --out DIR for the Rollout's render: the committed dist/ stays delivered by the release file`);
+  }
   const services = SOMA_SERVICES.flatMap(s => [s.name, `${SOMA_NAMESPACE}/${s.name}`]);
-  // Every mesh's folder follows the release (dist/ for Istio, dist-linkerd/ for Linkerd, ...), in one transaction with the file.
-  const targets = noSynth ? undefined : releases => synthTargets(root, releases);
-  console.log(runRelease(args, file, { targets, services, lockDir: root }));
+  // Every mesh's folder follows the release (dist/ for Istio, dist-linkerd/ for Linkerd, ...), with --out's render,
+  // in one transaction with the file.
+  const targets = options.noSynth ? undefined
+    : releases => [...synthTargets(root, releases), ...(options.out ? [synthTarget(options.out, releases, 'istio', delivery)] : [])];
+  console.log(runRelease(args, options.file, { targets, services, lockDir: root, delivery }));
 } catch (error) {
   console.error(`release failed: ${error.message}`);
   process.exit(1);

@@ -22,23 +22,27 @@ function newestSource(dir) {
 }
 
 const MESHES = 'name'; // checked against the meshes the library renders, once lib/ is loaded
-const USAGE = `usage: npm run synth [-- --mesh <${MESHES}>]
-  renders SomaAgentHub into every output folder (or one mesh's) as one transaction: all change or none does`;
+const USAGE = `usage: npm run synth [-- --mesh <${MESHES}>] [--delivery <release-file|argo-rollouts> --out DIR]
+  renders SomaAgentHub into every output folder (or one mesh's) as one transaction: all change or none does;
+  --delivery argo-rollouts --out DIR renders the canaries Argo Rollouts delivers into DIR (one mesh: Istio unless --mesh)`;
 
-/** Reads the command line strictly: `--mesh istio`, `--mesh=istio`, `--build-only`, `--help`; anything else is refused. */
+/** Reads the command line strictly: `--mesh istio` or `--mesh=istio`, the same for --delivery and --out; anything else is refused. */
 function parseArgs(argv) {
-  const options = { meshes: undefined, buildOnly: false };
+  const options = { buildOnly: false, help: false };
+  const VALUED = { '--mesh': 'mesh', '--delivery': 'delivery', '--out': 'out' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     if (arg === '--build-only') options.buildOnly = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--mesh' || arg.startsWith('--mesh=')) {
-      const value = arg === '--mesh' ? argv[++i] : arg.slice('--mesh='.length);
-      if (value === undefined || value === '' || value.startsWith('-')) fail(`--mesh needs a mesh: --mesh <${MESHES}>`);
-      if (options.meshes) fail('--mesh is given twice: give it once, or leave it out to render every mesh');
-      options.meshes = [value];
+    else if (VALUED[flag]) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) fail(`${flag} needs a value: ${flag} <value>`);
+      if (options[VALUED[flag]] !== undefined) fail(`${flag} is given twice: give it once`);
+      options[VALUED[flag]] = value;
     } else {
-      fail(`unknown ${arg.startsWith('-') ? 'option' : 'argument'} "${arg}": use --mesh <${MESHES}>, or nothing to render every mesh\n${USAGE}`);
+      fail(`unknown ${arg.startsWith('-') ? 'option' : 'argument'} "${arg}": use --mesh <${MESHES}>, --delivery, --out, or nothing to render every mesh\n${USAGE}`);
     }
   }
   return options;
@@ -68,13 +72,21 @@ if (options.buildOnly) process.exit(0); // bin/release.js: only make lib/ curren
 
 const { main, synthAll } = require(path.join(root, 'lib', 'app', 'synth.js'));
 const { parseMeshTarget } = require(path.join(root, 'lib', 'src', 'renderers', 'mesh-target.js'));
+const { parseSomaDelivery } = require(path.join(root, 'lib', 'app', 'delivery.js'));
 const releases = path.join(root, 'releases.json');
 try {
+  const mesh = options.mesh === undefined ? undefined : parseMeshTarget(options.mesh);
+  const delivery = options.delivery === undefined ? undefined : parseSomaDelivery(options.delivery);
+  if (delivery && delivery !== 'release-file' && !options.out && !process.env.CDK8S_OUTDIR) {
+    throw new Error(`--delivery ${delivery} needs --out DIR: the committed dist/ and dist-linkerd/ stay delivered by the release file`);
+  }
   if (process.env.CDK8S_OUTDIR) {
-    main(process.env.CDK8S_OUTDIR, releases); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+    main(process.env.CDK8S_OUTDIR, releases, undefined, delivery); // `cdk8s synth`: one mesh, $SOMA_MESH (Istio by default)
+  } else if (options.out !== undefined) {
+    main(path.resolve(options.out), releases, mesh ?? 'istio', delivery);
   } else {
     // Every output folder in one transaction: after a failure, a kill or a full disk, all are new or all are as they were.
-    synthAll(root, releases, options.meshes && options.meshes.map(parseMeshTarget));
+    synthAll(root, releases, mesh && [mesh]);
   }
 } catch (error) {
   // The message names the construct path and the fix; a stack trace would only hide it.

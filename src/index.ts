@@ -2,6 +2,7 @@
 export * from './model/call';
 export * from './model/call-graph';
 export * from './model/call-resilience';
+export * from './model/delivery';
 export * from './model/existing-workload';
 export * from './model/external-host';
 export * from './model/health-check';

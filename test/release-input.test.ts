@@ -48,7 +48,7 @@ describe('release command lines', () => {
     [['slm-service', 'split', 'v1=95', 'v2=5x'], 'the weight of v2 "5x" is not a decimal integer: give a decimal integer from 0 to 100, such as 5'],
     [['slm-service', 'split', 'v1=90', 'v1=10'], 'version v1 is given twice: give each version once, such as v1=90 v2=10'],
     [['slm-service', 'split', 'v1:90'], '"v1:90" is not <version>=<percent>: write v1=90 v2=10'],
-    [['slm-service', 'bogus'], 'unknown command "bogus": use one of status, canary, next, promote, rollback, start, split, stable'],
+    [['slm-service', 'bogus'], 'unknown command "bogus": use one of status, canary, next, promote, rollback, abort, start, split, stable'],
     [['nope', 'status'], 'unknown service "nope": use one of gateway-api, slm-service (or namespace/name)'],
     [['__proto__', 'status'], 'unknown service "__proto__": use one of gateway-api, slm-service (or namespace/name)'],
     [['toString', 'status'], 'unknown service "toString": use one of gateway-api, slm-service (or namespace/name)'],
@@ -73,7 +73,7 @@ describe('release command lines', () => {
     fs.copyFileSync(file, copy);
     expect(runRelease(['slm-service', 'canary', '0'], copy, { services: SERVICES })).toMatch(/^slm-service: v1 100% \(canary v2/);
     expect(runRelease(['slm-service', 'canary', '100'], copy, { services: SERVICES })).toMatch(/^slm-service: v2 100%/);
-    expect(runRelease(['soma-agent-hub/slm-service', 'status'], copy, { services: SERVICES })).toBe('soma-agent-hub/slm-service: v1 100%');
+    expect(runRelease(['soma-agent-hub/slm-service', 'status'], copy, { services: SERVICES })).toMatch(/^soma-agent-hub\/slm-service: v1 100%\ndelivered by: the release file/);
     expect(JSON.parse(fs.readFileSync(copy, 'utf8')).services['slm-service'].canary.weight).toBe(100);
   });
 
@@ -152,7 +152,7 @@ describe('synth command line', () => {
     expect(sandbox.snapshot()).toEqual(before);
     const typo = await sandbox.run('synth', ['--meshh', 'linkerd']);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('synth failed: unknown option "--meshh": use --mesh <name>, or nothing to render every mesh');
+    expect(typo.stderr).toContain('synth failed: unknown option "--meshh": use --mesh <name>, --delivery, --out, or nothing to render every mesh');
     const unknown = await sandbox.run('synth', ['--mesh', 'consul']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('synth failed: unknown mesh "consul": use one of istio, linkerd');

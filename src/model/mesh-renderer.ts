@@ -49,6 +49,12 @@ export interface IMeshRenderer {
    * once per service; what it renders reads versions, routing and calls lazily, at synth.
    */
   renderTraffic(service: MeshService): void;
+  /**
+   * Renders a deployed service's delivery by a progressive-delivery controller (`MeshServiceProps.delivery`), once
+   * per such service; what it renders reads versions and routing lazily, at synth. A renderer that cannot carry the
+   * controller reports it once, naming the service, and keeps the service delivered by the release file.
+   */
+  renderDelivery(service: MeshService): void;
   /** Renders the public entry point to a workload; called once per PublicIngress. */
   renderIngress(ingress: PublicIngress): void;
   /** Renders the mesh's metrics, logs, traces and golden-signal dashboards; called once per MeshTelemetry. */

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
+import { checkControllerRouting, Delivery } from './delivery';
 import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './validation';
@@ -113,6 +114,13 @@ export interface MeshServiceProps {
    * @default - see ResilienceOptions: 30s timeout, 2 retries of idempotent requests only, connection limits, outlier ejection
    */
   readonly resilience?: ResilienceOptions;
+  /**
+   * How new versions reach their traffic: by the release file (a person moves each step; the render carries the
+   * weights), or by a progressive-delivery controller that steps the weights and judges the canary from the golden
+   * signals, as `Delivery.argoRollouts({ maxServerErrorRatio: 0.01 })`.
+   * @default Delivery.releaseFile()
+   */
+  readonly delivery?: Delivery;
 }
 
 /** The Deployment of one version of a service. */
@@ -176,6 +184,16 @@ export class MeshService extends MeshWorkload {
     this.traffic = new ServiceTraffic(this, this.mesh, props.resilience);
     this.mesh.renderer.renderWorkload(this);
     this.mesh.renderer.renderTraffic(this);
+    if (this.delivery.controller) {
+      if (this.ports.length === 0) fail(this.node.path, `${name} serves no port, so no request could judge a canary: deliver it by the release file (leave delivery unset)`);
+      this.node.addValidation({ validate: () => checkControllerRouting(this.traffic.routing, this.delivery).map(e => `${e}${this.traffic.routingDeclaredIn ? ` (routes declared in ${this.traffic.routingDeclaredIn})` : ''}`) });
+      this.mesh.renderer.renderDelivery(this);
+    }
+  }
+
+  /** How new versions reach their traffic: the release file, or a progressive-delivery controller. */
+  public get delivery(): Delivery {
+    return this.props.delivery ?? Delivery.releaseFile();
   }
 
   /** Every version, in the order added. */
@@ -282,6 +300,11 @@ export class MeshService extends MeshWorkload {
         fail(where, `port ${p.port} is taken by the ${dataPlane.meshName} proxy in every pod (${dataPlane.reservedPortsText}): serve the application on another port`);
       }
     }
+    if (this.props.delivery !== undefined && !(this.props.delivery instanceof Delivery)) {
+      fail(where, 'delivery is not a Delivery: use Delivery.releaseFile() or Delivery.argoRollouts({...})');
+    }
+    const deliveryError = this.props.delivery?.check()[0];
+    if (deliveryError) fail(where, `delivery by ${this.props.delivery!.description}: ${deliveryError}`);
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
     if (saError) fail(where, saError);
     const metrics = this.props.metrics;

@@ -2,6 +2,7 @@ import { CODES } from './codes';
 import { Check } from './finding';
 import { describe, fqdn, Inventory, KubeObject, selects, Workload } from './inventory';
 import { mtlsMode } from './mtls';
+import { rolloutRelabelledSubsets, templateLabels } from './rollout-routing';
 
 /** The workloads behind a DestinationRule or route host (none for an external or wildcard host). */
 export function hostWorkloads(inventory: Inventory, host: string, namespace: string): Workload[] {
@@ -29,6 +30,7 @@ function tlsSettings(dr: KubeObject): Array<{ where: string; mode: string }> {
 
 export const checkDestinationRules: Check = (inventory, report) => {
   const hosts = new Map<string, KubeObject>();
+  const relabelled = rolloutRelabelledSubsets(inventory);
   for (const dr of inventory.ofKind('DestinationRule')) {
     const namespace = dr.metadata?.namespace ?? 'default';
     const host: string = dr.spec?.host ?? '';
@@ -59,7 +61,8 @@ export const checkDestinationRules: Check = (inventory, report) => {
       const name = subset.name ?? `#${i}`;
       if (seen.has(name)) report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} defines subset "${name}" twice`);
       seen.add(name);
-      const labels: Record<string, string> | undefined = subset.labels;
+      const declared: Record<string, string> | undefined = subset.labels;
+      const labels = declared && templateLabels(declared, relabelled.has(`${namespace}/${dr.metadata?.name}/${name}`));
       if (!labels || Object.keys(labels).length === 0) {
         report(CODES.SUBSET_NO_LABELS, dr, `${describe(dr)} subset "${name}" has no labels, so it is every pod of "${host}"`);
         continue;

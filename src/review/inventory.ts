@@ -48,7 +48,8 @@ export interface Workload {
 
 export const ROOT_NAMESPACE = 'istio-system';
 export const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'http2', 'grpc', 'grpc-web', 'https']);
-const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+// An Argo Rollout carries its own template, or takes a Deployment's (`workloadRef`), which is read as a Deployment.
+const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Rollout']);
 
 export class Inventory {
   /** Reads workloads, Services and mesh resources from a list of objects (and optional peers). */

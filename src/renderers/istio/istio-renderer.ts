@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { PropsCheck } from '../../model/props-check';
 import { AnalyzerValidation } from './analyzer-validation';
+import { ArgoRollout } from './argo-rollout';
 import { peerOf } from './analyzer-peers';
 import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
@@ -28,6 +29,7 @@ import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
 const CALLER_POLICY_ID = 'CallerPolicy';
 const SIDECAR_ID = 'Sidecar';
+const ROLLOUT_ID = 'ArgoRollout';
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
 const MERGED_METRICS_PORT = 15020;
@@ -152,8 +154,20 @@ export class IstioRenderer implements IMeshRenderer {
     if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
   }
 
-  /** Nothing per version: the DestinationRule's subsets and the routes read the versions at synth. */
-  public renderVersion(_service: MeshService, _version: ServiceVersion): void {}
+  /**
+   * Nothing per version for the routes (the DestinationRule's subsets and the routes read the versions at synth); under a
+   * controller, the version's Deployment becomes a template whose pods the Rollout runs.
+   */
+  public renderVersion(service: MeshService, version: ServiceVersion): void {
+    const rollout = service.node.tryFindChild(ROLLOUT_ID);
+    if (rollout instanceof ArgoRollout) rollout.takeOver(version);
+  }
+
+  /** Argo Rollouts: a Rollout over the service's versions and an AnalysisTemplate from its golden signals. */
+  public renderDelivery(service: MeshService): void {
+    if (service.node.tryFindChild(ROLLOUT_ID)) return;
+    new ArgoRollout(service, ROLLOUT_ID, service, ISTIO_GOLDEN_SIGNALS);
+  }
 
   public renderIngress(ingress: PublicIngress): void {
     new IstioIngressGateway(ingress);

@@ -7,6 +7,7 @@ import { carriesHttp, Protocol } from '../../model/protocol';
 import { FaultInjection, formatDuration, perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
 import type { TrafficMirror, WeightedVersion } from '../../model/routing';
 import { Mesh } from '../../model/mesh';
+import { controllerSplit } from './controller-subsets';
 
 /**
  * Istio's first-match route table for one host, derived from the service's routing, resilience and calls.
@@ -93,7 +94,8 @@ function versionRules(service: MeshService, http: boolean): VersionRule[] {
       : [headerEntry];
     rules.push({ name: m.name ?? `match-${i + 1}`, entries, destinations: [{ version: m.version, weight: 100 }] });
   }
-  rules.push({ entries: [{}], destinations: traffic.split, mirror: traffic.routing.mirror });
+  // With a controller, the split names its stable and canary subsets, and the controller edits the weights.
+  rules.push({ entries: [{}], destinations: controllerSplit(service) ?? traffic.split, mirror: traffic.routing.mirror });
   return rules;
 }
 

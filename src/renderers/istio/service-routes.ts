@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { DestinationRuleSpec, VirtualServiceSpec } from '../../../imports/istio-networking.istio.io';
 import type { MeshService } from '../../model/mesh-service';
 import { formatDuration } from '../../model/resilience';
+import { controllerSubsets } from './controller-subsets';
 import { httpRoutes, tcpRoutes } from './route-table';
 
 /** Istio-specific settings of the traffic resources. */
@@ -40,7 +41,7 @@ export class IstioTrafficRoutes extends Construct {
     const drSpec: Omit<DestinationRuleSpec, 'trafficPolicy'> & { trafficPolicy: object } = {
       host: service.host,
       trafficPolicy: trafficPolicy(service, options),
-      subsets: Lazy.any({ produce: () => service.versions.map(v => ({ name: v.name, labels: { ...v.podLabels } })) }),
+      subsets: Lazy.any({ produce: () => controllerSubsets(service) ?? service.versions.map(v => ({ name: v.name, labels: { ...v.podLabels } })) }),
     };
     this.destinationRule = new ApiObject(this, 'DestinationRule', { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata, spec: drSpec });
     this.node.addValidation({ validate: () => this.validateRendered() });

@@ -10,12 +10,15 @@ import { MeshTelemetry, ResolvedGoldenSignals } from '../../model/mesh-telemetry
 export interface GoldenSignalQueries {
   /** The mesh's name as a dashboard tag: `istio`, `linkerd`. */
   readonly tag: string;
-  /** Requests per second of the service: inbound, or outbound for a worker that serves no port. */
-  requestRate(service: MeshService, window: string): string;
-  /** Requests per second answered with a 5xx status. */
-  serverErrorRate(service: MeshService, window: string): string;
-  /** The latency quantile `q` in milliseconds. */
-  latencyQuantile(service: MeshService, q: number, window: string): string;
+  /**
+   * Requests per second of the service: inbound, or outbound for a worker that serves no port; of one version's pods
+   * only when `version` is given (a canary's, for its analysis).
+   */
+  requestRate(service: MeshService, window: string, version?: string): string;
+  /** Requests per second answered with a 5xx status (of one version's pods when `version` is given). */
+  serverErrorRate(service: MeshService, window: string, version?: string): string;
+  /** The latency quantile `q` in milliseconds (of one version's pods when `version` is given). */
+  latencyQuantile(service: MeshService, q: number, window: string, version?: string): string;
 }
 
 /** Label of the ConfigMaps Grafana's dashboard sidecar loads. */
@@ -109,9 +112,14 @@ function podSelector(service: MeshService): string {
   return `namespace="${service.namespace.name}",pod=~"${pods}",container="${service.name}"`;
 }
 
-/** Deployment names are DNS labels (letters, digits, '-'), none of which PromQL regexes treat specially. */
+/**
+ * The workloads whose pods serve the service: each version's Deployment, and the service's own name when a controller
+ * runs its pods (a Rollout named like the service; the mesh names its pods' workload after it). Names are DNS labels
+ * (letters, digits, '-'), none of which PromQL regexes treat specially.
+ */
 export function deploymentRegex(service: MeshService): string {
-  return service.versions.map(v => v.deployment.name).join('|');
+  const names = service.versions.map(v => v.deployment.name);
+  return (service.delivery.controller ? [...names, service.name] : names).join('|');
 }
 
 interface Target { expr: string; legendFormat: string }

@@ -131,6 +131,11 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (traffic instanceof LinkerdTrafficRoutes) traffic.addVersion();
   }
 
+  /** Not rendered yet: said once per service; its Deployments keep running, delivered by the release file. */
+  public renderDelivery(service: MeshService): void {
+    this.warn(`[${service.node.path}] Linkerd: delivery by ${service.delivery.description} is not rendered: the Linkerd render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI, between a stable and a canary Service), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio render`);
+  }
+
   /**
    * Egress control is not rendered for Linkerd yet: the callers' NetworkPolicies open the host's port to addresses
    * outside the cluster, and the proxies do not restrict which host is reached there. Said once per host.
