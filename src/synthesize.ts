@@ -81,7 +81,7 @@ interface Journal extends LockInfo {
 }
 
 /** Locks held by this process, so that a release can run a synth inside its own lock. */
-const held = new Map<string, { depth: number; incomplete: boolean }>();
+const held = new Map<string, { incomplete: boolean }>();
 
 /**
  * Renders every target, then swaps all output folders (and `files`) in at once; see the file comment.
@@ -113,18 +113,11 @@ export function withOutputLock<T>(lockDir: string, options: OutputLockOptions, w
   const description = options.description ?? 'synth';
   const lockFile = path.join(dir, LOCK_FILE);
   const outer = held.get(lockFile);
-  if (outer) {
-    outer.depth++;
-    try {
-      return work({ commit: (targets, files) => commit(dir, description, targets, files ?? [], outer) });
-    } finally {
-      outer.depth--;
-    }
-  }
+  if (outer) return work({ commit: (targets, files) => commit(dir, description, targets, files ?? [], outer) });
   return ioErrors([], () => {
     fs.mkdirSync(dir, { recursive: true });
     const stale = acquire(dir, lockFile, description, options.waitSeconds ?? waitFromEnv(), log);
-    const state = { depth: 1, incomplete: false };
+    const state = { incomplete: false };
     held.set(lockFile, state);
     try {
       const recovered = recover(dir, stale, [dir, ...(options.scanDirs ?? [])]);
@@ -136,22 +129,6 @@ export function withOutputLock<T>(lockDir: string, options: OutputLockOptions, w
       // which the next command reports as applied (it was); one that finds the owner alive waits for it.
       fs.rmSync(lockFile, { force: true });
       if (!state.incomplete) fs.rmSync(path.join(dir, JOURNAL_FILE), { force: true });
-    }
-  });
-}
-
-/** Writes a file so that readers see the old content or the new, never a part: temporary file, fsync, rename. */
-export function writeFileAtomically(file: string, content: string): void {
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.soma-staging-${token()}-${path.basename(target)}`);
-  ioErrors([target], () => {
-    try {
-      writeDurable(temp, content, modeOf(target));
-      fs.renameSync(temp, target);
-      fsyncDir(path.dirname(target));
-    } catch (error) {
-      fs.rmSync(temp, { force: true });
-      throw error;
     }
   });
 }
