@@ -32,10 +32,10 @@ let sandbox: Sandbox;
 const states = new Map<number, State>();
 let cleanMs = { synth: 0, release: 0 };
 /** Where the kills landed, by what the next command found: for the report, and to see that every phase was hit. */
-const stats: Record<string, { beforeLock: number; beforeCommit: number; afterCommit: number; finished: number }> = {
-  release: { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 },
-  synth: { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 },
-};
+const stats: Record<string, { beforeLock: number; beforeCommit: number; afterCommit: number; finished: number }> = {};
+let phase = '';
+/** ENOSPC runs by command: refused with nothing changed, or (a write after the commit point) succeeded. */
+const enospc: Record<string, { refused: number; succeeded: number }> = {};
 
 const weightOf = (releases: string): number | undefined => [...states].find(([, s]) => s.releases === releases)?.[0];
 const stateOf = (w: number) => states.get(w)!;
@@ -68,7 +68,7 @@ afterAll(() => {
   sandbox?.remove();
   if (KILLS > 2 || POINTS > 2) {
     // eslint-disable-next-line no-console
-    console.log(`fault injection (seed ${SEED}): ${JSON.stringify(stats)}; clean runs ${JSON.stringify(cleanMs)} ms`);
+    console.log(`fault injection (seed ${SEED}): kills ${JSON.stringify(stats)}; ENOSPC ${JSON.stringify(enospc)}; clean runs ${JSON.stringify(cleanMs)} ms`);
   }
 });
 
@@ -102,6 +102,7 @@ function expectAfterFault(snap: Snapshot, old: number, next: number, command: 's
  * left nothing behind and said what happened. Returns the state.
  */
 async function nextCommand(afterFault: Snapshot, old: number, next: number, command: 'synth' | 'release'): Promise<number> {
+  const counted = stats[`${command} ${phase}`] ??= { beforeLock: 0, beforeCommit: 0, afterCommit: 0, finished: 0 };
   const status = await sandbox.run('release', ['slm-service', 'status']);
   expect(status.code).toBe(0);
   const snap = sandbox.snapshot();
@@ -113,16 +114,16 @@ async function nextCommand(afterFault: Snapshot, old: number, next: number, comm
   if (afterFault.journal) {
     expect(folderState).toBe(next);
     expect(status.stderr).toMatch(/was interrupted after it committed: it is now fully applied/);
-    stats[command].afterCommit++;
+    counted.afterCommit++;
   } else if (afterFault.lock) {
     expect(status.stderr).toMatch(/was interrupted before it committed: nothing of it was applied/);
     expect(folderState).toBe(old);
-    stats[command].beforeCommit++;
+    counted.beforeCommit++;
   } else {
     // Killed before it took the lock (or after it finished): at most a temporary file to remove, nothing to report.
     expect(status.stderr).not.toMatch(/was interrupted/);
-    if (folderState === old) stats[command].beforeLock++;
-    else stats[command].finished++;
+    if (folderState === old) counted.beforeLock++;
+    else counted.finished++;
   }
   return folderState!;
 }
@@ -143,6 +144,7 @@ async function killedRun(command: 'synth' | 'release', next: number, kill: { aft
 
 describe.each(['release', 'synth'] as const)('%s killed', command => {
   test(`at ${KILLS} random moments: every output stays in one state, and the next command completes or discards it`, async () => {
+    phase = 'random kills';
     const rnd = random(SEED + (command === 'synth' ? 1 : 0));
     let current = weightOf(sandbox.snapshot().releases)!;
     for (let i = 0; i < KILLS; i++) {
@@ -164,6 +166,7 @@ describe.each(['release', 'synth'] as const)('%s killed', command => {
   }, 30_000 + KILLS * 3 * PER_RUN_MS);
 
   test(`at ${Number.isFinite(POINTS) ? POINTS : 'every'} chosen file-system change(s), spread over a run`, async () => {
+    phase = 'chosen kills';
     const from = weightOf(sandbox.snapshot().releases)!;
     const probe = step(from, () => 0);
     if (command === 'synth') sandbox.writeReleases(stateOf(probe).releases);
@@ -197,6 +200,7 @@ describe.each(['release', 'synth'] as const)('%s killed', command => {
     const before = sandbox.snapshot();
     const points = Number.isFinite(ENOSPC) ? spread(writes, ENOSPC) : Array.from({ length: writes }, (_, i) => i + 1);
     let failed = 0;
+    const counted = enospc[command] = { refused: 0, succeeded: 0 };
     for (const at of points) {
       const result = await sandbox.run(command, args, { mode: 'enospc', at });
       const after = sandbox.snapshot();
@@ -206,9 +210,11 @@ describe.each(['release', 'synth'] as const)('%s killed', command => {
         expect(after.leftovers).toEqual([]);
         expect((await sandbox.run('release', ['slm-service', 'canary', String(from)])).code).toBe(0);
         if (command === 'synth') sandbox.writeReleases(stateOf(next).releases);
+        counted.succeeded++;
         continue;
       }
       failed++;
+      counted.refused++;
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`${command} failed: no space left on the device[^\\n]*: free some space and run again; `));
       expect(result.stderr).not.toMatch(/TypeError|internal error|\n\s+at /);
@@ -244,8 +250,10 @@ describe('concurrent commands', () => {
       const refused = await sandbox.run('synth', [], undefined, { SOMA_LOCK_WAIT_SECONDS: '0' });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain(`synth failed: [${lock}] "release held-by-test" (pid ${process.pid}, started 2026-01-01T00:00:00.000Z) is still running, and this command waited 0s for it: run again when it has finished (if no such process runs, delete ${lock})`);
-      const waiting = sandbox.start('synth', [], undefined, { SOMA_LOCK_WAIT_SECONDS: '20' });
-      await new Promise(resolve => setTimeout(resolve, 600));
+      const waiting = sandbox.start('synth', [], undefined, { SOMA_LOCK_WAIT_SECONDS: '60' });
+      let said = '';
+      waiting.child.stderr!.on('data', d => { said += d; });
+      for (let waited = 0; !said.includes('note: waiting for') && waited < 30_000; waited += 50) await new Promise(resolve => setTimeout(resolve, 50));
       fs.rmSync(lock);
       const waited = await waiting.done;
       expect(waited.code).toBe(0);
@@ -265,6 +273,24 @@ describe('concurrent commands', () => {
     const next = await sandbox.run('synth');
     expect(next.code).toBe(0);
     expect(next.stderr).toContain(`note: "release slm-service canary 50" (pid ${lockPid}, started 2026-01-01T00:00:00.000Z) was interrupted before it committed: nothing of it was applied`);
+    expect(sandbox.snapshot()).toEqual(before);
+  });
+});
+
+describe('leftovers', () => {
+  test('staging folders of earlier versions (.dist-XXXXXX) are removed once surely abandoned, recent ones kept', async () => {
+    const before = sandbox.snapshot();
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of ['.dist-AbC123', '.dist-linkerd-x9y8z7.old']) {
+      fs.mkdirSync(path.join(sandbox.dir, name, 'inner'), { recursive: true });
+      fs.utimesSync(path.join(sandbox.dir, name), old, old);
+    }
+    fs.mkdirSync(path.join(sandbox.dir, '.dist-Recent'));
+    const next = await sandbox.run('synth');
+    expect(next.code).toBe(0);
+    expect(next.stderr).toContain('note: removed 2 staging file(s) or folder(s) left by an interrupted synth or release');
+    expect(sandbox.snapshot().leftovers).toEqual(['.dist-Recent']);
+    fs.rmSync(path.join(sandbox.dir, '.dist-Recent'), { recursive: true });
     expect(sandbox.snapshot()).toEqual(before);
   });
 });
