@@ -6,7 +6,7 @@ import { SomaDelivery } from './delivery';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. A new mesh adds its folder here, and every synth and release writes it too. */
-export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd' };
+export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd', [MeshTarget.ISTIO_AMBIENT]: 'dist-ambient' };
 
 /** A release file read and checked, with the name its errors use. */
 export interface LoadedReleases {

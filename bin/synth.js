@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Renders SomaAgentHub from the compiled app, without ts-node's type-check on every run:
-// Istio into dist/ and Linkerd into dist-linkerd/, or one of them with `--mesh istio|linkerd`.
+// Istio into dist/, Linkerd into dist-linkerd/ and Istio ambient into dist-ambient/, or one of them with
+// `--mesh istio|linkerd|istio-ambient`; with `--delivery argo-rollouts --out DIR`, the canaries delivered by
+// Argo Rollouts, into DIR.
 // The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
 // when a source is newer than the last build, this transpiles the changed sources first, without
 // type-checking them (that is `npm run build`'s and `npm test`'s job), so a synth after an edit stays fast.

@@ -33,12 +33,15 @@ export type { ConstructFinding } from './renderers/istio/analyzer-validation';
 export { peerOf } from './renderers/istio/analyzer-peers';
 export { LinkerdRenderer } from './renderers/linkerd/linkerd-renderer';
 export type { LinkerdRendererProps } from './renderers/linkerd/linkerd-renderer';
+export { IstioAmbientRenderer, AMBIENT_DATA_PLANE } from './renderers/ambient/ambient-renderer';
+export type { IstioAmbientRendererProps } from './renderers/ambient/ambient-renderer';
 export { GoldenSignalDashboards, GRAFANA_DASHBOARD_LABEL } from './renderers/kubernetes/golden-signal-dashboards';
 export type { GoldenSignalQueries } from './renderers/kubernetes/golden-signal-dashboards';
 export type { MeshNetworkPolicyOptions, NetworkPolicySettings, PodsInNamespace } from './renderers/kubernetes/network-policies';
 export * from './renderers/mesh-target';
 export * as istio from './renderers/istio';
 export * as linkerd from './renderers/linkerd';
+export * as ambient from './renderers/ambient';
 
 // Review: plain Kubernetes objects in, findings out.
 export * from './review/analyze';

@@ -129,6 +129,16 @@ describe('analyzer over hand-written YAML', () => {
     test('SM1109: serviceAccounts mixed with principals', () => {
       expect(codes([...shop(), dbRule({ ports: ['5432'] }, { serviceAccounts: ['shop/web'], principals: ['cluster.local/ns/shop/sa/web'] })])).toEqual(['SM1109']);
     });
+
+    test('SM1110: under ambient, a selector policy naming methods (ztunnel cannot enforce them); the same under sidecars is fine', () => {
+      const webRule = policy('shop', 'web-callers', {
+        selector: { matchLabels: { app: 'web' } }, action: 'ALLOW',
+        rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/db'] } }], to: [{ operation: { ports: ['8080'], methods: ['GET'] } }] }],
+      });
+      const ambient = shop().map(o => (o.kind === 'Namespace' ? { ...o, metadata: { ...o.metadata, labels: { 'istio.io/dataplane-mode': 'ambient' } } } : o));
+      expect(codes([...ambient, webRule])).toEqual(['SM1110']);
+      expect(codes([...shop(), webRule])).toEqual([]);
+    });
   });
 
   describe('Services and workloads', () => {

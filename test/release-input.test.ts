@@ -155,7 +155,7 @@ describe('synth command line', () => {
     expect(typo.stderr).toContain('synth failed: unknown option "--meshh": use --mesh <name>, --delivery, --out, or nothing to render every mesh');
     const unknown = await sandbox.run('synth', ['--mesh', 'consul']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('synth failed: unknown mesh "consul": use one of istio, linkerd');
+    expect(unknown.stderr).toContain('synth failed: unknown mesh "consul": use one of istio, linkerd, istio-ambient');
     expect(sandbox.snapshot()).toEqual(before);
   });
 });

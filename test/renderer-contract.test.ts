@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { SomaAgentHub } from '../app/soma-agent-hub';
-import { SOMA_RESILIENCE } from '../app/resilience';
+import { SOMA_CALL_TRAFFIC, SOMA_RESILIENCE } from '../app/resilience';
 import {
-  ExistingWorkload, ExternalHost, IMeshRenderer, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTelemetry, PublicIngress,
+  ExistingWorkload, ExternalHost, IMeshRenderer, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTelemetry, PublicIngress,
 } from '../src';
 import { DIST, K8sObject, ofKind, readManifests, REPO_ROOT } from './support/manifests';
 
@@ -131,6 +131,25 @@ describe('SomaAgentHub: synth reports only what its owner declared', () => {
     const external = warnings.filter(w => /Linkerd: egress to /.test(w)).map(w => /egress to (\S+) /.exec(w)![1]).sort();
     expect(external).toEqual(['*.amazonaws.com', 'api.openai.com', 'registry.terraform.io']);
     expect(warnings.filter(w => /PublicApi\] Linkerd: the public host/.test(w))).toHaveLength(1);
+  });
+
+  test('the Istio ambient render names only what SomaAgentHub declares, each once', () => {
+    const warnings: string[] = [];
+    warningsOf(new IstioAmbientRenderer({ onWarning: w => warnings.push(w) }), warnings);
+    expect(new Set(warnings).size).toBe(warnings.length);
+    const listed = (feature: RegExp) => {
+      const line = warnings.find(w => feature.test(w));
+      return line ? /\(([^)]*)\)$/.exec(line)![1].split(', ').map(s => s.split('/')[1]).sort() : [];
+    };
+    // A service's own retries, or those of a call to it.
+    const declaringRetries = [...new Set([...Object.entries(SOMA_RESILIENCE).filter(([, r]) => r?.retries !== undefined).map(([name]) => name),
+      ...SOMA_CALL_TRAFFIC.filter(c => c.retries !== undefined).map(c => c.to)])].sort();
+    expect(listed(/declared retries are not rendered/)).toEqual(declaringRetries);
+    // Only the wildcard host cannot go through an egress waypoint; the peers with L7 calls are asked for their label.
+    expect(warnings.filter(w => /Istio ambient: egress to /.test(w)).map(w => /egress to (\S+) /.exec(w)![1])).toEqual(['*.amazonaws.com']);
+    expect(warnings.filter(w => /label the Service/.test(w)).map(w => /label the Service (\S+) /.exec(w)![1]).sort()).toEqual(['loki', 'prometheus-pushgateway', 'qdrant']);
+    expect(warnings.filter(w => /fault injection|mirroring|A\/B routing/.test(w))).toEqual([]);
+    expect(warnings).toHaveLength(6);
   });
 });
 

@@ -1,3 +1,5 @@
+import { waypointPeers } from './ambient';
+import { checkAmbientPolicies } from './check-ambient';
 import { checkAuthorizationPolicies } from './check-authorization';
 import { checkDestinationRules } from './check-destination-rules';
 import { checkVirtualServices } from './check-virtual-services';
@@ -7,7 +9,7 @@ import { Inventory, KubeObject, PeerWorkload } from './inventory';
 
 /** Every check, in the order their findings are listed. */
 export const CHECKS: readonly Check[] = [
-  checkDestinationRules, checkAuthorizationPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices,
+  checkDestinationRules, checkAuthorizationPolicies, checkAmbientPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices,
 ];
 
 /** Options of an analysis. */
@@ -21,7 +23,8 @@ export interface AnalyzeOptions {
 
 /** Runs every check over Kubernetes objects (plain JSON) and returns what they found, errors first. */
 export function analyze(objects: readonly KubeObject[], options: AnalyzeOptions = {}): Finding[] {
-  const inventory = Inventory.of(objects, options.peers ?? []);
+  // Ambient waypoints are deployed by Istio from their Gateways: they are callers that policies may name.
+  const inventory = Inventory.of(objects, [...(options.peers ?? []), ...waypointPeers(objects)]);
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const check of CHECKS) {

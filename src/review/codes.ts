@@ -56,6 +56,8 @@ export const CODES = {
     'use exact labels, and only one of selector / targetRef / targetRefs', 'CRD CEL rule'),
   SERVICE_ACCOUNTS_MIXED: code('SM1109', E, 'AuthorizationPolicy source mixes serviceAccounts with principals or namespaces',
     'use serviceAccounts alone, or principals and namespaces', 'CRD CEL rule'),
+  AMBIENT_L7_AT_ZTUNNEL: code('SM1110', E, 'ambient: a selector AuthorizationPolicy rule names HTTP attributes, which ztunnel cannot enforce',
+    'attach the rule to the Service with `targetRefs` and send the Service through a waypoint (`istio.io/use-waypoint`)', 'istiod status message (ztunnel does not support HTTP attributes)'),
   PORT_NAME: code('SM1201', W, 'Service port has no protocol: unnamed or not named `<protocol>[-suffix]`, and no appProtocol',
     'name the port `http-...`, `http2-...`, `grpc-...` or `tcp-...`, or set appProtocol', 'IST0118, KIA0601/KIA0602'),
   SERVICE_TARGET_NOT_SERVED: code('SM1202', W, 'Service targets a port that its pods do not declare',

@@ -1,4 +1,5 @@
 import { Inventory, KubeObject, PeerWorkload } from './inventory';
+import { ambientView, isAmbient } from './ambient';
 import { AccessEntry, AccessMatrix, key, matrixOf } from './matrix';
 
 /** A weakening of transport security between two renders. */
@@ -28,8 +29,10 @@ function diffKey(e: AccessEntry): string {
 
 /** Compares two sets of objects (same peers for both). */
 export function diffObjects(before: readonly KubeObject[], after: readonly KubeObject[], peers: readonly PeerWorkload[] = []): AccessDiff {
-  const oldInventory = Inventory.of(before, peers);
-  const newInventory = Inventory.of(after, peers);
+  // Ambient splits enforcement between ztunnel and waypoints: composed first into what each pod admits.
+  const view = (objects: readonly KubeObject[]) => (isAmbient(objects) ? ambientView(objects, peers) : objects);
+  const oldInventory = Inventory.of(view(before), peers);
+  const newInventory = Inventory.of(view(after), peers);
   const diff = diffMatrices(matrixOf(oldInventory), matrixOf(newInventory));
   const weakened = [...diff.mtlsWeakened, ...destinationRuleTls(oldInventory, newInventory)];
   return { ...diff, mtlsWeakened: weakened, widened: diff.gained.length > 0 || weakened.length > 0 };

@@ -1,3 +1,4 @@
+import { ambientView, isAmbient } from './ambient';
 import { policyTargets } from './check-authorization';
 import { HTTP_PROTOCOLS, Inventory, KubeObject, PeerWorkload, Workload } from './inventory';
 import { mtlsMode } from './mtls';
@@ -160,7 +161,8 @@ function whenConditions(rule: any): string[] {
 
 /** Computes the access matrix of a set of objects (and peers deployed elsewhere). */
 export function accessMatrix(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = []): AccessMatrix {
-  return matrixOf(Inventory.of(objects, peers));
+  // Ambient splits enforcement between ztunnel and waypoints: composed first into what each pod admits.
+  return matrixOf(Inventory.of(isAmbient(objects) ? ambientView(objects, peers) : objects, peers));
 }
 
 export function matrixOf(inventory: Inventory): AccessMatrix {

@@ -43,16 +43,20 @@ export class CrdSchemas {
   }
 }
 
-function closeObjects(schema: any): any {
-  if (Array.isArray(schema)) return schema.map(closeObjects);
+function closeObjects(schema: any, inLogic = false): any {
+  if (Array.isArray(schema)) return schema.map(s => closeObjects(s, inLogic));
   if (!schema || typeof schema !== 'object') return schema;
-  for (const key of Object.keys(schema)) schema[key] = closeObjects(schema[key]);
+  for (const key of Object.keys(schema)) {
+    // Inside oneOf/anyOf/allOf/not, `properties` constrain fields the enclosing schema declares; the API server prunes
+    // by the structural schema only, so those branches are not closed.
+    schema[key] = closeObjects(schema[key], inLogic || ['oneOf', 'anyOf', 'allOf', 'not'].includes(key));
+  }
   if (schema['x-kubernetes-int-or-string']) {
     // The API server accepts an integer or a string here, whatever `type` says.
     delete schema.type;
     if (!schema.anyOf) schema.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }
-  if (schema.properties && schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) {
+  if (!inLogic && schema.properties && schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) {
     schema.additionalProperties = false;
   }
   return schema;

@@ -10,7 +10,9 @@ import { REPO_ROOT } from './manifests';
  * node_modules linked) where synth and release run as real processes, to be killed, starved of disk or raced.
  * Knows nothing of how synth works: it runs the commands and reads the files back.
  */
-export const OUTPUT_FOLDERS = ['dist', 'dist-linkerd'];
+/** The committed output folders: dist/ and every dist-* beside it (one per mesh). */
+export const OUTPUT_FOLDERS = fs.readdirSync(REPO_ROOT, { withFileTypes: true })
+  .filter(e => e.isDirectory() && /^dist(-[a-z0-9-]+)?$/.test(e.name)).map(e => e.name).sort();
 const PRELOAD = path.join(__dirname, 'fault-preload.js');
 
 /** A fault for one command: SIGKILL or ENOSPC at the n-th file-system change (see fault-preload.js). */

@@ -23,25 +23,30 @@ export class CallerPolicy extends Construct {
       spec: {
         selector: { matchLabels: { ...workload.selector } },
         action: AuthorizationPolicySpecAction.ALLOW,
-        rules: Lazy.any({ produce: () => this.rules(mesh.callGraph.callsTo(this.workload)) }),
+        rules: Lazy.any({ produce: () => callerRules(mesh.callGraph.callsTo(this.workload)) }),
       },
     });
   }
+}
 
-  private rules(calls: readonly Call[]): AuthorizationPolicySpecRules[] | undefined {
-    const byCaller = new Map<string, AuthorizationPolicySpecRulesTo[]>();
-    for (const call of calls) {
-      const operations = byCaller.get(call.caller.principal) ?? [];
-      operations.push({
-        operation: {
-          ports: [String(call.port)],
-          methods: call.methods.length > 0 ? [...call.methods] : undefined,
-          paths: call.paths.length > 0 ? [...call.paths] : undefined,
-        },
-      });
-      byCaller.set(call.caller.principal, operations);
-    }
-    if (byCaller.size === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
-    return [...byCaller.entries()].map(([principal, to]) => ({ from: [{ source: { principals: [principal] } }], to }));
+/**
+ * The ALLOW rules that admit exactly these calls: one rule per caller, its principal and its operations in the same rule
+ * (so they AND); methods and paths only where a call names them. Undefined when there are no calls: an ALLOW policy
+ * without rules matches nothing, so the workload is closed.
+ */
+export function callerRules(calls: readonly Call[]): AuthorizationPolicySpecRules[] | undefined {
+  const byCaller = new Map<string, AuthorizationPolicySpecRulesTo[]>();
+  for (const call of calls) {
+    const operations = byCaller.get(call.caller.principal) ?? [];
+    operations.push({
+      operation: {
+        ports: [String(call.port)],
+        methods: call.methods.length > 0 ? [...call.methods] : undefined,
+        paths: call.paths.length > 0 ? [...call.paths] : undefined,
+      },
+    });
+    byCaller.set(call.caller.principal, operations);
   }
+  if (byCaller.size === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
+  return [...byCaller.entries()].map(([principal, to]) => ({ from: [{ source: { principals: [principal] } }], to }));
 }

@@ -4,7 +4,9 @@ import { Construct } from 'constructs';
 import type {
   GatewaySpec, GatewaySpecServersTlsMinProtocolVersion, GatewaySpecServersTlsMode, VirtualServiceSpec,
 } from '../../../imports/istio-networking.istio.io';
-import { AuthorizationPolicy, AuthorizationPolicySpecAction, RequestAuthentication } from '../../../imports/istio-security.istio.io';
+import {
+  AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, RequestAuthentication, RequestAuthenticationSpecJwtRules,
+} from '../../../imports/istio-security.istio.io';
 import { Mesh } from '../../model/mesh';
 import type { PublicIngress } from '../../model/public-ingress';
 
@@ -73,31 +75,39 @@ export class IstioIngressGateway extends Construct {
       metadata: { name: `${name}-jwt`, namespace: gatewayNamespace },
       spec: {
         selector: { matchLabels: { ...gateway.selector } },
-        jwtRules: [{
-          issuer: ingress.jwt.issuer,
-          // Rendered as `jwks_uri`, the field's proto name, which the CRD accepts like `jwksUri`.
-          jwksUri: ingress.jwt.jwksUri,
-          audiences: ingress.jwt.audiences && ingress.jwt.audiences.length > 0 ? [...ingress.jwt.audiences] : undefined,
-          // The backend reads the caller's claims from the same token.
-          forwardOriginalToken: true,
-        }],
+        jwtRules: [jwtRule(ingress)],
       },
     });
 
-    // RequestAuthentication alone lets a request without a token through: this DENY refuses it for the host.
-    // Hosts match the Host header case-insensitively; `host:*` covers a header that carries the port. A DENY rule with
-    // HTTP-only fields on a TCP listener would deny every connection there, hence the optional port binding.
-    const openPaths = ingress.openPaths;
     this.requireJwt = new AuthorizationPolicy(this, 'RequireJwt', {
       metadata: { name: `${name}-require-jwt`, namespace: gatewayNamespace },
-      spec: {
-        selector: { matchLabels: { ...gateway.selector } },
-        action: AuthorizationPolicySpecAction.DENY,
-        rules: [{
-          from: [{ source: { notRequestPrincipals: ['*'] } }],
-          to: [{ operation: { ports: ingress.gatewayHttpsPort === undefined ? undefined : [String(ingress.gatewayHttpsPort)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? [...openPaths] : undefined } }],
-        }],
-      },
+      spec: { selector: { matchLabels: { ...gateway.selector } }, action: AuthorizationPolicySpecAction.DENY, rules: [requireJwtRule(ingress)] },
     });
   }
+}
+
+/** The token check of a PublicIngress: tokens of its issuer (and audiences), forwarded to the backend for its claims. */
+export function jwtRule(ingress: PublicIngress): RequestAuthenticationSpecJwtRules {
+  return {
+    issuer: ingress.jwt.issuer,
+    // Rendered as `jwks_uri`, the field's proto name, which the CRD accepts like `jwksUri`.
+    jwksUri: ingress.jwt.jwksUri,
+    audiences: ingress.jwt.audiences && ingress.jwt.audiences.length > 0 ? [...ingress.jwt.audiences] : undefined,
+    // The backend reads the caller's claims from the same token.
+    forwardOriginalToken: true,
+  };
+}
+
+/**
+ * The DENY rule that refuses a request for the public host without a valid token, except on the open paths:
+ * RequestAuthentication alone lets a request without a token through. Hosts match the Host header case-insensitively;
+ * `host:*` covers a header that carries the port. A DENY rule with HTTP-only fields on a TCP listener would deny every
+ * connection there, hence the optional port binding.
+ */
+export function requireJwtRule(ingress: PublicIngress): AuthorizationPolicySpecRules {
+  const { host, openPaths } = ingress;
+  return {
+    from: [{ source: { notRequestPrincipals: ['*'] } }],
+    to: [{ operation: { ports: ingress.gatewayHttpsPort === undefined ? undefined : [String(ingress.gatewayHttpsPort)], hosts: [host, `${host}:*`], notPaths: openPaths.length > 0 ? [...openPaths] : undefined } }],
+  };
 }

@@ -82,7 +82,7 @@ export class IstioTrafficRoutes extends Construct {
 }
 
 /** The DestinationRule's trafficPolicy, in the CRD's own field names (the schema test checks every field). */
-function trafficPolicy(service: MeshService, options: IstioTrafficOptions): object {
+export function trafficPolicy(service: MeshService, options: IstioTrafficOptions): object {
   const r = service.traffic.resilience;
   const pool = r.connectionPool;
   const outlier = r.outlierDetection;

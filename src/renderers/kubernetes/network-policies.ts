@@ -2,6 +2,7 @@ import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Mesh } from '../../model/mesh';
+import type { ExternalHost } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import type { IMeshWorkload } from '../../model/workload';
 
@@ -48,6 +49,29 @@ export interface MeshNetworkNeeds {
   readonly scrapePorts: readonly number[];
   /** Ports Prometheus scrapes on one workload besides those (its own metrics port, where the mesh does not merge). */
   workloadScrapePorts(workload: IMeshWorkload): readonly number[];
+  /**
+   * Set when the mesh tunnels every connection between meshed pods to one port of the receiving pod (Istio ambient:
+   * HBONE on 15008), so that a NetworkPolicy never sees the called port; a call's connection may go through a proxy
+   * of the callee (a waypoint). Call edges then open the tunnel port: caller to proxy and proxy to callee, or caller to callee.
+   * @default - none: connections arrive on the called port, from the caller
+   */
+  readonly tunnel?: MeshTunnel;
+  /**
+   * Addresses the kubelet's probes arrive from when the mesh rewrites their source (Istio ambient SNATs them to
+   * 169.254.7.127): opened on every port of every pod of a namespace created here.
+   * @default - none: probes come from the node, which CNIs let through
+   */
+  readonly probeSources?: readonly string[];
+}
+
+/** How a mesh carries connections between meshed pods (see MeshNetworkNeeds.tunnel). */
+export interface MeshTunnel {
+  /** The port every tunnelled connection arrives on. */
+  readonly port: number;
+  /** The pods a call to `callee` really connects to, when not the callee's own (its waypoint). */
+  proxyOf(callee: IMeshWorkload): PodsInNamespace | undefined;
+  /** The pods a call from `caller` to an external host leaves through (an egress waypoint), when it does not leave directly. */
+  egressProxyOf(caller: IMeshWorkload, host: ExternalHost): PodsInNamespace | undefined;
 }
 
 /** The settings with their defaults, the mesh's needs, and the egress gateway when calls to plain external hosts go through it. */
@@ -141,7 +165,10 @@ export class NamespaceNetworkPolicies extends Construct {
       spec: {
         podSelector: {},
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...mesh.scrapePorts) }],
+        ingress: [
+          { from: [peer(prometheus.namespace, prometheus.labels)], ports: tcp(...mesh.scrapePorts) },
+          ...(mesh.probeSources && mesh.probeSources.length > 0 ? [{ from: mesh.probeSources.map(cidr => ({ ipBlock: { cidr } })) }] : []),
+        ],
         egress: [
           { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
           { to: [peer(controlPlane.namespace, controlPlane.labels)], ports: tcp(...mesh.controlPlanePorts) },
@@ -181,8 +208,13 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private ingress(): k8s.NetworkPolicyIngressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules = groupByPeer(graph.callsTo(this.workload).map(c => ({ peer: c.caller, port: c.port })))
-      .map(({ peer: caller, ports }) => ({ from: [peer(caller.namespace.name, caller.selector)], ports: tcp(...ports) }));
+    const tunnel = this.settings.mesh.tunnel;
+    const proxy = tunnel?.proxyOf(this.workload);
+    const edges = graph.callsTo(this.workload).map(c => (tunnel
+      ? { peer: proxy ?? podsOf(c.caller), port: tunnel.port }
+      : { peer: podsOf(c.caller), port: c.port }));
+    const rules: k8s.NetworkPolicyIngressRule[] = groupByPeer(edges)
+      .map(({ peer: from, ports }) => ({ from: [peer(from.namespace, from.labels)], ports: tcp(...ports) }));
     const { prometheus, mesh } = this.settings;
     // A created namespace opens the mesh's scrape ports for all its pods; a peer's namespace is not ours, so open them here.
     const scrape = [...(this.workload.namespace.created ? [] : mesh.scrapePorts), ...mesh.workloadScrapePorts(this.workload)];
@@ -192,15 +224,24 @@ export class WorkloadNetworkPolicy extends Construct {
 
   private egress(): k8s.NetworkPolicyEgressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
-    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(graph.callsFrom(this.workload).map(c => ({ peer: c.callee, port: c.port })))
-      .map(({ peer: callee, ports }) => ({ to: [peer(callee.namespace.name, callee.selector)], ports: tcp(...ports) }));
-    const gateway = this.settings.egressGateway;
+    const tunnel = this.settings.mesh.tunnel;
     const external = graph.externalCallsFrom(this.workload);
+    const viaProxy = tunnel ? external.flatMap(c => {
+      const proxy = tunnel.egressProxyOf(this.workload, c.host);
+      return proxy ? [{ peer: proxy, port: tunnel.port, host: c.host }] : [];
+    }) : [];
+    const edges = [...graph.callsFrom(this.workload).map(c => (tunnel
+      ? { peer: tunnel.proxyOf(c.callee) ?? podsOf(c.callee), port: tunnel.port }
+      : { peer: podsOf(c.callee), port: c.port })), ...viaProxy];
+    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(edges)
+      .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }));
+    const gateway = this.settings.egressGateway;
     // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
     if (gateway && external.some(c => !c.host.isWildcard)) {
       rules.push({ to: [peer(gateway.namespace, gateway.labels)], ports: tcp(gateway.port) });
     }
-    const outside = new Set<number>(external.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
+    const direct = external.filter(c => !viaProxy.some(v => v.host === c.host));
+    const outside = new Set<number>(direct.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
     for (const port of graph.unlistedEgressOf(this.workload)?.ports ?? []) outside.add(port);
     if (outside.size > 0) {
       // External hosts have no fixed addresses: any address outside the cluster, on their ports only.
@@ -213,13 +254,18 @@ export class WorkloadNetworkPolicy extends Construct {
   }
 }
 
-/** One entry per peer, with its ports sorted and without repeats, in the order peers first appear. */
-function groupByPeer(edges: Array<{ peer: IMeshWorkload; port: number }>): Array<{ peer: IMeshWorkload; ports: number[] }> {
-  const byPeer = new Map<IMeshWorkload, Set<number>>();
+function podsOf(workload: IMeshWorkload): PodsInNamespace {
+  return { namespace: workload.namespace.name, labels: { ...workload.selector } };
+}
+
+/** One entry per peer (the same pods), with its ports sorted and without repeats, in the order peers first appear. */
+export function groupByPeer(edges: Array<{ peer: PodsInNamespace; port: number }>): Array<{ peer: PodsInNamespace; ports: number[] }> {
+  const byPeer = new Map<string, { peer: PodsInNamespace; ports: Set<number> }>();
   for (const { peer: p, port } of edges) {
-    const ports = byPeer.get(p) ?? new Set<number>();
-    ports.add(port);
-    byPeer.set(p, ports);
+    const key = JSON.stringify([p.namespace, Object.entries(p.labels).sort()]);
+    const entry = byPeer.get(key) ?? { peer: p, ports: new Set<number>() };
+    entry.ports.add(port);
+    byPeer.set(key, entry);
   }
-  return [...byPeer.entries()].map(([p, ports]) => ({ peer: p, ports: [...ports].sort((a, b) => a - b) }));
+  return [...byPeer.values()].map(({ peer: p, ports }) => ({ peer: p, ports: [...ports].sort((a, b) => a - b) }));
 }

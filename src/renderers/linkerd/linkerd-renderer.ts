@@ -16,7 +16,7 @@ import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } 
 import { LINKERD_GOLDEN_SIGNALS } from './golden-signal-queries';
 import { PortServer, Authentication } from './port-server';
 import { LINKERD_ADMIN_PORT, LINKERD_DATA_PLANE } from './proxy-protocol';
-import { routeMatches } from './route-match';
+import { routeMatches } from '../gateway-api/route-match';
 import { LinkerdTrafficRoutes, unexpressedRetryConditions } from './service-routes';
 
 const TRAFFIC_ID = 'LinkerdTraffic';

@@ -4,7 +4,7 @@ import { fail } from '../../model/validation';
 import { carriesHttp, portName } from '../../model/protocol';
 import type { IMeshWorkload, WorkloadPort } from '../../model/workload';
 import { proxyProtocol } from './proxy-protocol';
-import { covers, matchKey, matchSlug, RouteMatch } from './route-match';
+import { covers, matchKey, matchSlug, RouteMatch } from '../gateway-api/route-match';
 
 const POLICY_GROUP = 'policy.linkerd.io';
 

@@ -1,16 +1,16 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { HttpRoute, HttpRouteSpecRules, HttpRouteSpecRulesMatches } from '../../../imports/linkerd-gateway.networking.k8s.io';
 import type { Call } from '../../model/call';
-import { idempotencyOverridden, retryableMethods } from '../../model/call-resilience';
 import { HTTP_METHODS } from '../../http/methods';
-import { Mesh } from '../../model/mesh';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
-import { appProtocol, carriesHttp, portName } from '../../model/protocol';
-import { perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
+import { carriesHttp } from '../../model/protocol';
+import { perTryTimeout, ResolvedRetries, RetryCondition } from '../../model/resilience';
 import type { WeightedVersion } from '../../model/routing';
-import { matchKey, RouteMatch, routeMatches } from './route-match';
+import { callRouteClass } from '../gateway-api/call-route-class';
+import { gatewayDuration } from '../gateway-api/duration';
+import { gatewayMatch, matchKey, RouteMatch } from '../gateway-api/route-match';
+import { versionService } from '../kubernetes/version-service';
 
 /** Gateway API limits: 8 matches per rule, 16 rules per route. */
 const MAX_MATCHES = 8;
@@ -68,23 +68,17 @@ export class LinkerdTrafficRoutes extends Construct {
   /** Renders what a call with its own timeout, retries or declared idempotency needs. */
   public addCall(call: Call): void {
     const service = this.service;
-    const graph = Mesh.of(service).callGraph;
     if (!carriesHttp(call.protocol)) return;
-    if (call.timeout === undefined && call.retries === undefined && !idempotencyOverridden(graph, call)) {
-      this.shareRetries(call.port, retryableMethods(graph, call));
+    const cls = callRouteClass(service, call);
+    if (cls.kind === 'shared') {
+      this.shareRetries(call.port, cls.sharedRetryable);
       return;
     }
-    if (call.methods.length === 0 && call.paths.length === 0) {
+    if (cls.kind === 'indistinct') {
       this.warn(`[${service.node.path}] Linkerd: the timeout or retries of the call from ${call.caller.name} are not rendered: Linkerd routes match requests, not callers, and this call names no methods or paths to tell its requests apart; ${service.name}'s own timeout and retries apply to it`);
       return;
     }
-    const retryable = retryableMethods(graph, call);
-    const retries = call.retries ? resolveRetries(call.retries) : service.traffic.resilience.retries;
-    const timeout = call.timeout ?? service.traffic.resilience.timeout;
-    const all = routeMatches(call.methods, call.paths);
-    const canRetry = (m: RouteMatch) => retryable === 'any' || (m.method !== undefined && retryable.includes(m.method));
-    const retried = retries.attempts > 0 ? all.filter(canRetry) : [];
-    const rest = all.filter(m => !retried.includes(m));
+    const { all, retried, rest, timeout, retries } = cls;
     for (const m of all) {
       const key = matchKey(m);
       const other = this.callMatches.get(key);
@@ -140,12 +134,12 @@ export class LinkerdTrafficRoutes extends Construct {
     for (const m of traffic.routing.match ?? []) {
       const headers = Object.entries(m.headers ?? {}).map(([name, value]) => ({ type: 'Exact', name, value }));
       if (headers.length === 0) continue; // A/B by caller alone: reported by the renderer
-      const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...toGatewayMatch(x), headers }));
+      const crossed = (matches.length > 0 ? matches : [{}]).map(x => ({ ...gatewayMatch(x), headers }));
       for (const chunk of chunks(crossed)) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: this.backends(port, [{ version: m.version, weight: 100 }]), timeouts });
     }
     const split = this.backends(port, traffic.split);
     if (matches.length === 0) rules.push({ backendRefs: split, timeouts });
-    else for (const chunk of chunks(matches.map(toGatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
+    else for (const chunk of chunks(matches.map(gatewayMatch))) rules.push({ matches: chunk as HttpRouteSpecRulesMatches[], backendRefs: split, timeouts });
     return rules;
   }
 
@@ -155,18 +149,8 @@ export class LinkerdTrafficRoutes extends Construct {
   }
 
   private versionService(version: ServiceVersion): ApiObject {
-    const service = this.service;
-    const object = new k8s.KubeService(this, `Service-${version.name}`, {
-      metadata: { name: `${service.name}-${version.name}`, namespace: service.namespace.name, labels: { app: service.name, version: version.name } },
-      spec: {
-        selector: { ...version.podLabels },
-        ports: service.ports.map(p => ({
-          name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-          targetPort: k8s.IntOrString.fromNumber(p.port), protocol: 'TCP',
-        })),
-      },
-    });
-    annotateFailureAccrual(object, service);
+    const object = versionService(this, `Service-${version.name}`, this.service, version);
+    annotateFailureAccrual(object, this.service);
     return object;
   }
 
@@ -203,15 +187,6 @@ export function unexpressedRetryConditions(retries: ResolvedRetries): RetryCondi
   return retries.attempts > 0 ? retries.on.filter(c => LINKERD_RETRY_STATUS[c] === undefined) : [];
 }
 
-/** A Gateway API duration (GEP-2257): whole seconds as `30s`, otherwise milliseconds. */
-function gatewayDuration(duration: Duration): string {
-  const ms = Math.round(duration.toMilliseconds());
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-function toGatewayMatch(match: RouteMatch): Record<string, unknown> {
-  return { method: match.method, path: match.path ? { type: match.path.type, value: match.path.value } : undefined };
-}
 
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];

@@ -1,7 +1,7 @@
 /**
- * One HTTPRoute match of a call (a method and a path, either may be absent), translated from the
+ * One Gateway API HTTPRoute match of a call (a method and a path, either may be absent), translated from the
  * mesh-neutral path syntax (Istio's: exact, `*` prefix/suffix, `{*}` and `{**}` templates) into
- * Gateway API path matches. Linkerd has no path templates: `{*}` becomes the regular expression
+ * Gateway API path matches (Linkerd and Istio ambient read them). Gateway API has no path templates: `{*}` becomes the regular expression
  * `[^/]+` (one segment) and `{**}` becomes `.*`; Istio's string prefix `/a*` becomes `/a.*`
  * (Gateway API's PathPrefix matches whole segments only, so it would not be the same).
  */
@@ -27,6 +27,11 @@ function translatePath(path: string): RouteMatch['path'] {
   if (path.endsWith('*')) return { type: 'RegularExpression', value: `${escapeRegex(path.slice(0, -1))}.*` };
   if (path.startsWith('*')) return { type: 'RegularExpression', value: `.*${escapeRegex(path.slice(1))}` };
   return { type: 'Exact', value: path };
+}
+
+/** A match as an HTTPRoute rule writes it (`method`, `path: {type, value}`). */
+export function gatewayMatch(match: RouteMatch): Record<string, unknown> {
+  return { method: match.method, path: match.path ? { type: match.path.type, value: match.path.value } : undefined };
 }
 
 /** A stable key of a match, to find the route that holds it. */
