@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Duration } from 'cdk8s';
 import { ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshNamespace, MeshService, Protocol } from '../src';
-import { setCanaryWeight, setSplit, startCanary } from '../src';
+import { IstioAmbientRenderer, setCanaryWeight, setSplit, startCanary } from '../src';
 import { REPO_ROOT } from './support/manifests';
 
 /**
@@ -142,6 +142,16 @@ describe('generated names', () => {
     const b = base();
     new MeshService(b.shop, '1web', { image, ports });
     expect(() => b.app.synth()).toThrow('[shop-app/Mesh] Service name "1web" (made at shop-app/Mesh/shop/1web/Service) is not valid for a Service: use lower-case letters, digits and \'-\', starting with a letter');
+  });
+});
+
+describe('renderers from JavaScript', () => {
+  test.each([
+    ['Istio', () => new IstioRenderer(js({ networkPolicies: 'yes' })), '[IstioRenderer] networkPolicies: "yes" (a string) is not true or false; write networkPolicies: true or false'],
+    ['Linkerd', () => new LinkerdRenderer(js({ probeNetworks: '10.0.0.0/8' })), '[LinkerdRenderer] probeNetworks: "10.0.0.0/8" (a string) is not a list; write probeNetworks: ["10.0.0.0/8"]'],
+    ['ambient', () => new IstioAmbientRenderer(js({ gatewayApiChannel: 'beta' })), '[IstioAmbientRenderer] gatewayApiChannel: "beta" (a string) is not a Gateway API channel; write "standard" or "experimental"'],
+  ] as Array<[string, () => unknown, string]>)('%s', (_name, make, message) => {
+    expect(make).toThrow(message);
   });
 });
 
