@@ -1,10 +1,12 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, ChartProps, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  applyReleases, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
   MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
+import { SOMA_CONFIGURATION, SOMA_SECRET, SomaServiceConfig } from './configuration';
 import { SomaDelivery, somaDeliveryOf } from './delivery';
 import { SOMA_EXTERNAL_CALLS, SOMA_UNLISTED_EGRESS } from './egress';
 import { SOMA_INGRESS_GATEWAY, SOMA_PEERS } from './infrastructure';
@@ -48,7 +50,7 @@ export class SomaAgentHub extends Chart {
     this.mesh = new Mesh(this, 'Mesh', { renderer: new IstioRenderer(), ...props.mesh });
 
     const apps = this.mesh.addNamespace(SOMA_NAMESPACE);
-    for (const spec of SOMA_SERVICES) addService(apps, spec, props.delivery ?? SomaDelivery.RELEASE_FILE);
+    for (const spec of SOMA_SERVICES) addService(this, apps, spec, props.delivery ?? SomaDelivery.RELEASE_FILE);
 
     // Namespaces of other charts: guarded, not created. istio-system keeps its own mTLS settings
     // (the ingress gateway terminates outside traffic), so it is declared only to name the gateway's identity.
@@ -68,9 +70,19 @@ export class SomaAgentHub extends Chart {
     const callTraffic = new Map(SOMA_CALL_TRAFFIC.map(t => [`${t.from}>${t.to}`, t]));
     for (const call of SOMA_CALLS) {
       const traffic = callTraffic.get(`${call.from}>${call.to}`);
+      // The caller's variable for this callee's address, when its configuration has one: derived from this call.
+      const discovery = SOMA_CONFIGURATION[call.from]?.discovery?.find(d => d.to === call.to);
       this.mesh.workload(call.to).allowFrom(this.mesh.workload(call.from), {
         port: call.port, methods: call.methods, paths: call.paths, timeout: traffic?.timeout, retries: traffic?.retries,
+        env: discovery && { name: discovery.env, scheme: discovery.scheme, path: discovery.path },
       });
+    }
+    for (const [from, config] of Object.entries(SOMA_CONFIGURATION)) {
+      for (const d of config.discovery ?? []) {
+        if (!SOMA_CALLS.some(c => c.from === from && c.to === d.to)) {
+          throw new Error(`[${this.node.path}] ${from}'s ${d.env} names ${d.to}, which ${from} may not call: remove it, or declare the call`);
+        }
+      }
     }
 
     const externalHosts = new Map<string, ExternalHost>();
@@ -99,12 +111,13 @@ export class SomaAgentHub extends Chart {
   }
 }
 
-function addService(namespace: MeshNamespace, spec: SomaService, delivery: SomaDelivery): MeshService {
+function addService(chart: Chart, namespace: MeshNamespace, spec: SomaService, delivery: SomaDelivery): MeshService {
   const repository = spec.repository ?? `somaagent/soma-${spec.name}`;
   const liveness = spec.port === undefined
     // Choice: the worker has no endpoint; this check fails when its code can no longer be imported.
-    ? HealthCheck.command(['python', '-c', 'import app.worker'], { periodSeconds: 30, timeoutSeconds: 10 })
+    ? HealthCheck.command(['python', '-c', 'import app.worker'], { period: Duration.seconds(30), timeout: Duration.seconds(10) })
     : spec.liveness ? HealthCheck.http(spec.liveness) : HealthCheck.tcp();
+  const config = SOMA_CONFIGURATION[spec.name] ?? {};
   return new MeshService(namespace, spec.name, {
     image: `${repository}:${SOMA_IMAGE_TAG}`,
     ports: spec.port === undefined ? [] : [{ port: spec.port, protocol: Protocol.HTTP }],
@@ -113,6 +126,38 @@ function addService(namespace: MeshNamespace, spec: SomaService, delivery: SomaD
     readiness: spec.readiness ? HealthCheck.http(spec.readiness) : liveness,
     metrics: SOMA_METRICS_PATHS[spec.name] ? { path: SOMA_METRICS_PATHS[spec.name] } : undefined,
     resilience: SOMA_RESILIENCE[spec.name],
-    delivery: somaDeliveryOf(spec.name, delivery),
+    ...workloadSettings(chart, spec.name, config, somaDeliveryOf(spec.name, delivery)),
   });
+}
+
+/** A service's configuration as MeshService props: env, Secret references, volumes, resources and scaling. */
+function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig, delivery: Delivery) {
+  const secret = () => (chart.node.tryFindChild('SomaSecrets') as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(chart, 'SomaSecrets', SOMA_SECRET);
+  const env: Record<string, string | kplus.EnvValue> = { ...config.env };
+  for (const [variable, key] of Object.entries(config.secretEnv ?? {})) env[variable] = kplus.EnvValue.fromSecretValue({ secret: secret(), key });
+  for (const [variable, fieldPath] of Object.entries(config.fieldEnv ?? {})) env[variable] = kplus.EnvValue.fromFieldRef(fieldPath as kplus.EnvFieldPaths);
+  const mounts: kplus.VolumeMount[] = [
+    ...(config.scratch ?? []).map(path => ({ path, volume: kplus.Volume.fromEmptyDir(chart, `${name}${path}`, path.slice(1).replace(/\//g, '-')) })),
+    ...Object.entries(config.claims ?? {}).map(([path, claim]) => ({
+      path, readOnly: true,
+      volume: kplus.Volume.fromPersistentVolumeClaim(chart, `${name}${path}`, kplus.PersistentVolumeClaim.fromClaimName(chart, `${name}${path}-claim`, claim), { readOnly: true }),
+    })),
+  ];
+  const resources = config.resources && {
+    cpu: { request: kplus.Cpu.millis(config.resources.cpu[0]), limit: kplus.Cpu.millis(config.resources.cpu[1]) },
+    memory: { request: Size.mebibytes(config.resources.memoryMi[0]), limit: Size.mebibytes(config.resources.memoryMi[1]) },
+  };
+  const scaling = config.scaling;
+  return {
+    env: Object.keys(env).length > 0 ? env : undefined,
+    envFrom: config.envFromSecret ? [kplus.Env.fromSecret(secret())] : undefined,
+    volumeMounts: mounts.length > 0 ? mounts : undefined,
+    resources,
+    replicas: scaling?.minReplicas,
+    delivery,
+    // Choice: a service delivered by Argo Rollouts keeps its disruption budget but no autoscaler: the Rollout runs its pods.
+    autoscaling: scaling && !delivery.controller
+      ? { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization } : undefined,
+    disruptionBudget: scaling && { minAvailable: scaling.minAvailable },
+  };
 }

@@ -3,6 +3,7 @@ import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
 import { readReleaseFile, ReleaseFile } from '../src';
 import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
 import { SomaDelivery } from './delivery';
+import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
 
 /** Where each mesh's render is committed. A new mesh adds its folder here, and every synth and release writes it too. */
@@ -24,7 +25,7 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  * (the committed renders) or by Argo Rollouts (`delivery`).
  */
 export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): SynthTarget {
-  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target) }, delivery }) };
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */

@@ -123,6 +123,41 @@ function countKinds(objects: Obj[]): Map<string, number> {
   return counts;
 }
 
+/** How each render handles what surrounds the calls, read from its objects. */
+function surroundings(istio: Obj[], linkerd: Obj[]): string[] {
+  const of = (objects: Obj[], kind: string, group?: string) => objects.filter(o => o.kind === kind && (!group || o.apiVersion.startsWith(`${group}/`)));
+  const count = (objects: Obj[], kind: string, group?: string) => of(objects, kind, group).length;
+  const registryOnly = of(istio, 'Sidecar').filter(s => s.spec?.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY').length;
+  const hosts = (entries: Obj[], field: string) => [...new Set(entries.flatMap(e => e.spec?.[field] ?? []))].sort().map(h => `\`${h}\``).join(', ');
+  const egressNetworks = of(linkerd, 'EgressNetwork');
+  const skip = linkerd.filter(o => o.kind === 'Deployment' && (o.spec?.template?.metadata?.annotations ?? {})['config.linkerd.io/skip-outbound-ports']);
+  const istioGateway = of(istio, 'Gateway', 'networking.istio.io');
+  const jwt = of(istio, 'RequestAuthentication');
+  const linkerdGateway = of(linkerd, 'Gateway', 'gateway.networking.k8s.io');
+  const tokenRoutes = of(linkerd, 'HTTPRoute', 'gateway.networking.k8s.io').filter(r => r.metadata.annotations?.['soma-mesh.io/token-validation']);
+  const edgeIdentity = linkerdGateway.length > 0
+    ? of(linkerd, 'MeshTLSAuthentication').flatMap(a => a.spec.identityRefs ?? []).find((r: any) => r.namespace === linkerdGateway[0].metadata.namespace)
+    : undefined;
+  const kubelet = of(linkerd, 'NetworkAuthentication').find(n => n.metadata.name === 'kubelet');
+  const probeRoutes = of(linkerd, 'AuthorizationPolicy').filter(p => p.spec.requiredAuthenticationRefs?.[0]?.kind === 'NetworkAuthentication').length;
+  const prometheus = of(linkerd, 'MeshTLSAuthentication').find(a => a.metadata.name === 'prometheus')?.spec.identityRefs?.[0];
+  const scrapeRoutes = of(linkerd, 'AuthorizationPolicy').filter(p => p.spec.requiredAuthenticationRefs?.[0]?.name === 'prometheus').length;
+  const adminServers = of(linkerd, 'Server').filter(s => s.spec.port === 'linkerd-admin').length;
+  const consumer = of(linkerd, 'HTTPRoute', 'gateway.networking.k8s.io').filter(r => (r.spec.parentRefs ?? []).some((p: any) => p.kind === 'Service' && p.namespace && p.namespace !== r.metadata.namespace)).length;
+  return [
+    '### Around the calls (Istio and Linkerd)', '',
+    '| | Istio `dist/` | Linkerd `dist-linkerd/` |', '| --- | --- | --- |',
+    `| Egress | ${count(istio, 'ServiceEntry')} ServiceEntry (${hosts(of(istio, 'ServiceEntry'), 'hosts')}); ${registryOnly} Sidecars REGISTRY_ONLY, each listing its workload's own hosts | ${egressNetworks.length} EgressNetwork (${egressNetworks.map(n => `${n.metadata.namespace}: ${n.spec.trafficPolicy}`).join(', ')}); ${count(linkerd, 'TLSRoute')} TLSRoutes (${hosts(of(linkerd, 'TLSRoute'), 'hostnames')}), admitting their SNI to every client of the namespace |`,
+    `| Unlisted egress | the workload's Sidecar ALLOW_ANY | ${skip.map(d => `${d.metadata.labels?.app ?? d.metadata.name}: proxy skipped on port ${(d.spec.template.metadata.annotations as any)['config.linkerd.io/skip-outbound-ports']}`).join(', ') || 'none'}, reason annotated |`,
+    `| Public edge | ${istioGateway.map(g => `Gateway (networking.istio.io) for ${g.spec.servers[0].hosts.join(', ')}`).join('; ')} on Istio's ingress gateway | ${linkerdGateway.map(g => `Gateway (gateway.networking.k8s.io, class \`${g.spec.gatewayClassName}\`) in \`${g.metadata.namespace}\` for ${g.spec.listeners[0].hostname}`).join('; ') || 'none'}${edgeIdentity ? `; only \`${edgeIdentity.namespace}/${edgeIdentity.name}\` admitted from the edge` : ''} |`,
+    `| Token check at the edge | ${jwt.length} RequestAuthentication (JWT, issuer ${jwt.map(j => j.spec.jwtRules[0].issuer).join(', ')}) | ${tokenRoutes.length > 0 ? `delegated: ${tokenRoutes.map(r => r.metadata.annotations!['soma-mesh.io/token-validation'].split(':')[0]).join(', ')}` : 'none: Linkerd validates no tokens (reported at synth)'} |`,
+    `| Kubelet probes | rewritten by the sidecar agent (port 15020) | ${probeRoutes} GET-only probe routes, from ${kubelet ? kubelet.spec.networks.map((n: any) => `\`${n.cidr}\``).join(', ') : 'nowhere'} |`,
+    `| Prometheus scrapes | merged metrics on port 15020 | ${scrapeRoutes} GET-only routes for \`${prometheus ? `${prometheus.namespace}/${prometheus.name}` : '?'}\` (${adminServers} proxy admin Servers, \`/metrics\` on port 4191, and each declared metrics path) |`,
+    `| Per-caller routes | VirtualService \`sourceLabels\` | consumer routes in the caller's namespace (${consumer} here); same-namespace calls reported |`,
+    '',
+  ];
+}
+
 /** The comparison section, from the three render folders. */
 export function compareMeshes(istioDir: string, linkerdDir: string, ambientDir: string): string {
   const istio = read(istioDir);
@@ -139,6 +174,7 @@ export function compareMeshes(istioDir: string, linkerdDir: string, ambientDir: 
   const ac = countKinds(ambient);
   for (const kind of [...new Set([...ic.keys(), ...lc.keys(), ...ac.keys()])].sort()) lines.push(`| ${kind} | ${ic.get(kind) ?? 0} | ${lc.get(kind) ?? 0} | ${ac.get(kind) ?? 0} |`);
   lines.push(`| **total** | **${istio.length}** | **${linkerd.length}** | **${ambient.length}** |`, '');
+  lines.push(...surroundings(istio, linkerd));
 
   const fi = istioFeatures(istio);
   const fl = linkerdFeatures(linkerd);

@@ -50,7 +50,8 @@ describe('public ingress', () => {
     expect(bound).toHaveLength(1);
     expect(bound[0].spec.hosts).toEqual([SOMA_INGRESS.host]);
     const destinations = bound[0].spec.http.flatMap((r: any) => r.route.map((d: any) => d.destination));
-    expect(destinations).toEqual([{ host: GATEWAY_API_FQDN, port: { number: 10000 } }]);
+    // Through gateway-api's versions: the stable one, as inside the mesh.
+    expect(destinations).toEqual([{ host: GATEWAY_API_FQDN, subset: 'v1', port: { number: 10000 } }]);
     expect(bound[0].spec.http[0].retries).toEqual({ attempts: 0 }); // gateway-api takes POSTs: never replayed
     expect(ofKind(rendered, 'VirtualService').filter(vs => vs.spec.hosts.includes(GATEWAY_API_FQDN) && (vs.spec.gateways ?? []).length > 0)).toEqual([]);
   });

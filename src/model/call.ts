@@ -3,10 +3,26 @@ import { Protocol } from './protocol';
 import type { FaultInjection, RetryOptions } from './resilience';
 import type { IMeshWorkload } from './workload';
 
+/** The environment variable through which a caller finds its callee, with the form of the URL. */
+export interface DiscoveryEnv {
+  /** The variable's name, such as `ORDERS_URL`. */
+  readonly name: string;
+  /**
+   * The URL scheme, without `://`; `''` gives `host:port`.
+   * @default - `http` on HTTP and HTTP/2 ports; none (`host:port`) on gRPC and TCP ports
+   */
+  readonly scheme?: string;
+  /**
+   * What follows the port, starting with `/` (a database number, a base path).
+   * @default - nothing
+   */
+  readonly path?: string;
+}
+
 /** What a caller may do on a callee, as declared with `allowFrom`. */
 export interface CallOptions {
   /**
-   * The callee's port (its container port, which is also its Service port).
+   * The callee's Service port (the number the caller dials).
    * @default - the callee's only port; an error when it serves several
    */
   readonly port?: number;
@@ -41,13 +57,24 @@ export interface CallOptions {
    * @default - the callee's fault, which is none unless declared
    */
   readonly fault?: FaultInjection;
+  /**
+   * The environment variable of the caller's container that holds the callee's in-mesh URL, so that the
+   * application's configuration and its authorization come from the same declaration. A name gives
+   * `http://<callee FQDN>:<port>` on HTTP ports and `<callee FQDN>:<port>` on gRPC and TCP ports.
+   * Only for a caller deployed by this library.
+   * @default - none: the caller finds the callee by its own configuration
+   */
+  readonly env?: string | DiscoveryEnv;
 }
 
 /** One edge of the call graph: `caller` may reach `callee` on `port`, with these methods and paths. */
 export interface Call {
   readonly caller: IMeshWorkload;
   readonly callee: IMeshWorkload;
+  /** The callee's Service port. */
   readonly port: number;
+  /** The callee's container port behind `port`: what pod-level rules (authorization, NetworkPolicy) name. */
+  readonly targetPort: number;
   readonly protocol: Protocol;
   /** Empty means any method. */
   readonly methods: readonly string[];
@@ -59,4 +86,6 @@ export interface Call {
   readonly retries?: RetryOptions;
   /** Faults injected into this call's requests, when a drill declares them. */
   readonly fault?: FaultInjection;
+  /** The caller's environment variable that holds the callee's in-mesh URL, when the call names one. */
+  readonly env?: { readonly name: string; readonly value: string };
 }

@@ -122,16 +122,7 @@ export function checkMeshServiceProps(at: PropsCheck, props: unknown): void {
   at.string('serviceAccountName', p.serviceAccountName, '"web"', true);
   checkHealthCheck(at, 'liveness', p.liveness);
   checkHealthCheck(at, 'readiness', p.readiness);
-  if (p.resources !== undefined) {
-    const r = at.object<any>('resources', p.resources, '{ cpuRequest: "100m", memoryLimit: "512Mi" }');
-    for (const key of ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit']) {
-      if (r[key] === undefined) continue;
-      at.string(`resources.${key}`, r[key], key.startsWith('cpu') ? '"250m"' : '"256Mi"');
-      if (!/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(r[key])) {
-        at.fail(`resources.${key}`, `"${r[key]}" is not a Kubernetes quantity`, `write a number with a unit, such as ${key.startsWith('cpu') ? '"250m" or "1"' : '"256Mi" or "1Gi"'}`);
-      }
-    }
-  }
+  if (p.resources !== undefined) at.object('resources', p.resources, '{ cpu: { request: Cpu.millis(100) }, memory: { limit: Size.mebibytes(512) } }');
   at.record('env', p.env, '{ LOG_LEVEL: "info" }', (name, value, item) => {
     if (checkEnvName(name)) at.fail(item, `"${name}" is not an environment variable name`, 'use ASCII letters, digits, \'_\', \'-\' and \'.\', not starting with a digit, such as "LOG_LEVEL"');
     if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) {
@@ -139,6 +130,11 @@ export function checkMeshServiceProps(at: PropsCheck, props: unknown): void {
     }
   });
   at.array('command', p.command, '["python", "app/main.py"]', (c, item) => at.string(item, c, '"python"'));
+  at.array('args', p.args, '["--port", "8080"]', (c, item) => at.string(item, c, '"--port"', false, true));
+  at.array('envFrom', p.envFrom, '[Env.fromConfigMap(configMap)]', (e, item) => at.object(item, e, 'Env.fromConfigMap(configMap)'));
+  at.array('volumeMounts', p.volumeMounts, '[{ volume, path: "/etc/config" }]', (v, item) => at.object(item, v, '{ volume, path: "/etc/config" }'));
+  if (p.autoscaling !== undefined) at.object('autoscaling', p.autoscaling, '{ minReplicas: 2, maxReplicas: 10 }');
+  if (p.disruptionBudget !== undefined) at.object('disruptionBudget', p.disruptionBudget, '{ minAvailable: 1 }');
   at.integer('runAsUser', p.runAsUser, 0, 2147483647);
   if (p.metrics !== undefined) {
     const m = at.object<any>('metrics', p.metrics, '{ path: "/metrics", port: 8080 }');

@@ -10,7 +10,7 @@ export interface ExistingWorkloadProps {
   /** The ServiceAccount its pods run as: its mTLS identity. */
   readonly serviceAccountName: string;
   /**
-   * Ports it serves (container ports).
+   * Ports it serves: its Service port, and the container port behind it when they differ (`targetPort`).
    * @default - none: it only calls others (an ingress gateway, for example)
    */
   readonly ports?: WorkloadPort[];

@@ -1,23 +1,25 @@
+import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { PropsCheck } from './props-check';
+import { fail } from './validation';
 
 /** Options shared by every health check. */
 export interface HealthCheckOptions {
   /**
-   * Seconds to wait after the container starts before the first check.
-   * @default 5
+   * How long to wait after the container starts before the first check.
+   * @default Duration.seconds(5)
    */
-  readonly initialDelaySeconds?: number;
+  readonly initialDelay?: Duration;
   /**
-   * Seconds between checks.
-   * @default 10
+   * How often to check.
+   * @default Duration.seconds(10)
    */
-  readonly periodSeconds?: number;
+  readonly period?: Duration;
   /**
-   * Seconds after which one check counts as failed.
-   * @default 2
+   * How long one check may take before it counts as failed.
+   * @default Duration.seconds(2)
    */
-  readonly timeoutSeconds?: number;
+  readonly timeout?: Duration;
   /**
    * Failed checks in a row before the kubelet acts.
    * @default 3
@@ -25,23 +27,32 @@ export interface HealthCheckOptions {
   readonly failureThreshold?: number;
 }
 
+/** Options of a check on a port of the container. */
+export interface PortHealthCheckOptions extends HealthCheckOptions {
+  /**
+   * The container port to check.
+   * @default - the container port of the workload's first port
+   */
+  readonly port?: number;
+}
+
 /**
- * A liveness or readiness check. Istio rewrites HTTP and TCP checks through its agent (port 15020),
- * so they work under STRICT mTLS without any authorization rule for the kubelet.
+ * A liveness or readiness check. Meshes that enforce mutual TLS rewrite HTTP and TCP checks through their
+ * proxy's agent, so they work without any authorization rule for the kubelet.
  */
 export class HealthCheck {
   /** GET `path` on a port of the container. */
-  public static http(path: string, options: HealthCheckOptions & { port?: number } = {}): HealthCheck {
+  public static http(path: string, options: PortHealthCheckOptions = {}): HealthCheck {
     const at = checkOptions('HealthCheck.http', options, true);
     at.string('path', path, '"/healthz"');
     if (!path.startsWith('/')) at.fail('path', `"${path}" does not start with "/"`, `write "/${path}"`);
-    return new HealthCheck(options, port => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), !options.port);
+    return new HealthCheck(options, port => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Open a TCP connection to a port of the container. */
-  public static tcp(options: HealthCheckOptions & { port?: number } = {}): HealthCheck {
+  public static tcp(options: PortHealthCheckOptions = {}): HealthCheck {
     checkOptions('HealthCheck.tcp', options, true);
-    return new HealthCheck(options, port => ({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), !options.port);
+    return new HealthCheck(options, port => ({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Run a command in the container; for workloads that serve no port. */
@@ -49,7 +60,7 @@ export class HealthCheck {
     const at = checkOptions('HealthCheck.command', options, false);
     at.array('command', command, '["cat", "/tmp/healthy"]', (c, item) => at.string(item, c, '"cat"'), false);
     if (command.length === 0) at.fail('command', 'is empty', 'write the command and its arguments, such as ["cat", "/tmp/healthy"]');
-    return new HealthCheck(options, () => ({ exec: { command } }), false);
+    return new HealthCheck(options, () => ({ exec: { command: [...command] } }), false);
   }
 
   private constructor(
@@ -59,25 +70,44 @@ export class HealthCheck {
     public readonly needsPort: boolean,
   ) {}
 
-  /** @internal */
-  public _toKube(defaultPort: number | undefined): k8s.Probe {
+  /**
+   * The probe, checking on `defaultPort` when the check names no port.
+   * @internal
+   */
+  public _toKube(defaultPort: number | undefined, where: string): k8s.Probe {
+    const { initialDelay, period, timeout, failureThreshold } = this.options;
     return {
       ...this.handler(defaultPort),
-      initialDelaySeconds: this.options.initialDelaySeconds ?? 5,
-      periodSeconds: this.options.periodSeconds ?? 10,
-      timeoutSeconds: this.options.timeoutSeconds ?? 2,
-      failureThreshold: this.options.failureThreshold ?? 3,
+      initialDelaySeconds: seconds(where, 'initialDelay', initialDelay, 5, 0),
+      periodSeconds: seconds(where, 'period', period, 10, 1),
+      timeoutSeconds: seconds(where, 'timeout', timeout, 2, 1),
+      failureThreshold: count(where, failureThreshold ?? 3),
     };
   }
 }
 
-/** Whole seconds and counts, as the kubelet takes them. */
+/** Whole seconds of a probe field: the kubelet takes nothing finer. */
+function seconds(where: string, field: string, value: Duration | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const ms = value.toMilliseconds();
+  if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms / 1000 < min) {
+    fail(where, `health check ${field} of ${ms} ms is not a whole number of seconds${min > 0 ? ` of at least ${min}` : ''}: probes count in seconds, for example Duration.seconds(${Math.max(min, Math.round(ms / 1000))})`);
+  }
+  return ms / 1000;
+}
+
+function count(where: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) fail(where, `health check failureThreshold ${value} is not a count: use 1 or more`);
+  return value;
+}
+
+/** Each option's type, before anything is made (durations are cdk8s Durations, counts integers). */
 function checkOptions(where: string, options: unknown, withPort: boolean): PropsCheck {
   const at: PropsCheck = new PropsCheck(where);
-  const o = at.object<HealthCheckOptions & { port?: number }>('options', options as HealthCheckOptions, '{ periodSeconds: 10 }', true);
-  at.integer('options.initialDelaySeconds', o.initialDelaySeconds, 0, 3600);
-  at.integer('options.periodSeconds', o.periodSeconds, 1, 3600);
-  at.integer('options.timeoutSeconds', o.timeoutSeconds, 1, 3600);
+  const o = at.object<PortHealthCheckOptions>('options', options as PortHealthCheckOptions, '{ period: Duration.seconds(10) }', true);
+  at.duration('options.initialDelay', o.initialDelay);
+  at.duration('options.period', o.period);
+  at.duration('options.timeout', o.timeout);
   at.integer('options.failureThreshold', o.failureThreshold, 1, 100);
   if (withPort) at.integer('options.port', o.port, 1, 65535);
   return at;

@@ -1,4 +1,3 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
@@ -10,6 +9,9 @@ export interface MeshNamespaceProps {
   /**
    * Whether this chart creates the Namespace. Set false for a namespace that other charts own
    * (infrastructure such as Redis or Temporal): its peers are then guarded without creating it.
+   * Not rendered there: the Namespace and its mesh labels, the deny-by-default policy (unless `defaultDeny`), and the
+   * namespace's default-deny NetworkPolicies. Rendered: each workload's own policies, and for a service deployed
+   * there, a NetworkPolicy that also opens DNS and the mesh's control plane.
    * @default true
    */
   readonly create?: boolean;
@@ -33,7 +35,7 @@ export class MeshNamespace extends Construct {
   public readonly strictMtls: boolean;
   public readonly defaultDeny: boolean;
   /** The Namespace object, when created here. */
-  public readonly resource?: ApiObject;
+  public readonly resource?: k8s.KubeNamespace;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
     const at = checkScopeAndName(mesh, 'Mesh', isMesh, name, 'name', 'mesh.addNamespace("shop")');

@@ -34,6 +34,11 @@ export interface IMeshRenderer {
   namespaceLabels(): Record<string, string>;
   /** Renders what a namespace needs: mTLS mode and default authorization. */
   renderNamespace(namespace: MeshNamespace): void;
+  /**
+   * Renders STRICT mutual TLS for every workload of the mesh, in every namespace, as `mesh.enforceStrictMtlsMeshWide()`
+   * declares; called once. Nothing mesh-wide is rendered unless asked for by this name.
+   */
+  renderMeshWideStrictMtls(mesh: Mesh): void;
   /** Renders what a workload needs beyond its Kubernetes objects. */
   renderWorkload(workload: IMeshWorkload): void;
   /** Renders what one more version of a deployed service needs; called for each version as it is added. */

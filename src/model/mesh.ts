@@ -1,15 +1,17 @@
+import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { CallGraph } from './call-graph';
 import { IMeshRenderer } from './mesh-renderer';
 import { MeshNamespace, MeshNamespaceProps } from './mesh-namespace';
+import { unknownWorkloads } from './unknown-workloads';
 import { checkDnsLabel, fail } from './validation';
 import { isConstruct, pathOf } from './declaration-checks';
 import { PropsCheck } from './props-check';
 import { checkObjectNames } from './object-names';
+import type { IMeshWorkload } from './workload';
 
 /** What every renderer implements; a Mesh refuses an object without them, before any is called. */
 const RENDERER_METHODS = ['namespaceLabels', 'renderNamespace', 'renderWorkload', 'renderCall', 'renderTraffic'];
-import type { IMeshWorkload } from './workload';
 
 /** Settings of a whole mesh. */
 export interface MeshProps {
@@ -28,6 +30,12 @@ export interface MeshProps {
    * The model is mesh-neutral, so it never picks one itself.
    */
   readonly renderer: IMeshRenderer;
+  /**
+   * Receives each warning about the declarations (a workload of the App the mesh does not know, in a
+   * namespace that denies by default).
+   * @default - printed to stderr as `warning: ...`
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -48,6 +56,10 @@ export class Mesh extends Construct {
   public readonly callGraph = new CallGraph();
   public readonly renderer: IMeshRenderer;
   private readonly namespaceByName = new Map<string, MeshNamespace>();
+  private meshWideStrictMtls = false;
+  private readonly claimed = new Set<IConstruct>();
+  private readonly warned = new Set<string>();
+  private readonly onWarning: (message: string) => void;
   private readonly workloadByKey = new Map<string, IMeshWorkload>();
   private readonly workloadsByName = new Map<string, IMeshWorkload[]>();
 
@@ -68,10 +80,28 @@ export class Mesh extends Construct {
     this.trustDomain = props.trustDomain ?? 'cluster.local';
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer;
+    this.onWarning = props.onWarning ?? (message => process.stderr.write(`warning: ${message}\n`));
+    this.node.addValidation({ validate: () => { this.warnUnknownWorkloads(); return []; } });
     this.node.addValidation({ validate: () => checkObjectNames(this) });
     this.callGraph.onCall(call => this.renderer.renderCall(call));
     this.callGraph.onUnlistedEgress(grant => this.renderer.renderUnlistedEgress(grant));
     this.renderer.renderMesh(this);
+  }
+
+  /**
+   * Requires mutual TLS for every workload of the mesh, in every namespace, including those this chart does not
+   * declare (Istio: a PeerAuthentication in its root namespace). Never rendered unless asked for here: a namespace's
+   * own `strictMtls` covers that namespace only, even for the mesh's root namespace.
+   */
+  public enforceStrictMtlsMeshWide(): void {
+    if (this.meshWideStrictMtls) fail(this.node.path, 'enforceStrictMtlsMeshWide() is called twice: call it once');
+    this.meshWideStrictMtls = true;
+    this.renderer.renderMeshWideStrictMtls(this);
+  }
+
+  /** Whether `enforceStrictMtlsMeshWide()` was called. */
+  public get strictMtlsMeshWide(): boolean {
+    return this.meshWideStrictMtls;
   }
 
   /** Declares a namespace of the mesh (created here unless `create: false`). */
@@ -104,6 +134,26 @@ export class Mesh extends Construct {
     }
     const known = [...this.workloadsByName.keys()].sort().join(', ');
     return fail(this.node.path, `no workload "${ref}" is declared in the mesh: declare it first, or use one of: ${known}`);
+  }
+
+  /** @internal called by AdoptedWorkload: an object of the App that the mesh now knows */
+  public _claim(object: IConstruct): void {
+    this.claimed.add(object);
+  }
+
+  /** Says once, at synth, which pods of the App run in a deny-by-default namespace of this mesh without the mesh knowing them. */
+  private warnUnknownWorkloads(): void {
+    const closed = new Set(this.namespaces.filter(n => n.defaultDeny).map(n => n.name));
+    if (closed.size === 0) return;
+    const meshes = this.node.root.node.findAll().filter((c): c is Mesh => c instanceof Mesh);
+    const workloads = new Set<IConstruct>(meshes.flatMap(m => m.workloads));
+    const known = (object: ApiObject) => meshes.some(m => m.claimed.has(object)) || object.node.scopes.some(scope => workloads.has(scope));
+    for (const { object, namespace } of unknownWorkloads(this.node.root, closed, known)) {
+      const message = `[${object.node.path}] ${object.kind} ${namespace}/${object.name} runs in namespace ${namespace}, which denies by default, but the mesh does not know it: every request to it is denied and its egress is closed. Adopt it (MeshService.adopt) or declare it as an ExistingWorkload, and declare its calls`;
+      if (this.warned.has(message)) continue; // validation may run more than once per synth
+      this.warned.add(message);
+      this.onWarning(message);
+    }
   }
 
   /** @internal called by MeshNamespace */

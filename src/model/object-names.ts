@@ -29,7 +29,10 @@ export function checkObjectNames(scope: IConstruct): string[] {
   const errors: string[] = [];
   for (const construct of scope.node.findAll()) {
     if (!(construct instanceof ApiObject)) continue;
-    const { kind, name } = construct;
+    const kind = construct.kind;
+    // A name given lazily (read from the call graph at synth) resolves only with the whole object.
+    const given: unknown = construct.name;
+    const name = typeof given === 'string' ? given : String(construct.toJson().metadata?.name);
     const rule = ruleFor(kind);
     const made = `(made at ${construct.node.path})`;
     if (name.length > rule.max) {

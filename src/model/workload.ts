@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { Call, CallOptions } from './call';
+import { Call, CallOptions, DiscoveryEnv } from './call';
 import { checkMethod, checkPath } from './http-rules';
 import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
@@ -9,10 +9,16 @@ import { checkCallTraffic } from './call-resilience';
 import { checkCallOptions, checkCaller, checkPorts, checkScopeAndName, isConstruct, isNamespace } from './declaration-checks';
 import { PropsCheck } from './props-check';
 
-/** A port a workload serves: container port and Service port are the same number. */
+/** A port a workload serves: the Service port callers dial, and the container port it forwards to. */
 export interface WorkloadPort {
-  /** The port number. */
+  /** The Service port: the number callers dial, and the one `allowFrom({ port })` names. */
   readonly port: number;
+  /**
+   * The container port the Service forwards to, where the application listens (authorization and
+   * NetworkPolicies are written for it, since they see the pod's port).
+   * @default - the same number as `port`
+   */
+  readonly targetPort?: number;
   /**
    * The protocol spoken on it.
    * @default Protocol.HTTP
@@ -62,13 +68,16 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     this.name = name;
     this.namespace = namespace;
     this.mesh = namespace.mesh;
-    this.ports = ports.map(p => ({ port: p.port, protocol: p.protocol ?? Protocol.HTTP }));
+    this.ports = ports.map(p => ({ port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? Protocol.HTTP }));
     const seen = new Set<number>();
-    for (const { port } of this.ports) {
-      const error = checkPort(port);
+    const targets = new Set<number>();
+    for (const { port, targetPort } of this.ports) {
+      const error = checkPort(port) ?? checkPort(targetPort);
       if (error) fail(this.node.path, error);
       if (seen.has(port)) fail(this.node.path, `port ${port} is declared twice on ${name}: declare each port once`);
+      if (targets.has(targetPort)) fail(this.node.path, `container port ${targetPort} is the target of two Service ports of ${name}: give each Service port its own container port`);
       seen.add(port);
+      targets.add(targetPort);
     }
   }
 
@@ -113,10 +122,21 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     if (Object.is(caller.node.root, this.node.root) === false) {
       fail(where, `${caller.name} belongs to another app: declare both workloads in the same mesh`);
     }
+    const callerMesh = callerMeshOf(caller);
+    if (callerMesh !== this.mesh) {
+      fail(where, `${caller.name} is in mesh ${callerMesh?.node.path ?? '(none)'} and ${this.name} in mesh ${this.mesh.node.path}: each mesh scopes its proxies and NetworkPolicies to its own call graph, so a call across two meshes would be rendered and then blocked; declare both workloads in one Mesh`);
+    }
+    if (options.env !== undefined) {
+      checkDiscoveryEnv(where, caller, options.env);
+      const name = typeof options.env === 'string' ? options.env : options.env.name;
+      const taken = this.mesh.callGraph.callsFrom(caller).find(c => c.env?.name === name);
+      if (taken) fail(where, `${caller.name} already finds ${taken.callee.name} through ${name}: give each call its own variable`);
+    }
     const trafficError = checkCallTraffic(this, port.protocol, methods, options);
     if (trafficError) fail(where, trafficError);
     return this.mesh.callGraph.add({
-      caller, callee: this, port: port.port, protocol: port.protocol, methods, paths, timeout: options.timeout, retries: options.retries, fault: options.fault,
+      caller, callee: this, port: port.port, targetPort: port.targetPort, protocol: port.protocol, methods, paths,
+      timeout: options.timeout, retries: options.retries, fault: options.fault, env: discoveryEnv(options.env, this, port),
     }, where, options.idempotent);
   }
 
@@ -136,4 +156,45 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     }
     return found;
   }
+}
+
+/** The Mesh a workload belongs to (its `namespace.mesh`), or undefined for a foreign implementation. */
+function callerMeshOf(caller: IMeshWorkload): Mesh | undefined {
+  return caller.namespace?.mesh;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkDiscoveryEnv(where: string, caller: IMeshWorkload, env: string | DiscoveryEnv): void {
+  const name = typeof env === 'string' ? env : env.name;
+  if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+    fail(where, `env "${String(name)}" is not an environment variable name: use letters, digits and '_', not starting with a digit, such as ORDERS_URL`);
+  }
+  if (typeof env !== 'string' && env.scheme !== undefined && !/^([a-z][a-z0-9+.-]*)?$/.test(env.scheme)) {
+    fail(where, `env scheme "${env.scheme}" is not a URL scheme: write it without "://", such as "redis", or "" for host:port`);
+  }
+  if (typeof env !== 'string' && env.path !== undefined && !/^\/\S*$/.test(env.path)) {
+    fail(where, `env path "${env.path}" does not start with "/": write it as it follows the port, such as "/0"`);
+  }
+  if (!caller.deployed) {
+    fail(where, `${caller.name} is deployed by another chart, so its container cannot be given ${name}: set it in that chart, or remove env`);
+  }
+}
+
+/** The environment variable through which the caller finds the callee: its in-mesh URL. */
+function discoveryEnv(env: string | DiscoveryEnv | undefined, callee: IMeshWorkload, port: Required<WorkloadPort>): { name: string; value: string } | undefined {
+  if (env === undefined) return undefined;
+  const spec = typeof env === 'string' ? { name: env } : env;
+  return { name: spec.name, value: meshUrl(callee, port, spec.scheme, spec.path) };
+}
+
+/**
+ * A callee's address inside the mesh: its Service's fully qualified name and Service port. HTTP ports get
+ * `http://` (the proxies add mutual TLS, so the application speaks plain HTTP); gRPC and TCP ports are
+ * `host:port`, the form gRPC targets and most TCP clients take, unless a scheme is given.
+ */
+export function meshUrl(callee: IMeshWorkload, port: Pick<WorkloadPort, 'port' | 'protocol'>, scheme?: string, path?: string): string {
+  const protocol = port.protocol ?? Protocol.HTTP;
+  const effective = scheme ?? (protocol === Protocol.HTTP || protocol === Protocol.HTTP2 ? 'http' : '');
+  return `${effective ? `${effective}://` : ''}${callee.host}:${port.port}${path ?? ''}`;
 }

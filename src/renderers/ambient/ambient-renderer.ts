@@ -148,7 +148,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
    * plain text from outside the mesh (an unmeshed pod, a node) is refused.
    */
   public renderNamespace(namespace: MeshNamespace): void {
-    if (namespace.strictMtls) {
+    if (this.namespaceWideStrictMtls(namespace)) {
       new PeerAuthentication(namespace, 'StrictMtls', {
         metadata: { name: 'default', namespace: namespace.name },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
@@ -161,13 +161,26 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
+  /** The root namespace's PeerAuthentication: STRICT for the whole mesh, only when asked for by name. */
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    new PeerAuthentication(mesh, 'MeshWideStrictMtls', {
+      metadata: { name: 'default', namespace: this.rootNamespace },
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+  }
+
+  /** Never namespace-wide in Istio's root namespace, where that policy would be mesh-wide. */
+  private namespaceWideStrictMtls(namespace: MeshNamespace): boolean {
+    return namespace.strictMtls && namespace.name !== this.rootNamespace;
+  }
+
   public renderWorkload(workload: IMeshWorkload): void {
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) {
       this.services.push(workload);
       GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     }
-    if (!workload.namespace.strictMtls) {
+    if (!this.namespaceWideStrictMtls(workload.namespace)) {
       new PeerAuthentication(workload, 'StrictMtls', {
         metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
         spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },

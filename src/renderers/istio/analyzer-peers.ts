@@ -8,6 +8,6 @@ export function peerOf(workload: IMeshWorkload): PeerWorkload {
     namespace: workload.namespace.name,
     selector: { ...workload.selector },
     serviceAccount: workload.serviceAccountName,
-    ports: workload.ports.map(p => ({ port: p.port, protocol: p.protocol })),
+    ports: workload.ports.map(p => ({ port: p.targetPort, protocol: p.protocol })),
   };
 }

@@ -1,5 +1,5 @@
 import { Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, AuthorizationPolicySpecRulesTo,
 } from '../../../imports/istio-security.istio.io';
@@ -13,6 +13,15 @@ import type { IMeshWorkload } from '../../model/workload';
  * Ports are container ports; methods and paths appear only where the call names them.
  */
 export class CallerPolicy extends Construct {
+  /** The AuthorizationPolicy of its callers rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  public static of(workload: IConstruct): CallerPolicy | undefined {
+    const found = workload.node.tryFindChild(CallerPolicy.ID);
+    return found instanceof CallerPolicy ? found : undefined;
+  }
+
+  /** @internal the construct id under the workload */
+  public static readonly ID = 'CallerPolicy';
+
   public readonly resource: AuthorizationPolicy;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {
@@ -40,7 +49,7 @@ export function callerRules(calls: readonly Call[]): AuthorizationPolicySpecRule
     const operations = byCaller.get(call.caller.principal) ?? [];
     operations.push({
       operation: {
-        ports: [String(call.port)],
+        ports: [String(call.targetPort)],
         methods: call.methods.length > 0 ? [...call.methods] : undefined,
         paths: call.paths.length > 0 ? [...call.paths] : undefined,
       },

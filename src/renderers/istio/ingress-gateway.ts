@@ -8,7 +8,9 @@ import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, RequestAuthentication, RequestAuthenticationSpecJwtRules,
 } from '../../../imports/istio-security.istio.io';
 import { Mesh } from '../../model/mesh';
+import { MeshService } from '../../model/mesh-service';
 import type { PublicIngress } from '../../model/public-ingress';
+import { edgeRoutes } from './route-table';
 
 /**
  * A PublicIngress on Istio's ingress gateway: a `Gateway` (HTTPS with the host's certificate; HTTP answers with a
@@ -59,11 +61,11 @@ export class IstioIngressGateway extends Construct {
       http: Lazy.any({ produce: () => {
         const call = ingress.entry;
         if (!call) return undefined;
-        return [{
-          route: [{ destination: { host: backend.host, port: { number: call.port } } }],
-          // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
-          retries: graph.isIdempotent(call) ? undefined : { attempts: 0 },
-        }];
+        // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
+        const retries = graph.isIdempotent(call) ? undefined : { attempts: 0 };
+        // A service of this mesh routes by version here too, so canary, split and rollback apply at the edge.
+        if (backend instanceof MeshService) return edgeRoutes(backend, call.port).map(route => ({ ...route, retries }));
+        return [{ route: [{ destination: { host: backend.host, port: { number: call.port } } }], retries }];
       } }),
     };
     this.virtualService = new ApiObject(this, 'Routes', {

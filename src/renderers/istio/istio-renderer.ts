@@ -7,9 +7,10 @@ import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../../model/call';
-import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
+import { fail } from '../../model/validation';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
@@ -27,9 +28,9 @@ import { ISTIO_SYSTEM, WorkloadSidecar } from './workload-sidecar';
 import { IstioHostCheck } from './host-check';
 import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
 
-const CALLER_POLICY_ID = 'CallerPolicy';
-const SIDECAR_ID = 'Sidecar';
 const ROLLOUT_ID = 'ArgoRollout';
+const STRICT_MTLS_ID = 'StrictMtls';
+const ALLOW_NOTHING_ID = 'AllowNothing';
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
 const MERGED_METRICS_PORT = 15020;
@@ -92,6 +93,27 @@ export class IstioRenderer implements IMeshRenderer {
     this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings, this.egressGateway));
   }
 
+  /**
+   * The PeerAuthentication STRICT rendered for a namespace (namespace-wide) or a workload (by selector), typed, to change
+   * a field the props do not offer; undefined when none is rendered there.
+   */
+  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): PeerAuthentication | undefined {
+    const found = scope.node.tryFindChild(STRICT_MTLS_ID);
+    return found instanceof PeerAuthentication ? found : undefined;
+  }
+
+  /** The allow-nothing AuthorizationPolicy of a deny-by-default namespace, typed; undefined when none is rendered. */
+  public static allowNothingOf(namespace: MeshNamespace): AuthorizationPolicy | undefined {
+    const found = namespace.node.tryFindChild(ALLOW_NOTHING_ID);
+    return found instanceof AuthorizationPolicy ? found : undefined;
+  }
+
+  /** The ServiceEntry through which callers in `callerNamespace` reach an external host, typed; undefined when none. */
+  public static serviceEntryOf(host: ExternalHost, callerNamespace: MeshNamespace): ExternalServiceEntry | undefined {
+    const found = host.node.tryFindChild(`ServiceEntry-${callerNamespace.name}`);
+    return found instanceof ExternalServiceEntry ? found : undefined;
+  }
+
   public namespaceLabels(): Record<string, string> {
     return { 'istio-injection': 'enabled' };
   }
@@ -103,15 +125,18 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   public renderNamespace(namespace: MeshNamespace): void {
-    if (namespace.strictMtls) {
-      new PeerAuthentication(namespace, 'StrictMtls', {
+    if (namespace.name === this.rootNamespace && namespace.defaultDeny) {
+      fail(namespace.node.path, `defaultDeny in ${namespace.name}, Istio's root namespace, would be an allow-nothing policy for the whole mesh: declare it with defaultDeny: false (each workload there is still guarded by its own policy)`);
+    }
+    if (this.namespaceWideStrictMtls(namespace)) {
+      new PeerAuthentication(namespace, STRICT_MTLS_ID, {
         metadata: { name: 'default', namespace: namespace.name },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
     }
     if (namespace.defaultDeny) {
       // An ALLOW policy with no rules matches nothing, so every request not allowed by another policy is denied.
-      new AuthorizationPolicy(namespace, 'AllowNothing', {
+      new AuthorizationPolicy(namespace, ALLOW_NOTHING_ID, {
         metadata: { name: 'allow-nothing', namespace: namespace.name },
         spec: {},
       });
@@ -119,13 +144,29 @@ export class IstioRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    new PeerAuthentication(mesh, 'MeshWideStrictMtls', {
+      metadata: { name: 'default', namespace: this.rootNamespace },
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+  }
+
+  /**
+   * Whether the namespace gets a namespace-wide STRICT PeerAuthentication. Never in Istio's root namespace, where
+   * that policy would be mesh-wide: `mesh.enforceStrictMtlsMeshWide()` is how to ask for that.
+   */
+  private namespaceWideStrictMtls(namespace: MeshNamespace): boolean {
+    return namespace.strictMtls && namespace.name !== this.rootNamespace;
+  }
+
   public renderWorkload(workload: IMeshWorkload): void {
-    if (workload.deployed) new WorkloadSidecar(workload, SIDECAR_ID, workload);
+    if (workload.deployed) new WorkloadSidecar(workload, WorkloadSidecar.ID, workload);
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
-    if (!workload.namespace.strictMtls) {
-      // Its namespace keeps other settings (istio-system, for example): STRICT for this workload alone.
-      new PeerAuthentication(workload, 'StrictMtls', {
+    if (!this.namespaceWideStrictMtls(workload.namespace)) {
+      // Its namespace keeps other settings, or is the root namespace, where a namespace-wide policy would be
+      // mesh-wide: STRICT for this workload alone.
+      new PeerAuthentication(workload, STRICT_MTLS_ID, {
         metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
         spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
@@ -150,7 +191,7 @@ export class IstioRenderer implements IMeshRenderer {
 
   /** The workload's Sidecar lets it reach any host (ALLOW_ANY), with the reason annotated. */
   public renderUnlistedEgress(grant: UnlistedEgress): void {
-    const sidecar = grant.caller.node.tryFindChild(SIDECAR_ID);
+    const sidecar = grant.caller.node.tryFindChild(WorkloadSidecar.ID);
     if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
   }
 
@@ -183,11 +224,11 @@ export class IstioRenderer implements IMeshRenderer {
   public renderTraffic(service: MeshService): void {
     IstioHostCheck.of(Mesh.of(service));
     if (service.ports.length === 0) return; // a worker: nothing routes to it
-    new IstioTrafficRoutes(service, 'Traffic', service, this.traffic);
+    new IstioTrafficRoutes(service, IstioTrafficRoutes.ID, service, this.traffic);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {
-    const existing = workload.node.tryFindChild(CALLER_POLICY_ID);
-    return existing instanceof CallerPolicy ? existing : new CallerPolicy(workload, CALLER_POLICY_ID, workload);
+    const existing = workload.node.tryFindChild(CallerPolicy.ID);
+    return existing instanceof CallerPolicy ? existing : new CallerPolicy(workload, CallerPolicy.ID, workload);
   }
 }

@@ -68,6 +68,21 @@ export function httpRoutes(service: MeshService): VirtualServiceSpecHttp[] {
   return routes;
 }
 
+/**
+ * The routes of requests that enter through a gateway to one of the service's ports: the same version rules as
+ * inside the mesh (header and caller matches, then the split of stable, canary or rollback, and the mirror), so
+ * that a release applies at the edge too. Resilience stays with the mesh routes: `retries` is the caller's to set.
+ */
+export function edgeRoutes(service: MeshService, port: number): Array<Pick<VirtualServiceSpecHttp, 'name' | 'match' | 'route' | 'mirror' | 'mirrorPercentage'>> {
+  return versionRules(service, true).map(rule => ({
+    name: rule.name,
+    match: isAll(rule.entries) ? undefined : rule.entries.map(istioMatch),
+    route: destinations(service, port, rule.destinations),
+    mirror: rule.mirror ? { host: service.host, subset: rule.mirror.version, port: { number: port } } : undefined,
+    mirrorPercentage: rule.mirror ? { value: rule.mirror.percent } : undefined,
+  }));
+}
+
 /** The `tcp` routes: the split (and A/B by caller) on each TCP port; TCP has no requests to time out or retry. */
 export function tcpRoutes(service: MeshService): VirtualServiceSpecTcp[] {
   const multiPort = service.ports.length > 1;

@@ -1,6 +1,6 @@
 import { renderedJson } from '../rendered-json';
 import { ApiObject, Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 // Types only: loading the generated networking module (1.2 MB) would cost ~0.6s on every synth.
 import type { DestinationRuleSpec, VirtualServiceSpec } from '../../../imports/istio-networking.istio.io';
 import type { MeshService } from '../../model/mesh-service';
@@ -23,6 +23,15 @@ export interface IstioTrafficOptions {
  * its versions (the subsets), its routing and resilience, and the calls that reach it. Validated as rendered.
  */
 export class IstioTrafficRoutes extends Construct {
+  /** The VirtualService and DestinationRule rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  public static of(workload: IConstruct): IstioTrafficRoutes | undefined {
+    const found = workload.node.tryFindChild(IstioTrafficRoutes.ID);
+    return found instanceof IstioTrafficRoutes ? found : undefined;
+  }
+
+  /** @internal the construct id under the workload */
+  public static readonly ID = 'Traffic';
+
   public readonly virtualService: ApiObject;
   public readonly destinationRule: ApiObject;
   /** The host both resources are for. */

@@ -1,5 +1,5 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 // Types only: the generated networking module (1.2 MB) is not loaded on the synth path.
 import type { SidecarSpec } from '../../../imports/istio-networking.istio.io';
 import { Mesh } from '../../model/mesh';
@@ -18,6 +18,15 @@ const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
  * was granted unlisted egress, which is then written beside the policy as the reason.
  */
 export class WorkloadSidecar extends Construct {
+  /** The Sidecar rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  public static of(workload: IConstruct): WorkloadSidecar | undefined {
+    const found = workload.node.tryFindChild(WorkloadSidecar.ID);
+    return found instanceof WorkloadSidecar ? found : undefined;
+  }
+
+  /** @internal the construct id under the workload */
+  public static readonly ID = 'Sidecar';
+
   public readonly resource: ApiObject;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {

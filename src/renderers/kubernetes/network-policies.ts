@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Mesh } from '../../model/mesh';
 import type { ExternalHost } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
@@ -136,7 +136,7 @@ export class MeshNetworkPolicies {
     if (!this.enabled) return;
     // In a namespace created here, default-deny closes every pod: each needs its calls opened.
     const guarded = workload.deployed || workload.namespace.created || (this.peers && workload.ports.length > 0);
-    if (guarded) new WorkloadNetworkPolicy(workload, 'NetworkPolicy', workload, this.settings);
+    if (guarded) new WorkloadNetworkPolicy(workload, WorkloadNetworkPolicy.ID, workload, this.settings);
   }
 }
 
@@ -186,6 +186,15 @@ export class NamespaceNetworkPolicies extends Construct {
  * ingress rules only (its egress is its own chart's business), plus Prometheus on the mesh's scrape ports.
  */
 export class WorkloadNetworkPolicy extends Construct {
+  /** The NetworkPolicy rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  public static of(workload: IConstruct): WorkloadNetworkPolicy | undefined {
+    const found = workload.node.tryFindChild(WorkloadNetworkPolicy.ID);
+    return found instanceof WorkloadNetworkPolicy ? found : undefined;
+  }
+
+  /** @internal the construct id under the workload */
+  public static readonly ID = 'NetworkPolicy';
+
   public readonly resource: k8s.KubeNetworkPolicy;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload, private readonly settings: ResolvedNetworkPolicySettings) {
@@ -212,7 +221,7 @@ export class WorkloadNetworkPolicy extends Construct {
     const proxy = tunnel?.proxyOf(this.workload);
     const edges = graph.callsTo(this.workload).map(c => (tunnel
       ? { peer: proxy ?? podsOf(c.caller), port: tunnel.port }
-      : { peer: podsOf(c.caller), port: c.port }));
+      : { peer: podsOf(c.caller), port: c.targetPort }));
     const rules: k8s.NetworkPolicyIngressRule[] = groupByPeer(edges)
       .map(({ peer: from, ports }) => ({ from: [peer(from.namespace, from.labels)], ports: tcp(...ports) }));
     const { prometheus, mesh } = this.settings;
@@ -225,6 +234,16 @@ export class WorkloadNetworkPolicy extends Construct {
   private egress(): k8s.NetworkPolicyEgressRule[] {
     const graph = Mesh.of(this.workload).callGraph;
     const tunnel = this.settings.mesh.tunnel;
+    const infrastructure: k8s.NetworkPolicyEgressRule[] = [];
+    if (!this.workload.namespace.created) {
+      // No mesh-infrastructure policy opens DNS and the control plane in a namespace of another chart, and this
+      // policy closes the pod's egress: without these, its proxy could neither resolve names nor get its configuration.
+      const { dns, controlPlane, mesh } = this.settings;
+      infrastructure.push(
+        { to: [peer(dns.namespace, dns.labels)], ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, ...tcp(53)] },
+        { to: [peer(controlPlane.namespace, controlPlane.labels)], ports: tcp(...mesh.controlPlanePorts) },
+      );
+    }
     const external = graph.externalCallsFrom(this.workload);
     const viaProxy = tunnel ? external.flatMap(c => {
       const proxy = tunnel.egressProxyOf(this.workload, c.host);
@@ -232,9 +251,9 @@ export class WorkloadNetworkPolicy extends Construct {
     }) : [];
     const edges = [...graph.callsFrom(this.workload).map(c => (tunnel
       ? { peer: tunnel.proxyOf(c.callee) ?? podsOf(c.callee), port: tunnel.port }
-      : { peer: podsOf(c.callee), port: c.port })), ...viaProxy];
-    const rules: k8s.NetworkPolicyEgressRule[] = groupByPeer(edges)
-      .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }));
+      : { peer: podsOf(c.callee), port: c.targetPort })), ...viaProxy];
+    const rules: k8s.NetworkPolicyEgressRule[] = [...infrastructure, ...groupByPeer(edges)
+      .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }))];
     const gateway = this.settings.egressGateway;
     // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
     if (gateway && external.some(c => !c.host.isWildcard)) {

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
-import { appProtocol, portName } from '../../model/protocol';
+import { servicePorts } from '../../model/service-ports';
 
 /**
  * The Kubernetes Service of one version of a service (`<service>-<version>`, selecting that version's pods), for
@@ -12,10 +12,7 @@ export function versionService(scope: Construct, id: string, service: MeshServic
     metadata: { name: `${service.name}-${version.name}`, namespace: service.namespace.name, labels: { app: service.name, version: version.name } },
     spec: {
       selector: { ...version.podLabels },
-      ports: service.ports.map(p => ({
-        name: portName(p.protocol, p.port), appProtocol: appProtocol(p.protocol), port: p.port,
-        targetPort: k8s.IntOrString.fromNumber(p.port), protocol: 'TCP',
-      })),
+      ports: servicePorts(service.ports),
     },
   });
 }

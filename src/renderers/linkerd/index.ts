@@ -2,4 +2,9 @@
 // API group since policy.linkerd.io and the Gateway API both define an HTTPRoute, as the `linkerd` namespace.
 export { PortServer } from './port-server';
 export { LinkerdTrafficRoutes } from './service-routes';
+export { LinkerdEdge } from './edge';
+export type { LinkerdEdgeProps } from './edge';
+export { NamespaceEgress } from './egress';
+export { ProxyAdminServer } from './proxy-admin';
+export type { LinkerdPrometheusIdentity } from './proxy-admin';
 export * from './imports';

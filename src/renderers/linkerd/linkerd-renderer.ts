@@ -1,10 +1,12 @@
+import { ApiObject, Lazy } from 'cdk8s';
 import { MeshTlsAuthentication, NetworkAuthentication } from '../../../imports/linkerd-policy.linkerd.io';
 import { describeValue, PropsCheck } from '../../model/props-check';
 import { Call } from '../../model/call';
-import type { ExternalCall, UnlistedEgress } from '../../model/external-host';
+import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { IMeshRenderer } from '../../model/mesh-renderer';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { Mesh } from '../../model/mesh';
+import { AdoptedWorkload } from '../../model/adopted-workload';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
 import { carriesHttp } from '../../model/protocol';
@@ -14,22 +16,42 @@ import type { IMeshWorkload } from '../../model/workload';
 import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
 import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } from '../kubernetes/network-policies';
 import { LINKERD_GOLDEN_SIGNALS } from './golden-signal-queries';
+import { LinkerdEdge, LinkerdEdgeProps } from './edge';
+import { annotatePods, annotateUnlistedEgress, NamespaceEgress } from './egress';
 import { PortServer, Authentication } from './port-server';
+import { probesOf, replaceTcpProbes, serviceProbes } from './probes';
+import { LinkerdPrometheusIdentity, ProxyAdminServer } from './proxy-admin';
 import { LINKERD_ADMIN_PORT, LINKERD_DATA_PLANE } from './proxy-protocol';
 import { routeMatches } from '../gateway-api/route-match';
 import { LinkerdTrafficRoutes, unexpressedRetryConditions } from './service-routes';
 
 const TRAFFIC_ID = 'LinkerdTraffic';
+/** Linkerd's own default probe networks (the install's `policyController.probeNetworks`): every address. */
+const EVERY_NETWORK = ['0.0.0.0/0', '::/0'];
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i;
 
 /** Options of the Linkerd render. */
 export interface LinkerdRendererProps extends MeshNetworkPolicyOptions {
   /**
-   * Networks the kubelet's HTTP probes come from. Linkerd authorizes probes by itself only on a Server
-   * without HTTPRoutes; on a port with routes, a probe route admits GET on the probe paths from these
-   * networks (unauthenticated: the kubelet has no mesh identity). Narrow it to your nodes' CIDRs.
-   * @default ['0.0.0.0/0', '::/0'] - as Linkerd's per-route policy guide does; only GET on the probe paths
+   * The networks the kubelet's probes come from: the nodes' CIDRs, and the pod CIDRs where the CNI sources probes
+   * from a pod-network address. Probe routes admit only GET on each workload's own probe paths (and the proxy's
+   * `/live` and `/ready`) from these networks, unauthenticated: the kubelet has no mesh identity. Set the install's
+   * `policyController.probeNetworks` to the same values for the ports Linkerd's default probe route still covers
+   * (peers of other charts, gRPC ports).
+   * @default - every address (`0.0.0.0/0`, `::/0`, Linkerd's own default), reported once at synth
    */
   readonly probeNetworks?: string[];
+  /**
+   * Prometheus's identity, authorized for GET on every proxy's admin `/metrics` and on each service's declared
+   * metrics port and path. Prometheus must run with a Linkerd proxy, so that it has this identity.
+   * @default - ServiceAccount `prometheus` in the namespace of the NetworkPolicies' Prometheus pods
+   */
+  readonly prometheus?: LinkerdPrometheusIdentity;
+  /**
+   * The meshed Gateway API controller that serves each PublicIngress (Linkerd has no ingress of its own).
+   * @default - none: a PublicIngress is reported at synth and not rendered
+   */
+  readonly edge?: LinkerdEdgeProps;
   /**
    * Receives each warning about something Linkerd renders differently from what was declared.
    * @default - printed to stderr
@@ -42,27 +64,45 @@ export interface LinkerdRendererProps extends MeshNetworkPolicyOptions {
  * a `Server` per workload port with its proxy protocol; a `MeshTLSAuthentication` per caller identity
  * (its ServiceAccount); and an `AuthorizationPolicy` per call, on the Server, or on the HTTPRoutes that
  * carry the call's methods and paths. Peers are guarded in their own namespaces, like the Istio render.
+ * Around the calls: kubelet probes and Prometheus scrapes authorized route by route (the proxies' admin ports
+ * included), egress denied outside the declared hosts (`EgressNetwork` and TLSRoutes), and the public edge as a
+ * Gateway API Gateway whose controller's identity is the only one admitted from outside.
  */
 export class LinkerdRenderer implements IMeshRenderer {
   public readonly dataPlane = LINKERD_DATA_PLANE;
   /** Every warning of this render, in order. */
   public readonly warnings: string[] = [];
   private readonly networkPolicies: MeshNetworkPolicies;
-  private readonly warnedHosts = new Set<object>();
   private readonly probeNetworks: string[];
+  private readonly probeNetworksDeclared: boolean;
+  private readonly prometheus: Required<LinkerdPrometheusIdentity>;
+  private readonly edge?: LinkerdEdgeProps;
   private readonly onWarning: (message: string) => void;
   private readonly servers = new Map<IMeshWorkload, Map<number, PortServer>>();
   private readonly identities = new Map<string, Authentication>();
   private readonly traffic: MeshService[] = [];
+  private readonly egress = new Map<MeshNamespace, NamespaceEgress>();
+  private readonly unlisted = new Map<IMeshWorkload, UnlistedEgress>();
+  private readonly edgeGateways = new Set<IMeshWorkload>();
   private reported = false;
+  private probeNetworksReported = false;
 
   public constructor(props: LinkerdRendererProps = {}) {
     const at = new PropsCheck('LinkerdRenderer');
     const p = at.object<LinkerdRendererProps>('props', props, '{ probeNetworks: ["10.0.0.0/8"] }', true);
     at.array('probeNetworks', p.probeNetworks, '["10.0.0.0/8"]', (n, item) => at.string(item, n, '"10.0.0.0/8"'));
     if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
-    this.probeNetworks = props.probeNetworks ?? ['0.0.0.0/0', '::/0'];
-    if (this.probeNetworks.length === 0) fail('LinkerdRenderer', 'probeNetworks is empty, so no kubelet probe could reach a port with routes: give the nodes\' CIDRs');
+    this.probeNetworksDeclared = props.probeNetworks !== undefined;
+    this.probeNetworks = props.probeNetworks ?? EVERY_NETWORK;
+    if (this.probeNetworks.length === 0) fail('LinkerdRenderer', 'probeNetworks is empty, so no kubelet probe could reach a pod: give the nodes\' (and pods\') CIDRs');
+    const badCidr = this.probeNetworks.find(n => !CIDR.test(n));
+    if (badCidr) fail('LinkerdRenderer', `probeNetworks: "${badCidr}" is not a CIDR: write a network such as "10.0.0.0/16"`);
+    this.prometheus = {
+      serviceAccount: props.prometheus?.serviceAccount ?? 'prometheus',
+      namespace: props.prometheus?.namespace ?? props.networkPolicySettings?.prometheus?.namespace ?? 'observability',
+      name: props.prometheus?.name ?? 'prometheus',
+    };
+    this.edge = props.edge;
     this.onWarning = props.onWarning ?? (message => console.warn(`warning: ${message}`));
     const needs = {
       controlPlane: { namespace: 'linkerd', labels: { 'linkerd.io/control-plane-ns': 'linkerd' } },
@@ -91,6 +131,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (!namespace.resource) return;
     namespace.resource.metadata.addAnnotation('linkerd.io/inject', 'enabled');
     if (namespace.defaultDeny) namespace.resource.metadata.addAnnotation('config.linkerd.io/default-inbound-policy', 'deny');
+    ProxyAdminServer.forNamespace(namespace, namespace.name, this.prometheusIn(namespace), this.kubelet(namespace));
     const telemetry = namespace.mesh.node.children.find((c): c is MeshTelemetry => c instanceof MeshTelemetry);
     if (telemetry) this.annotateAccessLogs(namespace, telemetry);
   }
@@ -98,14 +139,28 @@ export class LinkerdRenderer implements IMeshRenderer {
   public renderWorkload(workload: IMeshWorkload): void {
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
+    // A peer of another chart, in a namespace of another chart: its own proxy's admin port, for Prometheus and the kubelet.
+    if (!workload.deployed && !workload.namespace.created && workload.ports.length > 0) {
+      ProxyAdminServer.forPeer(workload, workload.name, workload.namespace.name, { ...workload.selector },
+        this.prometheusIn(workload.namespace), this.kubelet(workload.namespace));
+    }
     const servers = new Map<number, PortServer>();
     this.servers.set(workload, servers);
-    const probePaths = workload instanceof MeshService ? httpProbePaths(workload) : new Map<number, string[]>();
+    // A TCP check proves nothing behind the proxy: a GET of the metrics path where the service serves one, else reported.
+    const tcpLeft = workload instanceof MeshService && workload.versions.map(v => replaceTcpProbes(workload, v.deployment)).some(Boolean);
+    const probes = workload instanceof MeshService ? serviceProbes(workload)
+      : workload instanceof AdoptedWorkload ? probesOf([ApiObject.of(workload.workload)]) : undefined;
+    if (tcpLeft) {
+      this.warn(`[${workload.node.path}] Linkerd: the TCP probe of ${workload.name} always succeeds behind the Linkerd proxy, which accepts the kubelet's connection itself (linkerd/linkerd2#7777), and ${workload.name} declares no HTTP endpoint to probe instead: give it an HTTP check (HealthCheck.http) on an endpoint it serves, metrics, or a command (HealthCheck.command)`);
+    }
+    const metrics = workload instanceof MeshService ? workload.metrics : undefined;
     for (const port of workload.ports) {
       servers.set(port.port, new PortServer(workload, `LinkerdServer-${port.port}`, workload, port, {
         identityOf: caller => this.identityOf(workload.namespace, caller),
         kubelet: () => this.kubelet(workload.namespace),
-        probePaths: probePaths.get(port.port) ?? [],
+        prometheus: () => this.prometheusIn(workload.namespace),
+        probePaths: probes?.httpPaths.get(port.targetPort) ?? [],
+        metricsPath: metrics?.port === port.targetPort ? metrics.path : undefined,
         warn: (path, message) => this.warn(`[${path}] ${message}`),
       }));
     }
@@ -126,9 +181,13 @@ export class LinkerdRenderer implements IMeshRenderer {
     new LinkerdTrafficRoutes(service, TRAFFIC_ID, service, message => this.warn(message)).addVersion();
   }
 
-  public renderVersion(service: MeshService, _version: ServiceVersion): void {
+  public renderVersion(service: MeshService, version: ServiceVersion): void {
     const traffic = service.node.tryFindChild(TRAFFIC_ID);
     if (traffic instanceof LinkerdTrafficRoutes) traffic.addVersion();
+    const grant = this.unlisted.get(service);
+    if (grant) annotatePods(version.deployment, grant);
+    // The first version's checks were replaced with the workload; a later one's are here (its TCP checks were reported).
+    if (this.servers.has(service) && version !== service.versions[0]) replaceTcpProbes(service, version.deployment);
   }
 
   /** Not rendered yet: said once per service; its Deployments keep running, delivered by the release file. */
@@ -136,22 +195,36 @@ export class LinkerdRenderer implements IMeshRenderer {
     this.warn(`[${service.node.path}] Linkerd: delivery by ${service.delivery.description} is not rendered: the Linkerd render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI, between a stable and a canary Service), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio render`);
   }
 
-  /**
-   * Egress control is not rendered for Linkerd yet: the callers' NetworkPolicies open the host's port to addresses
-   * outside the cluster, and the proxies do not restrict which host is reached there. Said once per host.
-   */
+  /** The caller's namespace denies egress outside the declared hosts; the host gets a route admitting its SNI there. */
   public renderExternalCall(call: ExternalCall): void {
-    if (this.warnedHosts.has(call.host)) return;
-    this.warnedHosts.add(call.host);
-    this.warn(`[${call.host.node.path}] Linkerd: egress to ${call.host.host} is not restricted to its callers: the Linkerd render has no egress policy yet, so its callers' NetworkPolicies open port ${call.host.port} to every address outside the cluster; use the Istio render where egress must be limited to listed hosts`);
+    const namespace = call.caller.namespace;
+    const egress = this.egress.get(namespace) ?? NamespaceEgress.of(namespace);
+    this.egress.set(namespace, egress);
+    egress.allow(call.host, call.caller);
   }
 
-  /** Nothing to render: without an egress policy every meshed workload may reach hosts outside the cluster. */
-  public renderUnlistedEgress(_grant: UnlistedEgress): void {}
+  /** Mesh-wide mTLS-only is a setting of the Linkerd install, not an object a chart can render: said once. */
+  public renderMeshWideStrictMtls(mesh: Mesh): void {
+    this.warn(`[${mesh.node.path}] Linkerd: mesh-wide strict mTLS is not rendered: it is the install's default inbound policy; install Linkerd with proxy.defaultInboundPolicy=all-authenticated (or deny). Namespaces declared here are already closed to unauthenticated clients`);
+  }
 
-  /** Linkerd has no ingress gateway of its own: said once, naming the construct and what to use instead. */
+  /** The workload's proxy passes its traffic on the granted ports untouched, with the reason on its pods. */
+  public renderUnlistedEgress(grant: UnlistedEgress): void {
+    this.unlisted.set(grant.caller, grant);
+    annotateUnlistedEgress(grant);
+  }
+
+  /** A Gateway API Gateway and HTTPRoute on the meshed controller named in `edge`, or one warning without it. */
   public renderIngress(ingress: PublicIngress): void {
-    this.warn(`[${ingress.node.path}] Linkerd: the public host ${ingress.host} is not rendered (no Gateway, no token check): Linkerd has no ingress gateway; route ${ingress.host} to ${ingress.backend.name} with your meshed ingress controller, and validate tokens there`);
+    if (!this.edge) {
+      this.warn(`[${ingress.node.path}] Linkerd: the public host ${ingress.host} is not rendered (no Gateway, no token check): Linkerd has no ingress of its own; name your meshed Gateway API controller in LinkerdRendererProps.edge (gateway class, namespace, ServiceAccount), or route ${ingress.host} to ${ingress.backend.name} with your ingress controller and validate tokens there`);
+      return;
+    }
+    new LinkerdEdge(ingress, 'LinkerdEdge', ingress, this.edge);
+    this.edgeGateways.add(ingress.gateway);
+    if (!this.edge.tokenValidation) {
+      this.warn(`[${ingress.node.path}] Linkerd: the JWT check of ${ingress.host} (issuer ${ingress.jwt.issuer}) is not rendered: Linkerd validates no tokens, so requests reach ${ingress.backend.name} through the Gateway without one; configure your controller's JWT feature and name it in LinkerdRendererProps.edge.tokenValidation, or use the Istio render`);
+    }
   }
 
   /** Golden-signal dashboards from the Linkerd proxy's metrics; access logs by annotation; tracing is the install's. */
@@ -179,7 +252,12 @@ export class LinkerdRenderer implements IMeshRenderer {
     const callFault = (s: MeshService) => Mesh.of(s).callGraph.callsTo(s).some(c => c.fault !== undefined);
     report(named(s => !!s.traffic.resilience.fault || callFault(s)), 'fault injection (of the service or of a call to it) is not rendered: Linkerd has no fault injection filter; run the drill on the Istio render, or route a share of requests to a failing backend');
     report(named(s => !!s.traffic.routing.mirror), 'traffic mirroring is not rendered: Linkerd\'s HTTPRoute has no RequestMirror filter');
-    report(named(s => (s.traffic.routing.match ?? []).some(m => (m.callers ?? []).length > 0)), 'A/B routing by caller is not rendered: Linkerd routes match requests (headers, paths), not callers; route by a header instead');
+    // A/B by caller from other namespaces becomes consumer routes there (created now: releases apply late).
+    const unscopedAb = new Set(this.traffic.filter(s => {
+      const traffic = s.node.tryFindChild(TRAFFIC_ID);
+      return traffic instanceof LinkerdTrafficRoutes && traffic.addCallerRoutes();
+    }));
+    report(named(s => unscopedAb.has(s)), 'A/B routing by a caller in the service\'s own namespace is not rendered: Linkerd routes match requests (headers, paths), not callers, and a route there applies to every client; route by a header instead, or call from another namespace (consumer routes)');
     report(named(s => s.versions.length > 1 && s.ports.some(p => !carriesHttp(p.protocol)) && s.traffic.split.length > 1), 'the version split of TCP ports is not rendered: Gateway API HTTPRoute carries HTTP only');
     // Only what was declared: a default nobody chose is not news to anyone.
     const declared = (s: MeshService) => s.traffic.declaredResilience;
@@ -187,10 +265,39 @@ export class LinkerdRenderer implements IMeshRenderer {
       const on = declared(s).retries?.on;
       return on !== undefined && unexpressedRetryConditions({ ...s.traffic.resilience.retries, on }).length > 0;
     };
-    report(named(declaredRetryConditions), 'retries on connect-failure, reset or refused-stream are not rendered: Linkerd retries by response status (retry.linkerd.io/http); 503 and gateway errors are');
+    report(named(declaredRetryConditions), 'retries on connect-failure and reset are not rendered: Linkerd\'s proxy retries a route\'s requests on the statuses of retry.linkerd.io/http (503 and gateway-error are rendered), on HTTP/2 refused streams, on fail-fast and on the per-try timeout, but never after a failed or reset connection');
     report(named(s => declared(s).connectionPool !== undefined), 'connection-pool limits (maxConnections, maxPendingRequests, maxRequests, maxRequestsPerConnection) are not rendered: Linkerd has no client-side connection limits; its circuit breaking is failure accrual');
     report(named(s => declared(s).outlierDetection?.interval !== undefined || declared(s).outlierDetection?.maxEjectionPercent !== undefined), 'outlier detection interval and maxEjectionPercent are not rendered: Linkerd\'s failure accrual probes each endpoint on its own, with no share cap');
     report(named(s => declared(s).loadBalancing !== undefined), 'the load-balancing algorithm is not rendered: Linkerd always balances by latency (EWMA)');
+    for (const service of this.traffic) {
+      const traffic = service.node.tryFindChild(TRAFFIC_ID);
+      if (traffic instanceof LinkerdTrafficRoutes) traffic.reportSharedRoutes();
+    }
+    for (const [namespace, egress] of this.egress) this.reportSharedEgress(namespace, egress);
+    for (const grant of this.unlisted.values()) {
+      const inside = Mesh.of(grant.caller).callGraph.callsFrom(grant.caller).filter(c => grant.ports.includes(c.port));
+      if (inside.length === 0) continue;
+      this.warn(`[${grant.caller.node.path}] Linkerd: ${grant.caller.name}'s unlisted egress skips its proxy on port ${grant.ports.join(', ')}, which its calls to ${inside.map(c => c.callee.name).join(', ')} also use: they leave without mTLS and their Servers refuse them; give those calls another port`);
+    }
+  }
+
+  /**
+   * Linkerd applies a namespace's egress routes to every client of the namespace, and the NetworkPolicies open the
+   * outside by port: a workload that calls one host reaches the others of its namespace on the same port. Said once
+   * per namespace, naming who reaches what beyond the call graph.
+   */
+  private reportSharedEgress(namespace: MeshNamespace, egress: NamespaceEgress): void {
+    const hosts = [...egress.callers.keys()];
+    const workloads = [...new Set([...egress.callers.values()].flat())].filter(w => !this.unlisted.has(w));
+    const extra: string[] = [];
+    for (const workload of workloads) {
+      const own = hosts.filter(h => egress.callers.get(h)!.includes(workload));
+      const ports = new Set(own.map(h => h.port));
+      const more = hosts.filter((h: ExternalHost) => !own.includes(h) && ports.has(h.port));
+      if (more.length > 0) extra.push(`${workload.name} also reaches ${more.map(h => h.host).join(', ')}`);
+    }
+    if (extra.length === 0) return;
+    this.warn(`[${namespace.node.path}] Linkerd: egress is allowed per namespace (an EgressNetwork's routes admit every client of its namespace; the NetworkPolicies, only per port), so in ${namespace.name} ${extra.join('; ')}; give the callers of different hosts their own namespaces, or use the Istio render, whose Sidecars list each workload's own hosts`);
   }
 
   private warn(message: string): void {
@@ -198,49 +305,63 @@ export class LinkerdRenderer implements IMeshRenderer {
     this.onWarning(message);
   }
 
-  /** The caller's MeshTLSAuthentication in `namespace`: its ServiceAccount, by reference (no trust domain to get wrong). */
+  /**
+   * The caller's MeshTLSAuthentication in `namespace`: its ServiceAccount, by reference (no trust domain to get wrong).
+   * The gateway of a PublicIngress is the edge controller's identity instead, which is known once the ingress is
+   * declared (usually after its call), so names and references are read at synth.
+   */
   private identityOf(namespace: MeshNamespace, caller: IMeshWorkload): Authentication {
-    const name = `${caller.name}.${caller.namespace.name}`;
-    const key = `${namespace.name}/${name}`;
+    const key = `${namespace.name}/${caller.namespace.name}/${caller.name}`;
     const known = this.identities.get(key);
     if (known) return known;
-    new MeshTlsAuthentication(namespace, `MeshTls-${name}`, {
-      metadata: { name, namespace: namespace.name },
-      spec: { identityRefs: [{ kind: 'ServiceAccount', name: caller.serviceAccountName, namespace: caller.namespace.name }] },
+    const account = () => (this.edge && this.edgeGateways.has(caller)
+      ? { name: this.edge.controllerServiceAccount, namespace: this.edge.controllerNamespace }
+      : { name: caller.serviceAccountName, namespace: caller.namespace.name });
+    const name = () => (this.edge && this.edgeGateways.has(caller)
+      ? `${this.edge.controllerServiceAccount}.${this.edge.controllerNamespace}`
+      : `${caller.name}.${caller.namespace.name}`);
+    new MeshTlsAuthentication(namespace, `MeshTls-${caller.name}.${caller.namespace.name}`, {
+      metadata: { name: lazy(name), namespace: namespace.name },
+      spec: { identityRefs: [{ kind: 'ServiceAccount', name: lazy(() => account().name), namespace: lazy(() => account().namespace) }] },
     });
-    const identity: Authentication = { kind: 'MeshTLSAuthentication', name };
+    const identity: Authentication = { kind: 'MeshTLSAuthentication', key: `${caller.namespace.name}/${caller.name}`, name };
     this.identities.set(key, identity);
     return identity;
+  }
+
+  /** Prometheus's MeshTLSAuthentication in `namespace`. */
+  private prometheusIn(namespace: MeshNamespace): Authentication {
+    const key = `${namespace.name}/prometheus`;
+    const known = this.identities.get(key);
+    if (known) return known;
+    const { name, serviceAccount } = this.prometheus;
+    new MeshTlsAuthentication(namespace, 'MeshTls-prometheus', {
+      metadata: { name, namespace: namespace.name },
+      spec: { identityRefs: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: this.prometheus.namespace }] },
+    });
+    const prometheus: Authentication = { kind: 'MeshTLSAuthentication', key: 'prometheus', name: () => name };
+    this.identities.set(key, prometheus);
+    return prometheus;
   }
 
   private kubelet(namespace: MeshNamespace): Authentication {
     const key = `${namespace.name}/kubelet`;
     const known = this.identities.get(key);
     if (known) return known;
+    if (!this.probeNetworksDeclared && !this.probeNetworksReported) {
+      this.probeNetworksReported = true;
+      this.warn('Linkerd: probeNetworks is not set, so the kubelet\'s probe routes admit GET on the probe paths from every address (0.0.0.0/0, ::/0): set LinkerdRendererProps.probeNetworks to your nodes\' CIDRs (and the pod CIDRs where probes come from the pod network)');
+    }
     new NetworkAuthentication(namespace, 'KubeletNetworks', {
       metadata: { name: 'kubelet', namespace: namespace.name },
       spec: { networks: this.probeNetworks.map(cidr => ({ cidr })) },
     });
-    const kubelet: Authentication = { kind: 'NetworkAuthentication', name: 'kubelet' };
+    const kubelet: Authentication = { kind: 'NetworkAuthentication', key: 'kubelet', name: () => 'kubelet' };
     this.identities.set(key, kubelet);
     return kubelet;
   }
 }
 
-/** The GET paths of a service's HTTP liveness and readiness probes, by port, read from its Deployments. */
-function httpProbePaths(service: MeshService): Map<number, string[]> {
-  const byPort = new Map<number, string[]>();
-  for (const version of service.versions) {
-    const containers: any[] = version.deployment.toJson().spec?.template?.spec?.containers ?? [];
-    for (const container of containers) {
-      for (const probe of [container.livenessProbe, container.readinessProbe]) {
-        const get = probe?.httpGet;
-        if (!get || typeof get.port !== 'number') continue;
-        const paths = byPort.get(get.port) ?? [];
-        if (!paths.includes(get.path)) paths.push(get.path);
-        byPort.set(get.port, paths);
-      }
-    }
-  }
-  return byPort;
+function lazy(produce: () => string): string {
+  return Lazy.any({ produce }) as unknown as string;
 }

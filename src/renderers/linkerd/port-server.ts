@@ -1,18 +1,21 @@
+import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthorizationPolicy, HttpRouteV1Beta3, HttpRouteV1Beta3SpecRulesMatchesMethod, HttpRouteV1Beta3SpecRulesMatchesPathType, ServerV1Beta3 } from '../../../imports/linkerd-policy.linkerd.io';
 import { fail } from '../../model/validation';
 import { carriesHttp, portName } from '../../model/protocol';
 import type { IMeshWorkload, WorkloadPort } from '../../model/workload';
 import { proxyProtocol } from './proxy-protocol';
-import { covers, matchKey, matchSlug, RouteMatch } from '../gateway-api/route-match';
+import { covers, intersect, matchKey, matchSlug, patternsOverlap, RouteMatch } from '../gateway-api/route-match';
 
 const POLICY_GROUP = 'policy.linkerd.io';
 
 /** Who may be authorized on a port: a mesh identity (MeshTLSAuthentication) or the kubelet's network. */
 export interface Authentication {
   readonly kind: 'MeshTLSAuthentication' | 'NetworkAuthentication';
-  /** Its name in the port's namespace. */
-  readonly name: string;
+  /** Stable while the render is built, to find what was already authorized. */
+  readonly key: string;
+  /** Its name in the port's namespace, read at synth (the edge's identity is known only once the ingress is declared). */
+  name(): string;
 }
 
 /** What a PortServer needs from its renderer. */
@@ -23,6 +26,10 @@ export interface PortServerOptions {
   readonly kubelet: () => Authentication;
   /** GET paths of the workload's HTTP probes on this port (empty for a peer whose probes are unknown). */
   readonly probePaths: readonly string[];
+  /** The path Prometheus scrapes on this port, when the workload serves its metrics here. */
+  readonly metricsPath?: string;
+  /** Prometheus's MeshTLSAuthentication in the port's namespace, created on first use. */
+  readonly prometheus: () => Authentication;
   /** Reports what Linkerd renders differently from what was declared. */
   readonly warn: (path: string, message: string) => void;
 }
@@ -30,6 +37,7 @@ export interface PortServerOptions {
 interface Route {
   readonly name: string;
   readonly match: RouteMatch;
+  readonly object: HttpRouteV1Beta3;
 }
 
 /**
@@ -40,6 +48,9 @@ interface Route {
  * distinct match, and a caller is authorized on every route whose match its own matches cover.
  * Once a Server has routes, requests matching none are refused, and Linkerd's default probe route is
  * gone: a catch-all route keeps the Server-wide callers whole, and a probe route admits the kubelet.
+ * The HTTP ports of a workload deployed here always get routes: a probe route (GET on the probe paths, from the
+ * kubelet's networks) and a metrics route (GET on the metrics path, from Prometheus's identity), so that Linkerd's
+ * default probe route, open to the install's probe networks, never applies to them.
  */
 export class PortServer extends Construct {
   public readonly serverName: string;
@@ -48,6 +59,7 @@ export class PortServer extends Construct {
   private readonly callerMatches: Array<{ caller: IMeshWorkload; match: RouteMatch }> = [];
   private readonly routeNames = new Set<string>();
   private readonly authorized = new Set<string>();
+  private readonly overlaps = new Set<string>();
   private serverWideCallers = 0;
   private catchAll = false;
 
@@ -59,11 +71,23 @@ export class PortServer extends Construct {
       metadata: { name: this.serverName, namespace: workload.namespace.name, labels: { app: workload.name } },
       spec: {
         podSelector: { matchLabels: { ...workload.selector } },
-        port: port.port,
+        // The Server selects the pod's port: the container port behind the Service port.
+        port: port.targetPort,
         proxyProtocol: proxyProtocol(port.protocol),
         accessPolicy: 'deny',
       },
     });
+    // gRPC is routed by GRPCRoute, which is not rendered: a gRPC port keeps Linkerd's default probe route.
+    if (workload.deployed && carriesHttp(port.protocol) && port.protocol !== 'GRPC') this.addOwnRoutes();
+  }
+
+  /** The kubelet's probe routes and Prometheus's metrics route, on a port of a workload deployed here. */
+  private addOwnRoutes(): void {
+    for (const path of this.options.probePaths) {
+      this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: path } }).name, this.options.kubelet());
+    }
+    const metrics = this.options.metricsPath;
+    if (metrics) this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: metrics } }).name, this.options.prometheus());
   }
 
   /** Authorizes `caller` for every request on this port. */
@@ -86,20 +110,49 @@ export class PortServer extends Construct {
       for (const route of this.routes.values()) {
         if (covers(match, route.match)) this.authorize('HTTPRoute', route.name, this.options.identityOf(caller));
       }
+      this.addIntersections(match, where);
     }
     if (first) this.onFirstRoute();
   }
 
   private onFirstRoute(): void {
     this.ensureCatchAll();
-    if (this.options.probePaths.length > 0) {
-      for (const path of this.options.probePaths) {
-        const route = this.routeFor({ method: 'GET', path: { type: 'Exact', value: path } });
-        this.authorize('HTTPRoute', route.name, this.options.kubelet());
-      }
-    } else if (!this.workload.deployed) {
+    if (!this.workload.deployed) {
       this.options.warn(this.node.path, `Linkerd: port ${this.port.port} of ${this.workload.name} now has HTTPRoutes, so Linkerd no longer authorizes the kubelet's HTTP probes on it by default; soma-mesh does not know that chart's probe paths: authorize them (an HTTPRoute with a NetworkAuthentication) or probe another port`);
     }
+  }
+
+  /**
+   * Where the new match overlaps a route's without either covering the other (`DELETE` on any path and any method on
+   * `/v1`), Linkerd sends their common requests to the more specific route, whose callers are not the other's: a route
+   * for the intersection (`DELETE /v1`), more specific than both, admits every caller whose match covers it. Two
+   * different regular expressions have no expressible intersection: their overlap is reported.
+   */
+  private addIntersections(match: RouteMatch, where: string): void {
+    const pending = [match];
+    while (pending.length > 0) {
+      const current = pending.pop()!;
+      for (const route of [...this.routes.values()]) {
+        const common = intersect(current, route.match);
+        if (common === undefined) continue;
+        if (common === 'regex') {
+          this.reportRegexOverlap(current, route.match, where);
+          continue;
+        }
+        if (this.routes.has(matchKey(common))) continue;
+        this.routeFor(common);
+        pending.push(common);
+      }
+    }
+  }
+
+  private reportRegexOverlap(a: RouteMatch, b: RouteMatch, where: string): void {
+    const key = [matchKey(a), matchKey(b)].sort().join(' & ');
+    const callersOf = (m: RouteMatch) => [...new Set(this.callerMatches.filter(c => covers(c.match, m)).map(c => c.caller))];
+    const same = (x: unknown[], y: unknown[]) => x.length === y.length && x.every(c => y.includes(c));
+    if (this.overlaps.has(key) || same(callersOf(a), callersOf(b)) || !patternsOverlap(a.path!.value, b.path!.value)) return;
+    this.overlaps.add(key);
+    this.options.warn(where, `Linkerd: on port ${this.port.port} of ${this.workload.name}, the paths ${a.path!.value} and ${b.path!.value} can match the same request, and Linkerd sends it to one of their routes only: a caller allowed only the other path is refused it; give the calls paths that do not overlap`);
   }
 
   /** The route holding `match`, created (and authorized for every caller whose matches cover it) when new. */
@@ -107,15 +160,21 @@ export class PortServer extends Construct {
     const key = matchKey(match);
     const existing = this.routes.get(key);
     if (existing) return existing;
-    const route = { name: this.uniqueRouteName(matchSlug(match)), match };
-    this.routes.set(key, route);
-    new HttpRouteV1Beta3(this, `Route-${key}`, {
-      metadata: { name: route.name, namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
+    const name = this.uniqueRouteName(matchSlug(match));
+    const object = new HttpRouteV1Beta3(this, `Route-${key}`, {
+      metadata: { name, namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
       spec: {
         parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }],
         rules: [{ matches: [toMatch(match)] }],
       },
     });
+    // Where a broad route ties with a narrow one it covers, Linkerd prefers the older: the narrow one is applied first.
+    for (const other of this.routes.values()) {
+      if (covers(other.match, match)) other.object.addDependency(object);
+      else if (covers(match, other.match)) object.addDependency(other.object);
+    }
+    const route = { name, match, object };
+    this.routes.set(key, route);
     for (const other of this.callerMatches) {
       if (covers(other.match, match)) this.authorize('HTTPRoute', route.name, this.options.identityOf(other.caller));
     }
@@ -127,7 +186,8 @@ export class PortServer extends Construct {
     if (this.catchAll || this.routes.size === 0 || this.serverWideCallers === 0) return;
     this.catchAll = true;
     new HttpRouteV1Beta3(this, 'CatchAll', {
-      metadata: { name: this.uniqueRouteName('any'), namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
+      // Named to sort after an exact route on `/` without a method, which it ties with (both match one character).
+      metadata: { name: this.uniqueRouteName('prefix-all'), namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
       spec: {
         parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }],
         rules: [{ matches: [{ path: { type: HttpRouteV1Beta3SpecRulesMatchesPathType.PATH_PREFIX, value: '/' } }] }],
@@ -137,14 +197,17 @@ export class PortServer extends Construct {
 
   /** One AuthorizationPolicy per target and authentication; false when it already exists. */
   private authorize(kind: 'Server' | 'HTTPRoute', target: string, authentication: Authentication): boolean {
-    const key = `${kind}/${target}/${authentication.kind}/${authentication.name}`;
+    const key = `${kind}/${target}/${authentication.kind}/${authentication.key}`;
     if (this.authorized.has(key)) return false;
     this.authorized.add(key);
     new AuthorizationPolicy(this, `Authorization-${key}`, {
-      metadata: { name: `${target}.from.${authentication.name}`, namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
+      metadata: {
+        name: Lazy.any({ produce: () => `${target}.from.${authentication.name()}` }) as unknown as string,
+        namespace: this.workload.namespace.name, labels: { app: this.workload.name },
+      },
       spec: {
         targetRef: { group: POLICY_GROUP, kind, name: target },
-        requiredAuthenticationRefs: [{ group: POLICY_GROUP, kind: authentication.kind, name: authentication.name }],
+        requiredAuthenticationRefs: [{ group: POLICY_GROUP, kind: authentication.kind, name: Lazy.any({ produce: () => authentication.name() }) as unknown as string }],
       },
     });
     return true;
@@ -167,3 +230,4 @@ function toMatch(match: RouteMatch) {
       : undefined,
   };
 }
+
