@@ -19,7 +19,7 @@ export type { CallGraph } from './model/call-graph';
 export { HealthCheck } from './model/health-check';
 export type { HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
 export { Protocol } from './model/protocol';
-export { describeValue, PropsCheck } from './model/props-check';
+export { PropsCheck } from './model/props-check';
 export type { AutoscalingOptions, DisruptionBudgetOptions } from './model/workload-scaling';
 export { LoadBalancing, RetryCondition } from './model/resilience';
 export type {

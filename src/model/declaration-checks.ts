@@ -3,7 +3,6 @@ import { HealthCheck } from './health-check';
 import { describeValue, PropsCheck } from './props-check';
 import { Protocol } from './protocol';
 import { LoadBalancing, RetryCondition } from './resilience';
-import { checkEnvName } from './validation';
 
 /**
  * The type and range of every prop of the model's constructs and methods, checked once at the boundary (before
@@ -55,6 +54,7 @@ export function checkPorts(at: PropsCheck, prop: string, ports: unknown): void {
   at.array(prop, ports as any[], '[{ port: 8080 }]', (p, item) => {
     at.object(item, p, '{ port: 8080, protocol: Protocol.HTTP }');
     at.integer(`${item}.port`, p.port, 1, 65535, false);
+    at.integer(`${item}.targetPort`, p.targetPort, 1, 65535);
     at.oneOf(`${item}.protocol`, p.protocol, Protocol as any, 'Protocol');
   });
 }
@@ -123,8 +123,7 @@ export function checkMeshServiceProps(at: PropsCheck, props: unknown): void {
   checkHealthCheck(at, 'liveness', p.liveness);
   checkHealthCheck(at, 'readiness', p.readiness);
   if (p.resources !== undefined) at.object('resources', p.resources, '{ cpu: { request: Cpu.millis(100) }, memory: { limit: Size.mebibytes(512) } }');
-  at.record('env', p.env, '{ LOG_LEVEL: "info" }', (name, value, item) => {
-    if (checkEnvName(name)) at.fail(item, `"${name}" is not an environment variable name`, 'use ASCII letters, digits, \'_\', \'-\' and \'.\', not starting with a digit, such as "LOG_LEVEL"');
+  at.record('env', p.env, '{ LOG_LEVEL: "info" }', (_name, value, item) => {
     if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) {
       at.fail(item, `${value === undefined ? 'is missing' : `${JSON.stringify(value) ?? typeof value} is not a string`}`, `write the value as a string, such as "${String(value)}"`);
     }

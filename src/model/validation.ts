@@ -66,14 +66,6 @@ export function checkImage(value: string): string | undefined {
   return undefined;
 }
 
-/** An environment variable name as Kubernetes accepts it (a C identifier, with '-' and '.' also allowed). */
-export function checkEnvName(name: string): string | undefined {
-  if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
-    return `"${name}" is not an environment variable name: use ASCII letters, digits, '_', '-' and '.', not starting with a digit, such as "LOG_LEVEL"`;
-  }
-  return undefined;
-}
-
 /** A TCP port number. */
 export function checkPort(port: number): string | undefined {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
