@@ -81,8 +81,17 @@ export { CODE_LIST, CODES, Severity } from './review/codes';
 export type { AnalyzerCode } from './review/codes';
 export type { Finding } from './review/finding';
 export type { KubeObject, PeerWorkload, ServedPort, Workload } from './review/inventory';
-export { accessMatrix, allows } from './review/matrix';
-export type { AccessEntry, AccessException, AccessMatrix, AccessRequest, MatrixWorkload } from './review/matrix';
+export { accessMatrix, allows, decide } from './review/matrix';
+export type {
+  AccessDecision, AccessEntry, AccessException, AccessMatrix, AccessMatrixOptions, AccessRequest, MatrixWorkload, UnenforcedPolicy,
+} from './review/matrix';
+export { linkerdAccessMatrix } from './review/linkerd/access';
+export type { LinkerdMatrixOptions } from './review/linkerd/access';
+export { detectMesh, MeshDetectionError } from './review/mesh-detection';
+export type { MeshName } from './review/mesh-detection';
+export type { IstioMeshConfig } from './review/istio/mesh-config';
+export { validateObjects } from './review/object-validation';
+export type { ObjectProblem } from './review/object-validation';
 export { diffMatrices, diffObjects } from './review/diff';
 export type { AccessDiff, MtlsChange } from './review/diff';
 export { edgesOfMatrix, toDot, toMermaid } from './review/diagram';

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { App } from 'cdk8s';
 import { diffObjects } from '../src/review/diff';
-import { allows, accessMatrix, AccessMatrix, key } from '../src/review/matrix';
+import { allows, accessMatrix, AccessMatrix, decide, key } from '../src/review/matrix';
 import { peerOf } from '../src/renderers/istio/analyzer-peers';
 import { run } from '../src/cli/soma-mesh';
 import { main } from '../app/synth';
@@ -134,6 +134,7 @@ describe('Istio evaluation order on hand-written YAML', () => {
   test('CUSTOM is evaluated first and noted on what it covers', () => {
     const custom = policy('shop', 'ext', { selector: { matchLabels: { app: 'db' } }, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] });
     expect(entries([...shop(), custom])).toEqual(['shop/web -> shop/db:5432 * * [CUSTOM shop/ext (opa) decides first]']);
+    expect(decide(accessMatrix([...shop(), custom]), { from: 'shop/web', to: 'shop/db', port: 5432 }).decision).toBe('depends');
   });
 
   test('no ALLOW policy: any caller; a rule without from: any caller; namespaces: known workloads and the rest of the namespace', () => {
@@ -154,14 +155,16 @@ describe('Istio evaluation order on hand-written YAML', () => {
     expect(entries([...objects.slice(0, 2), { ...rootSelected, spec: { ...rootSelected.spec, selector: { matchLabels: { app: 'web' } } } }])).toEqual(['* -> a/api:80 * *']);
   });
 
-  test('on a port whose protocol no Service declares, HTTP rules are listed with the sniffing condition', () => {
+  test('on a port whose protocol no Service declares, Istio sniffs: HTTP rules admit HTTP requests only, the TCP view drops them', () => {
     const objects = [deployment('x', 'api', [80]), allowNothing('x'), policy('x', 'api', { selector: { matchLabels: { app: 'api' } }, rules: [{ to: [{ operation: { ports: ['80'], methods: ['GET'] } }] }] })];
-    expect(entries(objects)).toEqual(['* -> x/api:80 GET * [port protocol not declared: methods and paths match only if Istio detects HTTP]']);
+    expect(entries(objects)).toEqual(['* -> x/api:80 GET * (http)']);
+    expect(decide(accessMatrix(objects), { from: '(no identity)', to: 'x/api', port: 80, method: 'GET', path: '/' }).decision).toBe('allowed');
+    expect(decide(accessMatrix(objects), { from: '(no identity)', to: 'x/api', port: 80 }).decision).toBe('denied');
     const asTcp = [...objects, service('x', 'api', [[80, 'tcp-api']])];
     expect(entries(asTcp)).toEqual([]);
   });
 
-  test('principals in another trust domain are read as the local one', () => {
+  test('principals match in the trust domain the mesh is configured with (and its aliases), not in any', () => {
     const app = new App();
     const chart = new (require('cdk8s').Chart)(app, 'td', { disableResourceNameHashes: true });
     const mesh = new (require('../src/model/mesh').Mesh)(chart, 'Mesh', { trustDomain: 'example.org', renderer: new (require('../src/renderers/istio/istio-renderer').IstioRenderer)() });
@@ -172,7 +175,11 @@ describe('Istio evaluation order on hand-written YAML', () => {
     api.allowFrom(web, { methods: ['GET'] });
     const objects = require('yaml').parseAllDocuments(app.synthYaml()).map((d: any) => d.toJSON());
     expect(JSON.stringify(objects)).toContain('example.org/ns/shop/sa/web');
-    expect(accessMatrix(objects).entries.map(key)).toEqual(['shop/web -> shop/api:9000 GET *']);
+    expect(accessMatrix(objects, { trustDomain: 'example.org' }).entries.map(key)).toEqual(['shop/web -> shop/api:9000 GET *']);
+    // With example.org an alias, the local web admitted, and so is any caller holding the example.org identity.
+    expect(accessMatrix(objects, { trustDomainAliases: ['example.org'] }).entries.map(key)).toEqual(['example.org/ns/shop/sa/web -> shop/api:9000 GET *', 'shop/web -> shop/api:9000 GET *']);
+    // Under cluster.local, example.org's principal names a caller the YAML does not deploy.
+    expect(accessMatrix(objects).entries.map(key)).toEqual(['example.org/ns/shop/sa/web -> shop/api:9000 GET *']);
   });
 
   test('mTLS mode per port: workload port level over workload over namespace over mesh', () => {
@@ -263,10 +270,10 @@ describe('the soma-mesh command', () => {
 
   test('bad input: not an object, unknown command, option and format, missing path, bad peers', () => {
     const notObject = dirWith({ 'a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- just\n- a list\n' });
-    expect(cli('matrix', notObject).err).toBe(`soma-mesh: ${path.join(notObject, 'a.yaml')}:5: this document is not a Kubernetes object (it has no "kind")\n`);
+    expect(cli('matrix', notObject).err).toBe(`soma-mesh: ${path.join(notObject, 'a.yaml')}:5: this document is not a Kubernetes object (a list, not a Kubernetes object) in a file of Kubernetes objects\n`);
     expect(cli('frobnicate').code).toBe(2);
-    expect(cli('frobnicate').err).toMatch(/^soma-mesh: unknown command "frobnicate"\nusage: soma-mesh/);
-    expect(cli('matrix', renderDir, '--colour').err).toBe('soma-mesh: unknown option --colour\n');
+    expect(cli('frobnicate').err).toBe('soma-mesh: unknown command "frobnicate" (commands: matrix, diff, graph, check; see soma-mesh --help)\n');
+    expect(cli('matrix', renderDir, '--colour').err).toBe('soma-mesh: unknown option --colour (see soma-mesh --help)\n');
     expect(cli('matrix', renderDir, '--format', 'yaml').err).toBe('soma-mesh: --format yaml is not one of text, json, markdown\n');
     expect(cli('matrix', path.join(tmp, 'nope')).err).toBe(`soma-mesh: ${path.join(tmp, 'nope')}: no such file or directory\n`);
     expect(cli('diff', renderDir).err).toBe('soma-mesh: usage: soma-mesh diff OLD NEW [--format text|json|markdown] [--peers FILE] [--allow-widening]\n');

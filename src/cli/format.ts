@@ -6,10 +6,13 @@ const HEADERS = ['FROM', 'TO', 'PORT', 'PROTOCOL', 'MTLS', 'METHODS', 'PATHS', '
 
 function row(e: AccessEntry): string[] {
   const notes = [
-    ...e.except.map(x => `denied: ${x.methods.join(',') || 'any method'} ${x.paths.join(',') || 'any path'} (${x.policy})`),
-    ...e.conditions,
+    ...(e.conditions.length > 0 ? [`depends on: ${e.conditions.join('; ')}`] : []),
+    ...(e.notes ?? []),
+    ...e.except.map(x => `denied: ${[x.methods.join(',') || 'any method', ...(x.notMethods ? [`not ${x.notMethods.join(',')}`] : [])].join(' ')} ${[x.paths.join(',') || 'any path', ...(x.notPaths ? [`not ${x.notPaths.join(' ')}`] : [])].join(' ')} (${x.policy})`),
   ];
-  return [e.from, e.to, String(e.port), e.protocol, e.mtls, e.methods.join(',') || '*', e.paths.join(' ') || '*', notes.join('; ')];
+  const methods = [e.methods.join(',') || '*', ...(e.notMethods.length ? [`not ${e.notMethods.join(',')}`] : [])].join(' ');
+  const paths = [e.paths.join(' ') || '*', ...(e.notPaths.length ? [`not ${e.notPaths.join(' ')}`] : [])].join(' ');
+  return [e.from, e.to, String(e.port), e.protocol, e.mtls, methods, paths, notes.join('; ')];
 }
 
 /** A plain-text table, columns padded. */
@@ -31,8 +34,10 @@ function markdownTable(headers: string[], rows: string[][]): string {
 export function formatMatrix(matrix: AccessMatrix, format: string): string {
   if (format === 'json') return JSON.stringify(matrix, null, 2) + '\n';
   const rows = matrix.entries.map(row);
-  if (format === 'markdown') return markdownTable(HEADERS, rows);
-  return table(HEADERS, rows);
+  const apart = matrix.notEnforced.map(p => `not enforced: AuthorizationPolicy ${p.policy} (${p.reason})`);
+  const footer = apart.length > 0 ? `\n${apart.join('\n')}\n` : '';
+  if (format === 'markdown') return markdownTable(HEADERS, rows) + footer;
+  return table(HEADERS, rows) + footer;
 }
 
 export function formatDiff(diff: AccessDiff, format: string): string {

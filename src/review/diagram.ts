@@ -1,4 +1,4 @@
-import { AccessMatrix } from './matrix';
+import { AccessEntry, AccessMatrix } from './matrix';
 
 /** One arrow of a call-graph picture. */
 export interface DiagramEdge {
@@ -21,7 +21,11 @@ export const ANY_HOST = '*';
  * a Sidecar that imports a ServiceEntry's host lets its workload reach that host; ALLOW_ANY lets it reach any.
  */
 export function edgesOfMatrix(matrix: AccessMatrix, objects: readonly any[] = []): DiagramEdge[] {
-  const calls = matrix.entries.map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
+  // The kubelet's probe routes (Linkerd's default one, or routes open to the nodes' networks) are not calls of the graph.
+  const probe = (e: AccessEntry) => (e.notes ?? []).some(n => n.includes('probe route'))
+    || (e.conditions.length > 0 && e.conditions.every(c => c.startsWith('the client IP in ')));
+  const calls = matrix.entries.filter(e => !probe(e))
+    .map(e => ({ from: e.from, to: e.to, port: e.port, methods: e.methods }));
   const entries = objects.filter(o => o?.kind === 'ServiceEntry' && o.spec?.location === 'MESH_EXTERNAL');
   const workloads = objects.filter(o => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o?.kind));
   const external: DiagramEdge[] = [];

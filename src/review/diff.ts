@@ -1,6 +1,5 @@
 import { Inventory, KubeObject, PeerWorkload } from './inventory';
-import { ambientView, isAmbient } from './ambient';
-import { AccessEntry, AccessMatrix, key, matrixOf } from './matrix';
+import { AccessEntry, AccessMatrix, AccessMatrixOptions, accessMatrix, diffKey } from './matrix';
 
 /** A weakening of transport security between two renders. */
 export interface MtlsChange {
@@ -19,21 +18,15 @@ export interface AccessDiff {
   readonly widened: boolean;
 }
 
-const STRENGTH: Record<string, number> = { STRICT: 2, PERMISSIVE: 1, DISABLE: 0 };
+const STRENGTH: Record<string, number> = { STRICT: 2, PERMISSIVE: 1, DISABLE: 0, none: 0 };
 
-/** An entry with the DENY exceptions inside it, so that dropping an exception shows as a gained call. */
-function diffKey(e: AccessEntry): string {
-  const except = e.except.map(x => `${x.methods.join(',') || '*'} ${x.paths.join(',') || '*'}`).sort();
-  return except.length > 0 ? `${key(e)} except ${except.join('; ')}` : key(e);
-}
-
-/** Compares two sets of objects (same peers for both). */
-export function diffObjects(before: readonly KubeObject[], after: readonly KubeObject[], peers: readonly PeerWorkload[] = []): AccessDiff {
-  // Ambient splits enforcement between ztunnel and waypoints: composed first into what each pod admits.
-  const view = (objects: readonly KubeObject[]) => (isAmbient(objects) ? ambientView(objects, peers) : objects);
-  const oldInventory = Inventory.of(view(before), peers);
-  const newInventory = Inventory.of(view(after), peers);
-  const diff = diffMatrices(matrixOf(oldInventory), matrixOf(newInventory));
+/** Compares two sets of objects (same peers and mesh settings for both). */
+export function diffObjects(before: readonly KubeObject[], after: readonly KubeObject[], peersOrOptions: readonly PeerWorkload[] | AccessMatrixOptions = {}): AccessDiff {
+  const options: AccessMatrixOptions = Array.isArray(peersOrOptions) ? { peers: peersOrOptions as PeerWorkload[] } : peersOrOptions as AccessMatrixOptions;
+  const peers = options.peers ?? [];
+  const oldInventory = Inventory.of(before, peers);
+  const newInventory = Inventory.of(after, peers);
+  const diff = diffMatrices(accessMatrix(before, options), accessMatrix(after, options));
   const weakened = [...diff.mtlsWeakened, ...destinationRuleTls(oldInventory, newInventory)];
   return { ...diff, mtlsWeakened: weakened, widened: diff.gained.length > 0 || weakened.length > 0 };
 }

@@ -49,7 +49,7 @@ export function virtualService(namespace: string, name: string, spec: any): Kube
 /** shop: web (HTTP 8080, versions v1 and v2) and db (TCP 5432), STRICT, deny by default, web -> db allowed. */
 export function shop(): KubeObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
     strict('shop'),
     allowNothing('shop'),
     deployment('shop', 'web', [8080]),
