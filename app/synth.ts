@@ -1,13 +1,46 @@
 import * as path from 'path';
 import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
-import { readReleaseFile } from '../src';
-import { synthesizeAtomically } from '../src';
+import { readReleaseFile, ReleaseFile } from '../src';
+import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
 import { SomaDelivery } from './delivery';
 import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
 
-/** Where each mesh's render is committed. */
+/** Where each mesh's render is committed. A new mesh adds its folder here, and every synth and release writes it too. */
 export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd', [MeshTarget.ISTIO_AMBIENT]: 'dist-ambient' };
+
+/** A release file read and checked, with the name its errors use. */
+export interface LoadedReleases {
+  readonly file: ReleaseFile;
+  readonly source: string;
+}
+
+/** Reads and checks a release file (every problem with its JSON path), before anything renders. */
+export function loadReleases(releasesFile: string): LoadedReleases {
+  return { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
+}
+
+/**
+ * What renders SomaAgentHub for one mesh, with `releases`, into `outdir`, its canaries delivered by the release file
+ * (the committed renders) or by Argo Rollouts (`delivery`).
+ */
+export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): SynthTarget {
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery }) };
+}
+
+/** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
+export function synthTargets(root: string, releases: LoadedReleases, meshes: readonly MeshTarget[] = Object.values(MeshTarget)): SynthTarget[] {
+  return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh));
+}
+
+/**
+ * Renders SomaAgentHub into every output folder under `root` (or those of `meshes`) as one transaction: the
+ * release file is read under the lock, and the folders all change or none does.
+ */
+export function synthAll(root: string, releasesFile: string, meshes?: readonly MeshTarget[], options: OutputLockOptions = {}): void {
+  withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
+    lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes)));
+}
 
 /**
  * Renders SomaAgentHub for one mesh into `outdir` (Istio into dist/ by default; $CDK8S_OUTDIR and $SOMA_MESH
@@ -16,10 +49,9 @@ export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', 
  */
 export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
-  const releases = { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
-  synthesizeAtomically(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target], app => {
-    new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery });
-  });
+  const dir = path.resolve(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target]);
+  withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
+    lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery)]));
 }
 
 if (require.main === module) {

@@ -36,8 +36,13 @@ function transpileChanged(root = path.resolve(__dirname, '..')) {
   const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
   for (const source of stale) {
     const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), { compilerOptions: options, fileName: source });
-    fs.mkdirSync(path.dirname(outputOf(root, source)), { recursive: true });
-    fs.writeFileSync(outputOf(root, source), outputText);
+    const out = outputOf(root, source);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    // Temporary file, then rename: a synth killed here leaves the old compiled file, never a truncated one
+    // (which, newer than its source, would never be transpiled again).
+    const temp = `${out}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, outputText);
+    fs.renameSync(temp, out);
   }
   return stale;
 }

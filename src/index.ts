@@ -19,6 +19,7 @@ export type { CallGraph } from './model/call-graph';
 export { HealthCheck } from './model/health-check';
 export type { HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
 export { Protocol } from './model/protocol';
+export { PropsCheck } from './model/props-check';
 export type { AutoscalingOptions, DisruptionBudgetOptions } from './model/workload-scaling';
 export { LoadBalancing, RetryCondition } from './model/resilience';
 export type {
@@ -35,6 +36,8 @@ export type { GoldenSignalOptions, MeshTelemetryProps } from './model/mesh-telem
 // Releases: canaries, splits and rollbacks kept in a release file.
 export { applyReleases, parseReleaseFile, readReleaseFile } from './model/release-file';
 export type { ReleaseFile } from './model/release-file';
+export { releaseFileProblems } from './model/release-schema';
+export type { ReleaseFileProblem } from './model/release-schema';
 export { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from './model/release';
 export type { ReleaseVersion, ServiceRelease } from './model/release';
 export { resolveSplit } from './model/routing';
@@ -67,8 +70,9 @@ export * as istio from './renderers/istio';
 export * as linkerd from './renderers/linkerd';
 export * as ambient from './renderers/ambient';
 
-// Synthesis that writes an output folder whole or not at all.
-export { synthesizeAtomically } from './synthesize';
+// Synthesis as a transaction: every output folder (and a release file) whole and new, or all as they were.
+export { synthesizeAtomically, synthesizeTransaction, withOutputLock } from './synthesize';
+export type { FileChange, OutputLock, OutputLockOptions, SynthTarget } from './synthesize';
 
 // Review: plain Kubernetes objects in, findings, access matrices, diffs and pictures out.
 export { ACKNOWLEDGE_ANNOTATION, analyze } from './review/analyze';

@@ -6,7 +6,7 @@ import * as fc from 'fast-check';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { SomaDelivery } from '../app/delivery';
 import { runRelease } from '../app/release';
-import { main } from '../app/synth';
+import { LoadedReleases, main, synthTarget } from '../app/synth';
 import { analyze, Delivery, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, Protocol } from '../src';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
@@ -42,9 +42,9 @@ function renderAfter(name: string, ...commands: string[][]): K8sObject[] {
   const file = path.join(work, `${name}.json`);
   const outdir = path.join(work, name);
   fs.copyFileSync(RELEASES, file);
-  const render = () => main(outdir, file, MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS);
-  for (const command of commands) runRelease(command, file, render, SomaDelivery.ARGO_ROLLOUTS);
-  if (commands.length === 0) render();
+  const targets = (releases: LoadedReleases) => [synthTarget(outdir, releases, MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS)];
+  for (const command of commands) runRelease(command, file, { targets, delivery: SomaDelivery.ARGO_ROLLOUTS });
+  if (commands.length === 0) main(outdir, file, MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS);
   return readManifests(outdir);
 }
 
@@ -267,9 +267,9 @@ describe('release commands with the controller', () => {
   test('abort, rollback and promote say which Rollout fields they rendered and the kubectl equivalent', () => {
     const file = path.join(work, 'say.json');
     fs.copyFileSync(RELEASES, file);
-    const say = (...command: string[]) => runRelease(['slm-service', ...command], file, () => undefined, SomaDelivery.ARGO_ROLLOUTS);
+    const say = (...command: string[]) => runRelease(['slm-service', ...command], file, { delivery: SomaDelivery.ARGO_ROLLOUTS });
     expect(say('status')).toMatch(/delivered by: Argo Rollouts \(Rollout soma-agent-hub\/slm-service, template slm-service-v2;.* 5xx share passes 1% or its p99 passes 2000 ms/);
-    expect(runRelease(['slm-service', 'status'], file, () => undefined)).toMatch(/delivered by: the release file/);
+    expect(runRelease(['slm-service', 'status'], file)).toMatch(/delivered by: the release file/);
     expect(say('abort')).toMatch(/Rendered for GitOps \(Rollout soma-agent-hub\/slm-service\): spec\.workloadRef\.name: slm-service-v1, the stable version's template.*status\.abort: true/);
     fs.copyFileSync(RELEASES, file);
     expect(say('rollback')).toMatch(/spec\.workloadRef\.name: slm-service-v1/);
@@ -282,12 +282,12 @@ describe('release commands with the controller', () => {
     fs.copyFileSync(RELEASES, file);
     const before = fs.readFileSync(file, 'utf8');
     for (const command of [['next'], ['canary', '25'], ['split', 'v1=50', 'v2=50']]) {
-      expect(() => runRelease(['slm-service', ...command], file, () => undefined, SomaDelivery.ARGO_ROLLOUTS))
+      expect(() => runRelease(['slm-service', ...command], file, { delivery: SomaDelivery.ARGO_ROLLOUTS }))
         .toThrow(/is delivered by Argo Rollouts, so ".*" is not the release file's to do: .*Nothing changed\./);
     }
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
     // A service the controller does not deliver keeps every command.
-    expect(runRelease(['orchestrator', 'status'], file, () => undefined, SomaDelivery.ARGO_ROLLOUTS)).toMatch(/delivered by: the release file/);
+    expect(runRelease(['orchestrator', 'status'], file, { delivery: SomaDelivery.ARGO_ROLLOUTS })).toMatch(/delivered by: the release file/);
   });
 });
 

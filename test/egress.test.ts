@@ -23,7 +23,7 @@ describe('ExternalHost', () => {
     const { mesh } = setup();
     expect(() => new ExternalHost(mesh, 'Bad', { host: 'https://api.example.com' })).toThrow(/\[test\/Mesh\/Bad\] host "https:\/\/api.example.com" is not a DNS name/);
     expect(() => new ExternalHost(mesh, 'Deep', { host: 'a.*.example.com' })).toThrow(/is not a DNS name/);
-    expect(() => new ExternalHost(mesh, 'Port', { host: 'api.example.com', port: 70000 })).toThrow(/port 70000 is not a port number/);
+    expect(() => new ExternalHost(mesh, 'Port', { host: 'api.example.com', port: 70000 })).toThrow('[test/Mesh/Port] port: 70000 is out of range; write an integer from 1 to 65535');
   });
 
   test('fails at synth when nobody calls a host, and when a caller is allowed twice', () => {

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../app/synth';
+import { main, synthTarget } from '../app/synth';
+import { MeshTarget } from '../src/renderers/mesh-target';
 import { nextStep, promote, rollback, setCanaryWeight, setSplit, setStable, startCanary } from '../src/model/release';
 import { runRelease } from '../app/release';
 import { CrdSchemas } from './support/crd-schema';
@@ -25,7 +26,7 @@ function renderAfter(name: string, ...commands: string[][]): K8sObject[] {
   const file = path.join(work, `${name}.json`);
   const outdir = path.join(work, name);
   fs.copyFileSync(RELEASES, file);
-  for (const command of commands) runRelease(command, file, () => main(outdir, file));
+  for (const command of commands) runRelease(command, file, { targets: releases => [synthTarget(outdir, releases, MeshTarget.ISTIO)] });
   if (commands.length === 0) main(outdir, file);
   return readManifests(outdir);
 }
@@ -211,7 +212,7 @@ describe('progressive delivery with the release command, reviewed as a dist/ dif
     expect(routes[routes.length - 1]).toMatchObject({ name: 'default', mirror: { subset: 'v3' }, mirrorPercentage: { value: 10 } });
     expect(routes[routes.length - 1].match).toBeUndefined();
     expectMeshInvariants(objects);
-    runRelease(['slm-service', 'rollback'], file, () => main(path.join(work, 'ab'), file));
+    runRelease(['slm-service', 'rollback'], file, { targets: releases => [synthTarget(path.join(work, 'ab'), releases, MeshTarget.ISTIO)] });
     const rolledBack = routesOf(readManifests(path.join(work, 'ab')), 'slm-service');
     for (const r of rolledBack) expect(r.route.map((d: any) => `${d.destination.subset}=${d.weight}`)).toEqual(['v1=100']);
     expect(rolledBack.some(r => r.mirror)).toBe(true); // mirroring to v3 (not the canary) stays
@@ -221,10 +222,10 @@ describe('progressive delivery with the release command, reviewed as a dist/ dif
     const file = path.join(work, 'rejected.json');
     fs.copyFileSync(RELEASES, file);
     const before = fs.readFileSync(file, 'utf8');
-    expect(() => runRelease(['slm-service', 'split', 'v1=50', 'v3=50'], file, () => main(path.join(work, 'rejected'), file)))
+    expect(() => runRelease(['slm-service', 'split', 'v1=50', 'v3=50'], file, { targets: releases => [synthTarget(path.join(work, 'rejected'), releases, MeshTarget.ISTIO)] }))
       .toThrow(/weights routes to version "v3", which slm-service does not run \(it runs v1, v2\)[^]*rejected.json is unchanged/);
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
-    expect(() => runRelease(['slm-service', 'canary', '150'], file, () => undefined)).toThrow(/"150" is not a percentage/);
+    expect(() => runRelease(['slm-service', 'canary', '150'], file)).toThrow(/the canary weight 150 is out of range: give a decimal integer from 0 to 100/);
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
   });
 });

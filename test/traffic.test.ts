@@ -222,7 +222,7 @@ describe('resilience', () => {
     const http = vsOf(objects, 'api').spec.http;
     expect(http.map((r: any) => [r.name, r.fault?.abort?.percentage?.value ?? null])).toEqual([['from-web-retry', 50], ['idempotent', null], ['default', null]]);
     expect(http[0].match).toEqual([{ sourceLabels: { app: 'web' }, sourceNamespace: 'shop', method: { exact: 'GET' } }]);
-    expect(failure(({ api, web }) => { api.allowFrom(web, { fault: { abort: { percent: 150, httpStatus: 503 } } }); })).toMatch(/fault abort percent 150 is not a percentage/);
+    expect(failure(({ api, web }) => { api.allowFrom(web, { fault: { abort: { percent: 150, httpStatus: 503 } } }); })).toMatch('options.fault.abort.percent: 150 is out of range; write a number from 0 to 100');
     expectValid(objects);
   });
 });
@@ -273,7 +273,7 @@ describe('validation: each mistake is a clear synth error', () => {
     expect(failure(({ api }) => {
       api.traffic.route({ canary: { version: 'v2', weight: 1 } });
       applyReleases(api.node.scope!.node.scope as Mesh, parseReleaseFile({ services: { api: { stable: 'v2' } } }, 'releases.json'), 'releases.json');
-    })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(code and releases.json services\["api"\]\): declare them once/);
+    })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(code and releases.json \$.services\["api"\]\): declare them once/);
     expect(failure(({ chart }) => {
       new VirtualService(chart, 'HandWritten', { metadata: { name: 'api-extra', namespace: 'shop' }, spec: { hosts: ['api'], http: [] } });
     })).toMatch(/the routes of api.shop.svc.cluster.local are declared in two places \(VirtualServices shop\/Mesh\/shop\/api\/Traffic\/VirtualService and shop\/HandWritten\)/);
@@ -286,7 +286,7 @@ describe('validation: each mistake is a clear synth error', () => {
   });
 
   test('routing shape mistakes', () => {
-    expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v2', weight: 120 } }))).toMatch(/canary weight 120 is not a percentage/);
+    expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v2', weight: 120 } }))).toMatch('[shop/Mesh/shop/api] routing.canary.weight: 120 is not a percentage; write an integer from 0 to 100');
     expect(failure(({ api }) => api.traffic.route({ canary: { version: 'v1', weight: 5 } }))).toMatch(/canary version "v1" is also the stable version/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', headers: { 'X-Cohort': 'b' } }] }))).toMatch(/header "X-Cohort" is not a lower-case header name/);
     expect(failure(({ api }) => api.traffic.route({ match: [{ version: 'v2', callers: ['batch'] }] }))).toMatch(/match\[0\] routes requests from batch, which does not call api/);
@@ -305,9 +305,9 @@ describe('validation: each mistake is a clear synth error', () => {
   });
 
   test('release file mistakes name the file and key', () => {
-    expect(() => parseReleaseFile({ services: { api: { weigths: {} } } }, 'releases.json')).toThrow('[releases.json services["api"]] unknown key "weigths"');
+    expect(() => parseReleaseFile({ services: { api: { weigths: {} } } }, 'releases.json')).toThrow('[releases.json $.services["api"].weigths] unknown key "weigths": use versions, stable, canary, weights, match, mirror');
     expect(failure(({ mesh }) => applyReleases(mesh, parseReleaseFile({ services: { nope: { stable: 'v1' } } }, 'releases.json'), 'releases.json')))
-      .toMatch(/\[releases.json services\["nope"\]\] no workload "nope" is declared in the mesh/);
+      .toMatch(/\[releases.json \$.services\["nope"\]\] no workload "nope" is declared in the mesh/);
   });
 
   test('a failed synth leaves nothing half-written', () => {

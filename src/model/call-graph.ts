@@ -2,6 +2,8 @@ import { Call } from './call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from './external-host';
 import { allIdempotent } from '../http/methods';
 import { fail } from './validation';
+import { checkCaller, isConstruct } from './declaration-checks';
+import { PropsCheck } from './props-check';
 import type { IMeshWorkload } from './workload';
 
 /** Everything derived from calls (policies, routes, scoping, diagrams) reads this one index. */
@@ -87,6 +89,11 @@ export class CallGraph {
    * An exception to the registry-only default, so it must say why.
    */
   public allowUnlistedEgress(caller: IMeshWorkload, options: { reason: string; ports?: number[] }): UnlistedEgress {
+    const at = new PropsCheck(isConstruct(caller) ? caller.node.path : 'allowUnlistedEgress');
+    checkCaller(at, caller);
+    const o = at.object<{ reason: string; ports?: number[] }>('options', options, '{ reason: "calls URLs its users supply", ports: [443] }');
+    at.string('options.reason', o.reason, '"calls URLs its users supply"', false, true);
+    at.array('options.ports', o.ports, '[443]', (p, item) => at.integer(item, p, 1, 65535, false));
     const where = caller.node.path;
     if (!options.reason || options.reason.trim().length < 10) {
       fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');

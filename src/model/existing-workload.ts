@@ -1,5 +1,6 @@
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, fail } from './validation';
+import { checkScopeAndName, isNamespace } from './declaration-checks';
 import { MeshWorkload, WorkloadPort } from './workload';
 
 /** A workload deployed by another chart, declared so that it can call and be called. */
@@ -26,7 +27,7 @@ export class ExistingWorkload extends MeshWorkload {
   public readonly deployed = false;
 
   public constructor(namespace: MeshNamespace, name: string, props: ExistingWorkloadProps) {
-    super(namespace, name, props.ports ?? []);
+    super(namespace, name, checkedProps(namespace, name, props).ports ?? []);
     this.serviceAccountName = props.serviceAccountName;
     this.selector = { ...props.selector };
     const where = this.node.path;
@@ -41,4 +42,13 @@ export class ExistingWorkload extends MeshWorkload {
     this.mesh._registerWorkload(this);
     this.mesh.renderer.renderWorkload(this);
   }
+}
+
+/** Every prop's type, before anything is made. */
+function checkedProps(namespace: MeshNamespace, name: string, props: ExistingWorkloadProps): ExistingWorkloadProps {
+  const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', 'new ExistingWorkload(namespace, "redis", {...})');
+  const p = at.object<ExistingWorkloadProps>('props', props, '{ selector: { app: "redis" }, serviceAccountName: "redis", ports: [{ port: 6379, protocol: Protocol.TCP }] }');
+  at.record('selector', p.selector, '{ app: "redis" }', (_key, value, item) => at.string(item, value, '"redis"'), false);
+  at.string('serviceAccountName', p.serviceAccountName, '"redis"', false);
+  return p;
 }

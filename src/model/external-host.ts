@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
 import { checkPort, fail } from './validation';
+import { checkCaller, checkScopeAndName, isMesh } from './declaration-checks';
+import { PropsCheck } from './props-check';
 import type { IMeshWorkload } from './workload';
 
 /** A host outside the cluster that workloads may call. */
@@ -42,6 +44,10 @@ export class ExternalHost extends Construct {
   public readonly mesh: Mesh;
 
   public constructor(mesh: Mesh, id: string, props: ExternalHostProps) {
+    const at = checkScopeAndName(mesh, 'Mesh', isMesh, id, 'id', 'new ExternalHost(mesh, "Stripe", { host: "api.stripe.com" })');
+    const p = at.object<ExternalHostProps>('props', props, '{ host: "api.example.com", port: 443 }');
+    at.string('host', p.host, '"api.example.com"', false);
+    at.integer('port', p.port, 1, 65535);
     super(mesh, id);
     this.mesh = mesh;
     this.host = props.host;
@@ -66,6 +72,7 @@ export class ExternalHost extends Construct {
 
   /** Allows `caller` to open connections to this host on its port. */
   public allowFrom(caller: IMeshWorkload): ExternalCall {
+    checkCaller(new PropsCheck(`${this.node.path} <- allowFrom`), caller);
     const where = `${this.node.path} <- ${caller.node.path}`;
     if (!Object.is(caller.node.root, this.node.root)) fail(where, `${caller.name} belongs to another app: declare it in the same mesh`);
     if (!caller.deployed) {

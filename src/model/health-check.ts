@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
+import { PropsCheck } from './props-check';
 import { fail } from './validation';
 
 /** Options shared by every health check. */
@@ -42,16 +43,23 @@ export interface PortHealthCheckOptions extends HealthCheckOptions {
 export class HealthCheck {
   /** GET `path` on a port of the container. */
   public static http(path: string, options: PortHealthCheckOptions = {}): HealthCheck {
+    const at = checkOptions('HealthCheck.http', options, true);
+    at.string('path', path, '"/healthz"');
+    if (!path.startsWith('/')) at.fail('path', `"${path}" does not start with "/"`, `write "/${path}"`);
     return new HealthCheck(options, port => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Open a TCP connection to a port of the container. */
   public static tcp(options: PortHealthCheckOptions = {}): HealthCheck {
+    checkOptions('HealthCheck.tcp', options, true);
     return new HealthCheck(options, port => ({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port ?? port!) } }), options.port === undefined);
   }
 
   /** Run a command in the container; for workloads that serve no port. */
   public static command(command: string[], options: HealthCheckOptions = {}): HealthCheck {
+    const at = checkOptions('HealthCheck.command', options, false);
+    at.array('command', command, '["cat", "/tmp/healthy"]', (c, item) => at.string(item, c, '"cat"'), false);
+    if (command.length === 0) at.fail('command', 'is empty', 'write the command and its arguments, such as ["cat", "/tmp/healthy"]');
     return new HealthCheck(options, () => ({ exec: { command: [...command] } }), false);
   }
 
@@ -91,4 +99,16 @@ function seconds(where: string, field: string, value: Duration | undefined, fall
 function count(where: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) fail(where, `health check failureThreshold ${value} is not a count: use 1 or more`);
   return value;
+}
+
+/** Each option's type, before anything is made (durations are cdk8s Durations, counts integers). */
+function checkOptions(where: string, options: unknown, withPort: boolean): PropsCheck {
+  const at: PropsCheck = new PropsCheck(where);
+  const o = at.object<PortHealthCheckOptions>('options', options as PortHealthCheckOptions, '{ period: Duration.seconds(10) }', true);
+  at.duration('options.initialDelay', o.initialDelay);
+  at.duration('options.period', o.period);
+  at.duration('options.timeout', o.timeout);
+  at.integer('options.failureThreshold', o.failureThreshold, 1, 100);
+  if (withPort) at.integer('options.port', o.port, 1, 65535);
+  return at;
 }

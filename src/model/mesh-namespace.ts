@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
 import { fail } from './validation';
+import { checkScopeAndName, isMesh } from './declaration-checks';
 
 /** How a namespace joins the mesh. */
 export interface MeshNamespaceProps {
@@ -37,6 +38,11 @@ export class MeshNamespace extends Construct {
   public readonly resource?: k8s.KubeNamespace;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
+    const at = checkScopeAndName(mesh, 'Mesh', isMesh, name, 'name', 'mesh.addNamespace("shop")');
+    const p = at.object<MeshNamespaceProps>('props', props, '{ create: false }', true);
+    at.boolean('create', p.create);
+    at.boolean('strictMtls', p.strictMtls);
+    at.boolean('defaultDeny', p.defaultDeny);
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (mesh.node.tryFindChild(name)) {
       fail(`${mesh.node.path}/${name}`, `namespace "${name}" is declared twice: declare it once and put every workload in it`);

@@ -6,6 +6,8 @@ import { checkControllerRouting, Delivery } from './delivery';
 import { HealthCheck } from './health-check';
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, checkImage, fail } from './validation';
+import { checkMeshServiceProps, checkScopeAndName, checkVersionOptions, isNamespace } from './declaration-checks';
+import { PropsCheck } from './props-check';
 import { portName } from './protocol';
 import type { ResilienceOptions } from './resilience';
 import { ServiceTraffic } from './service-traffic';
@@ -186,7 +188,7 @@ export class MeshService extends MeshWorkload {
   private readonly scaling: WorkloadScaling;
 
   public constructor(namespace: MeshNamespace, name: string, props: MeshServiceProps) {
-    super(namespace, name, props.ports ?? []);
+    super(namespace, name, checkedProps(namespace, name, props).ports ?? []);
     this.props = props;
     this.serviceAccountName = props.serviceAccountName ?? name;
     this.selector = { app: name };
@@ -233,6 +235,7 @@ export class MeshService extends MeshWorkload {
 
   /** Runs another version beside the others: its own Deployment, pods labelled `version: <name>`. */
   public addVersion(version: string, options: ServiceVersionOptions = {}): ServiceVersion {
+    checkVersionOptions(new PropsCheck(typeof version === 'string' && version ? `${this.node.path}/${version}` : this.node.path), version, options);
     const where = `${this.node.path}/${version}`;
     const nameError = checkDnsLabel('version', version);
     if (nameError) fail(where, nameError);
@@ -377,4 +380,11 @@ export class MeshService extends MeshWorkload {
       fail(where, `${this.name} serves no port, so its health checks need a port or a command: set liveness (and readiness) to HealthCheck.command([...]) or give the check a port`);
     }
   }
+}
+
+/** Every prop's type and range, before anything is made. */
+function checkedProps(namespace: MeshNamespace, name: string, props: MeshServiceProps): MeshServiceProps {
+  const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', 'new MeshService(namespace, "web", { image: "example/web:1.4.2" })');
+  checkMeshServiceProps(at, props);
+  return props;
 }

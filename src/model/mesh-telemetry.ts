@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
 import { checkDnsLabel, fail } from './validation';
+import { checkScopeAndName, isMesh } from './declaration-checks';
 
 /** Grafana dashboards and Prometheus alert rules of the four golden signals, per service. */
 export interface GoldenSignalOptions {
@@ -68,6 +69,18 @@ export class MeshTelemetry extends Construct {
   public readonly goldenSignals?: ResolvedGoldenSignals;
 
   public constructor(mesh: Mesh, id: string, props: MeshTelemetryProps = {}) {
+    const at = checkScopeAndName(mesh, 'Mesh', isMesh, id, 'id', 'new MeshTelemetry(mesh, "Telemetry", { samplingPercentage: 1 })');
+    const p = at.object<MeshTelemetryProps>('props', props, '{ tracingProvider: "otel-tracing", samplingPercentage: 1 }', true);
+    at.string('tracingProvider', p.tracingProvider, '"otel-tracing"', true);
+    at.number('samplingPercentage', p.samplingPercentage, 0, 100);
+    at.boolean('accessLogs', p.accessLogs);
+    if (p.goldenSignals !== undefined && p.goldenSignals !== false) {
+      const g = at.object<GoldenSignalOptions>('goldenSignals', p.goldenSignals, '{ errorRateThreshold: 0.05 }, or false');
+      at.string('goldenSignals.namespace', g.namespace, '"observability"', true);
+      at.number('goldenSignals.errorRateThreshold', g.errorRateThreshold, 0, 1);
+      at.number('goldenSignals.latencyP99Ms', g.latencyP99Ms, 0, Number.MAX_SAFE_INTEGER);
+      at.string('goldenSignals.alertFor', g.alertFor, '"10m"', true);
+    }
     super(mesh, id);
     const where = this.node.path;
     if (mesh.node.children.some(c => c !== this && c instanceof MeshTelemetry)) {

@@ -5,7 +5,13 @@ import { IMeshRenderer } from './mesh-renderer';
 import { MeshNamespace, MeshNamespaceProps } from './mesh-namespace';
 import { unknownWorkloads } from './unknown-workloads';
 import { checkDnsLabel, fail } from './validation';
+import { isConstruct, pathOf } from './declaration-checks';
+import { PropsCheck } from './props-check';
+import { checkObjectNames } from './object-names';
 import type { IMeshWorkload } from './workload';
+
+/** What every renderer implements; a Mesh refuses an object without them, before any is called. */
+const RENDERER_METHODS = ['namespaceLabels', 'renderNamespace', 'renderWorkload', 'renderCall', 'renderTraffic'];
 
 /** Settings of a whole mesh. */
 export interface MeshProps {
@@ -58,15 +64,25 @@ export class Mesh extends Construct {
   private readonly workloadsByName = new Map<string, IMeshWorkload[]>();
 
   public constructor(scope: Construct, id: string, props: MeshProps) {
-    super(scope, id);
-    if (!props || typeof props.renderer !== 'object' || props.renderer === null) {
-      fail(this.node.path, 'no renderer: pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`');
+    const at: PropsCheck = new PropsCheck(pathOf(scope, id));
+    if (!isConstruct(scope)) at.fail('scope', `${scope === null ? 'null' : typeof scope} is not a construct`, 'create the Mesh in a Chart: new Mesh(chart, "Mesh", {...})');
+    at.string('id', id, '"Mesh"', false);
+    const p = at.object<MeshProps>('props', props, '{ renderer: new IstioRenderer() }');
+    const renderer = p.renderer as unknown as Record<string, unknown> | undefined;
+    if (typeof renderer !== 'object' || renderer === null) {
+      at.fail('renderer', renderer === undefined ? 'is missing' : `${renderer === null ? 'null' : typeof renderer} is not a renderer`, 'pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`');
     }
+    const missing = RENDERER_METHODS.filter(m => typeof renderer[m] !== 'function');
+    if (missing.length > 0) at.fail('renderer', `has no ${missing.join(', ')}`, 'pass a renderer of this library, such as new IstioRenderer() or new LinkerdRenderer()');
+    at.string('trustDomain', p.trustDomain, '"cluster.local"', true);
+    at.string('clusterDomain', p.clusterDomain, '"cluster.local"', true);
+    super(scope, id);
     this.trustDomain = props.trustDomain ?? 'cluster.local';
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer;
     this.onWarning = props.onWarning ?? (message => process.stderr.write(`warning: ${message}\n`));
     this.node.addValidation({ validate: () => { this.warnUnknownWorkloads(); return []; } });
+    this.node.addValidation({ validate: () => checkObjectNames(this) });
     this.callGraph.onCall(call => this.renderer.renderCall(call));
     this.callGraph.onUnlistedEgress(grant => this.renderer.renderUnlistedEgress(grant));
     this.renderer.renderMesh(this);
@@ -108,6 +124,7 @@ export class Mesh extends Construct {
    * Throws, listing the declared names, when there is none.
    */
   public workload(ref: string): IMeshWorkload {
+    new PropsCheck(`${this.node.path}.workload`).string('ref', ref, '"web" or "shop/web"');
     const exact = this.workloadByKey.get(ref);
     if (exact) return exact;
     const byName = this.workloadsByName.get(ref) ?? [];

@@ -3,6 +3,8 @@ import type { Call } from './call';
 import { checkPath } from './http-rules';
 import { Mesh } from './mesh';
 import { checkDnsLabel, checkPort, fail } from './validation';
+import { checkWorkload, pathOf } from './declaration-checks';
+import { PropsCheck } from './props-check';
 import type { IMeshWorkload } from './workload';
 
 /** The issuer of the JWTs the ingress accepts. */
@@ -74,6 +76,7 @@ export class PublicIngress extends Construct {
   private readonly port?: number;
 
   public constructor(scope: Construct, id: string, props: PublicIngressProps) {
+    checkProps(pathOf(scope, id), props);
     super(scope, id);
     this.name = props.name ?? `${props.backend?.name}-public`;
     this.openPaths = [...new Set(props.openPaths ?? [])];
@@ -96,6 +99,24 @@ export class PublicIngress extends Construct {
     return Mesh.of(this.backend).callGraph.callsTo(this.backend)
       .find(c => c.caller === this.gateway && (this.port === undefined || c.port === this.port));
   }
+}
+
+/** Every prop's type, before anything is made. */
+function checkProps(path: string, props: PublicIngressProps): void {
+  const at = new PropsCheck(path);
+  const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
+  checkWorkload(at, 'gateway', p.gateway, 'pass the ingress gateway, declared as an ExistingWorkload without ports');
+  checkWorkload(at, 'backend', p.backend, 'pass the workload the public host routes to');
+  at.string('host', p.host, '"api.example.com"');
+  at.string('credentialName', p.credentialName, '"api-example-com-tls"');
+  const jwt = at.object<JwtIssuer>('jwt', p.jwt, '{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/.well-known/jwks.json" }');
+  at.string('jwt.issuer', jwt.issuer, '"https://issuer.example.com"');
+  at.string('jwt.jwksUri', jwt.jwksUri, '"https://issuer.example.com/.well-known/jwks.json"');
+  at.array('jwt.audiences', jwt.audiences, '["api.example.com"]', (a, item) => at.string(item, a, '"api.example.com"'));
+  at.array('openPaths', p.openPaths, '["/healthz"]', (o, item) => at.string(item, o, '"/healthz"'));
+  at.integer('port', p.port, 1, 65535);
+  at.integer('gatewayHttpsPort', p.gatewayHttpsPort, 1, 65535);
+  at.string('name', p.name, '"api-public"', true);
 }
 
 function validate(where: string, props: PublicIngressProps, name: string, openPaths: readonly string[]): void {

@@ -3,11 +3,12 @@ import type { Mesh } from './mesh';
 import { MeshService } from './mesh-service';
 import { fail } from './validation';
 import type { ServiceRelease } from './release';
+import { releaseFileProblems } from './release-schema';
 
 /**
  * A release file: each service's routing (canary, split, A/B, mirror) and the versions it runs beyond
  * those declared in code, as JSON, so that a platform engineer moves a release with one command or one small
- * edit and reviews it as a dist/ diff.
+ * edit and reviews it as a dist/ diff. docs/releases.schema.json is its JSON Schema.
  *
  * ```json
  * { "services": { "slm-service": { "versions": { "v2": { "image": "repo/slm:2.0.0", "replicas": 1 } },
@@ -19,32 +20,30 @@ export interface ReleaseFile {
   readonly services: Record<string, ServiceRelease>;
 }
 
-const RELEASE_KEYS = new Set(['versions', 'stable', 'canary', 'weights', 'match', 'mirror']);
-
-/** Reads and shape-checks a release file; errors name the file and the key. */
+/** Reads and checks a release file; every problem is reported with the file and its JSON path. */
 export function readReleaseFile(file: string): ReleaseFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`[${file}] cannot read the release file (${code ?? (e as Error).message}): ${code === 'ENOENT' ? 'create it with {"services": {}}' : 'check the path and its permissions'}`);
+  }
   let data: unknown;
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`[${file}] cannot read the release file: ${(e as Error).message}; fix the JSON, or restore it with git checkout`);
+    throw new Error(`[${file}] is not JSON (${(e as Error).message}): fix the JSON, or restore it with git checkout`);
   }
   return parseReleaseFile(data, file);
 }
 
-export function parseReleaseFile(data: any, source: string): ReleaseFile {
-  if (!data || typeof data !== 'object' || !data.services || typeof data.services !== 'object' || Array.isArray(data.services)) {
-    fail(source, 'a release file is {"services": {"<service>": {...}}}: put each service\'s release under "services"');
-  }
-  for (const [service, release] of Object.entries<any>(data.services)) {
-    const where = `${source} services["${service}"]`;
-    if (!release || typeof release !== 'object' || Array.isArray(release)) fail(where, 'a release is an object: {"stable": "v1", "canary": {...}}');
-    for (const key of Object.keys(release)) {
-      if (!RELEASE_KEYS.has(key)) fail(where, `unknown key "${key}": use ${[...RELEASE_KEYS].join(', ')}`);
-    }
-    if (release.canary && (typeof release.canary.version !== 'string' || typeof release.canary.weight !== 'number')) {
-      fail(where, 'canary needs "version" (a string) and "weight" (a number): {"version": "v2", "weight": 1}');
-    }
+/** Checks parsed JSON against the release file's schema before anything renders; throws every problem at once. */
+export function parseReleaseFile(data: unknown, source: string): ReleaseFile {
+  const problems = releaseFileProblems(data);
+  if (problems.length > 0) {
+    const lines = problems.map(p => `[${source} ${p.path}] ${p.message}`);
+    throw new Error(lines.length === 1 ? lines[0] : `${lines.length} problems in the release file:\n${lines.join('\n')}`);
   }
   return data as ReleaseFile;
 }
@@ -52,7 +51,7 @@ export function parseReleaseFile(data: any, source: string): ReleaseFile {
 /** Runs each release's extra versions and routes each service as its release says. */
 export function applyReleases(mesh: Mesh, file: ReleaseFile, source: string): void {
   for (const [ref, release] of Object.entries(file.services)) {
-    const where = `${source} services["${ref}"]`;
+    const where = `${source} $.services[${JSON.stringify(ref)}]`;
     let workload;
     try {
       workload = mesh.workload(ref);

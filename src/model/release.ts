@@ -1,3 +1,5 @@
+import { PropsCheck } from './props-check';
+import { serviceReleaseProblems } from './release-schema';
 import { CanaryRelease, DEFAULT_CANARY_STEPS, TrafficRouting } from './routing';
 
 /**
@@ -21,6 +23,7 @@ export interface ServiceRelease extends TrafficRouting {
 
 /** Sends `weight` percent to the canary. */
 export function setCanaryWeight(release: ServiceRelease, weight: number): ServiceRelease {
+  checkRelease('setCanaryWeight', release).integer('weight', weight, 0, 100, false);
   const canary = requireCanary(release);
   checkPercent(weight);
   return { ...release, canary: { ...canary, weight } };
@@ -28,6 +31,7 @@ export function setCanaryWeight(release: ServiceRelease, weight: number): Servic
 
 /** Moves the canary to its next planned step. */
 export function nextStep(release: ServiceRelease): ServiceRelease {
+  checkRelease('nextStep', release);
   const canary = requireCanary(release);
   const steps = canary.steps ?? DEFAULT_CANARY_STEPS;
   const next = steps.find(s => s > canary.weight);
@@ -37,6 +41,7 @@ export function nextStep(release: ServiceRelease): ServiceRelease {
 
 /** The canary becomes the stable version, with 100%; the old stable version keeps running as a rollback target. */
 export function promote(release: ServiceRelease): ServiceRelease {
+  checkRelease('promote', release);
   const canary = requireCanary(release);
   const { canary: _dropped, ...rest } = release;
   return { ...rest, stable: canary.version };
@@ -47,6 +52,7 @@ export function promote(release: ServiceRelease): ServiceRelease {
  * running for diagnosis; A/B rules and mirroring to it are removed, since they too send it requests.
  */
 export function rollback(release: ServiceRelease): ServiceRelease {
+  checkRelease('rollback', release);
   const canary = requireCanary(release);
   const match = release.match?.filter(m => m.version !== canary.version);
   const mirror = release.mirror?.version === canary.version ? undefined : release.mirror;
@@ -56,6 +62,12 @@ export function rollback(release: ServiceRelease): ServiceRelease {
 
 /** Starts a canary of `version` at its first step, adding the version when an image is given. */
 export function startCanary(release: ServiceRelease, version: string, options: ReleaseVersion & { steps?: number[] } = {}): ServiceRelease {
+  const at = checkRelease('startCanary', release);
+  at.string('version', version, '"v3"');
+  const o = at.object<ReleaseVersion & { steps?: number[] }>('options', options, '{ image: "repo/name:3.0.0", replicas: 1 }', true);
+  at.string('options.image', o.image, '"repo/name:3.0.0"', true);
+  at.integer('options.replicas', o.replicas, 0, 10000);
+  at.array('options.steps', o.steps, '[1, 5, 25, 50, 100]', (step, item) => at.integer(item, step, 1, 100, false));
   if (release.canary && release.canary.weight > 0) {
     throw new Error(`a canary of ${release.canary.version} is running at ${release.canary.weight}%: promote it or roll it back first`);
   }
@@ -70,6 +82,8 @@ export function startCanary(release: ServiceRelease, version: string, options: R
 
 /** A weighted split over several versions (replaces any canary). */
 export function setSplit(release: ServiceRelease, weights: Record<string, number>): ServiceRelease {
+  const at = checkRelease('setSplit', release);
+  at.record('weights', weights, '{ v1: 90, v2: 10 }', (_version, weight, item) => at.integer(item, weight, 0, 100, false), false);
   Object.values(weights).forEach(checkPercent);
   const sum = Object.values(weights).reduce((s, w) => s + w, 0);
   if (sum !== 100) throw new Error(`weights ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ')} sum to ${sum}, not 100`);
@@ -79,6 +93,7 @@ export function setSplit(release: ServiceRelease, weights: Record<string, number
 
 /** 100% to one version: no canary, no split. */
 export function setStable(release: ServiceRelease, version: string): ServiceRelease {
+  checkRelease('setStable', release).string('version', version, '"v1"');
   const { canary: _c, weights: _w, ...rest } = release;
   return { ...rest, stable: version };
 }
@@ -90,4 +105,12 @@ function requireCanary(release: ServiceRelease): CanaryRelease {
 
 function checkPercent(weight: number): void {
   if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new Error(`weight ${weight} is not a percentage: use an integer from 0 to 100`);
+}
+
+/** A release as the release file holds it (the same schema), for callers from JavaScript. */
+function checkRelease(operation: string, release: ServiceRelease): PropsCheck {
+  const at: PropsCheck = new PropsCheck(operation);
+  const problems = serviceReleaseProblems(release, 'release', true);
+  if (problems.length > 0) at.fail(problems[0].path, problems[0].message.replace(/: /, '; '), 'fix the release first');
+  return at;
 }

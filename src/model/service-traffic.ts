@@ -6,6 +6,7 @@ import { carriesHttp } from './protocol';
 import { checkRetryBudget, checkResilience, Resilience, ResilienceOptions, resolveResilience, resolveRetries } from './resilience';
 import { checkRouting, resolveSplit, TrafficRouting, versionsNamed, WeightedVersion } from './routing';
 import { fail } from './validation';
+import { serviceReleaseProblems } from './release-schema';
 import type { IMeshWorkload } from './workload';
 
 /**
@@ -34,6 +35,8 @@ export class ServiceTraffic {
    * @param source where the routing is declared, for error messages
    */
   public route(routing: TrafficRouting, source: string = 'code'): void {
+    const problems = serviceReleaseProblems(routing, 'routing', false);
+    if (problems.length > 0) fail(this.service.node.path, `${problems[0].path}: ${problems[0].message.replace(/: /, '; ')}`);
     if (this.routingSource !== undefined) {
       fail(this.service.node.path, `the routes of ${this.service.host} are declared in two places (${this.routingSource} and ${source}): declare them once`);
     }

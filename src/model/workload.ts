@@ -6,6 +6,8 @@ import type { MeshNamespace } from './mesh-namespace';
 import { carriesHttp, Protocol } from './protocol';
 import { checkPort, fail } from './validation';
 import { checkCallTraffic } from './call-resilience';
+import { checkCallOptions, checkCaller, checkPorts, checkScopeAndName, isConstruct, isNamespace } from './declaration-checks';
+import { PropsCheck } from './props-check';
 
 /** A port a workload serves: the Service port callers dial, and the container port it forwards to. */
 export interface WorkloadPort {
@@ -57,6 +59,7 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   protected readonly mesh: Mesh;
 
   protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
+    checkPorts(checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', `new MeshService(namespace, "web", {...})`), 'ports', ports);
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (namespace.node.tryFindChild(name)) {
       fail(`${namespace.node.path}/${name}`, `workload "${namespace.name}/${name}" is declared twice: declare each service once, and add versions with addVersion()`);
@@ -97,6 +100,9 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   }
 
   public allowFrom(caller: IMeshWorkload, options: CallOptions = {}): Call {
+    const at = new PropsCheck(`${this.node.path} <- ${isConstruct(caller) ? caller.node.path : 'allowFrom'}`);
+    checkCaller(at, caller);
+    checkCallOptions(at, options);
     const where = `${this.node.path} <- ${caller.node.path}`;
     const port = this.resolvePort(where, options.port);
     const methods = [...new Set(options.methods ?? [])];

@@ -1,6 +1,7 @@
 import {
   AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
 } from '../../../imports/istio-security.istio.io';
+import { describeValue, PropsCheck } from '../../model/props-check';
 import type { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
@@ -96,6 +97,16 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private reported = false;
 
   public constructor(props: IstioAmbientRendererProps = {}) {
+    const at = new PropsCheck('IstioAmbientRenderer');
+    const p = at.object<IstioAmbientRendererProps>('props', props, '{ waypointName: "waypoint" }', true);
+    at.string('rootNamespace', p.rootNamespace, '"istio-system"', true);
+    at.string('waypointName', p.waypointName, '"waypoint"', true);
+    at.array('serviceWaypoints', p.serviceWaypoints, '["slm-service"]', (w, item) => at.string(item, w, '"slm-service"'));
+    if (p.gatewayApiChannel !== undefined && p.gatewayApiChannel !== 'standard' && p.gatewayApiChannel !== 'experimental') {
+      at.fail('gatewayApiChannel', `${describeValue(p.gatewayApiChannel)} is not a Gateway API channel`, 'write "standard" or "experimental"');
+    }
+    if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
+    at.boolean('networkPolicies', p.networkPolicies);
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.waypointName = props.waypointName ?? 'waypoint';
     const nameError = checkDnsLabel('waypoint name', this.waypointName);

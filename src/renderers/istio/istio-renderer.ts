@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import { PropsCheck } from '../../model/props-check';
 import { AnalyzerValidation } from './analyzer-validation';
 import { ArgoRollout } from './argo-rollout';
 import { peerOf } from './analyzer-peers';
@@ -72,6 +73,13 @@ export class IstioRenderer implements IMeshRenderer {
 
   /** @param props settings of the NetworkPolicies, the egress gateway, and the VirtualServices and DestinationRules */
   public constructor(props: IstioRendererProps = {}) {
+    const at = new PropsCheck('IstioRenderer');
+    const p = at.object<IstioRendererProps>('props', props, '{ networkPolicies: true }', true);
+    at.boolean('networkPolicies', p.networkPolicies);
+    at.boolean('peerNetworkPolicies', p.peerNetworkPolicies);
+    at.boolean('explicitMutualTls', p.explicitMutualTls);
+    if (p.networkPolicySettings !== undefined) at.object('networkPolicySettings', p.networkPolicySettings, '{ prometheusNamespace: "observability" }');
+    if (p.egressGateway !== undefined) at.object('egressGateway', p.egressGateway, '{ namespace: "istio-system" }');
     this.traffic = { explicitMutualTls: props.explicitMutualTls };
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.egressGateway = props.egressGateway ? egressGatewayDefaults(props.egressGateway) : undefined;
