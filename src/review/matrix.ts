@@ -3,7 +3,7 @@ import { KubeObject, PeerWorkload } from './inventory';
 import { Alternative, CallerIdentity, Cell, cellOf, expandTrustDomains, hasTargetRefs, HttpOperation, isDryRun, policyId, PolicyIndex } from './istio/authorization';
 import { IstioMeshConfig, resolveMeshConfig, ResolvedMeshConfig } from './istio/mesh-config';
 import { MeshPod, meshPods, PodPort } from './istio/mesh-pods';
-import { appName, nameAll } from './workload-names';
+import { mergeAlike } from './workload-names';
 import { PeerAuthentications } from './istio/peer-authentication';
 import { pathMatch, stringMatch } from './istio/string-match';
 
@@ -135,19 +135,9 @@ class Evaluator {
    * versions of a canary) are listed once; pods that differ in any of these are separate callers and destinations.
    */
   private merge(pods: MeshPod[]): MeshPod[] {
-    const groups = new Map<string, MeshPod>();
-    for (const p of pods) {
-      if (p.peer) { groups.set(`peer ${p.id}`, p); continue; }
-      const policies = this.index.bound(p).map(policyId).sort().join(',');
-      const ports = p.ports.map(x => `${x.port}/${x.protocol}/${this.peerAuthentications.mode(p, x.port)}`).join(',');
-      const k = [p.namespace, appName(p), p.serviceAccount, p.sidecar, ports, policies].join('|');
-      const group = groups.get(k);
-      if (group) group.objects.push(...p.objects);
-      else groups.set(k, p);
-    }
-    const merged = [...groups.values()];
-    nameAll(merged);
-    return merged;
+    return mergeAlike(pods, p => [p.sidecar,
+      p.ports.map(x => `${x.port}/${x.protocol}/${this.peerAuthentications.mode(p, x.port)}`).join(','),
+      this.index.bound(p).map(policyId).sort().join(',')].join('|'));
   }
 
   public principalOf(pod: MeshPod): string {

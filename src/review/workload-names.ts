@@ -19,6 +19,24 @@ export function appName(p: NamedPods): string {
   return p.labels['app.kubernetes.io/name'] ?? p.labels.app ?? p.objects[0]?.metadata?.name ?? '?';
 }
 
+/**
+ * Pods the mesh cannot tell apart (same namespace, app, identity and what `traits` says decides their access) as one
+ * workload each, named: Deployments of one app that differ in any of these stay apart. Peers are never merged.
+ */
+export function mergeAlike<P extends NamedPods & { readonly serviceAccount: string }>(pods: readonly P[], traits: (p: P) => string): P[] {
+  const groups = new Map<string, P>();
+  for (const p of pods) {
+    if (p.peer) { groups.set(`peer ${p.id}`, p); continue; }
+    const k = [p.namespace, appName(p), p.serviceAccount, traits(p)].join('|');
+    const group = groups.get(k);
+    if (group) group.objects.push(...p.objects);
+    else groups.set(k, p);
+  }
+  const merged = [...groups.values()];
+  nameAll(merged);
+  return merged;
+}
+
 /** Names each pod group `namespace/app` when that is unique in its namespace, else by its object. */
 export function nameAll(pods: NamedPods[]): void {
   const count = new Map<string, number>();

@@ -1,5 +1,5 @@
 import {
-  AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
+  AuthorizationPolicy,
 } from '../../../imports/istio-security.istio.io';
 import { describeValue, PropsCheck } from '../../model/props-check';
 import type { Call } from '../../model/call';
@@ -24,6 +24,7 @@ import { AmbientTrafficRoutes } from './ambient-routes';
 import { GatewayApiIngress } from './gateway-api-ingress';
 import { ambientGoldenSignals } from './golden-signal-queries';
 import { HBONE_PORT, INGRESS_USE_WAYPOINT, USE_WAYPOINT, Waypoint } from './waypoint';
+import { IstioStrictMtls } from '../istio/strict-mtls';
 
 /**
  * What ambient mode takes inside each meshed pod: with in-pod redirection, ztunnel listens in the pod's network
@@ -84,6 +85,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private readonly networkPolicies: MeshNetworkPolicies;
   private readonly networkPoliciesEnabled: boolean;
   private readonly rootNamespace: string;
+  private readonly strictMtls: IstioStrictMtls;
   private readonly waypointName: string;
   private readonly serviceWaypoints: Set<string>;
   private readonly routeRetries: boolean;
@@ -108,6 +110,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
     at.boolean('networkPolicies', p.networkPolicies);
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
+    this.strictMtls = new IstioStrictMtls(this.rootNamespace);
     this.waypointName = props.waypointName ?? 'waypoint';
     const nameError = checkDnsLabel('waypoint name', this.waypointName);
     if (nameError) fail('IstioAmbientRenderer', nameError);
@@ -148,12 +151,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
    * plain text from outside the mesh (an unmeshed pod, a node) is refused.
    */
   public renderNamespace(namespace: MeshNamespace): void {
-    if (this.namespaceWideStrictMtls(namespace)) {
-      new PeerAuthentication(namespace, 'StrictMtls', {
-        metadata: { name: 'default', namespace: namespace.name },
-        spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-      });
-    }
+    this.strictMtls.renderNamespace(namespace);
     if (namespace.defaultDeny) {
       // Enforced by ztunnel for every pod of the namespace: an ALLOW policy with no rules matches nothing.
       new AuthorizationPolicy(namespace, 'AllowNothing', { metadata: { name: 'allow-nothing', namespace: namespace.name }, spec: {} });
@@ -161,17 +159,8 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
-  /** The root namespace's PeerAuthentication: STRICT for the whole mesh, only when asked for by name. */
   public renderMeshWideStrictMtls(mesh: Mesh): void {
-    new PeerAuthentication(mesh, 'MeshWideStrictMtls', {
-      metadata: { name: 'default', namespace: this.rootNamespace },
-      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-    });
-  }
-
-  /** Never namespace-wide in Istio's root namespace, where that policy would be mesh-wide. */
-  private namespaceWideStrictMtls(namespace: MeshNamespace): boolean {
-    return namespace.strictMtls && namespace.name !== this.rootNamespace;
+    this.strictMtls.renderMeshWide(mesh);
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
@@ -180,12 +169,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       this.services.push(workload);
       GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     }
-    if (!this.namespaceWideStrictMtls(workload.namespace)) {
-      new PeerAuthentication(workload, 'StrictMtls', {
-        metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
-        spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-      });
-    }
+    this.strictMtls.renderWorkload(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     new ZtunnelPolicy(workload, 'ZtunnelPolicy', workload, () => this.waypoints.get(workload));
   }

@@ -4,7 +4,7 @@ import { AnalyzerValidation } from './analyzer-validation';
 import { ArgoRollout } from './argo-rollout';
 import { peerOf } from './analyzer-peers';
 import {
-  AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
+  AuthorizationPolicy, PeerAuthentication,
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
@@ -27,9 +27,9 @@ import { IstioTelemetry } from './istio-telemetry';
 import { ISTIO_SYSTEM, WorkloadSidecar } from './workload-sidecar';
 import { IstioHostCheck } from './host-check';
 import { IstioTrafficOptions, IstioTrafficRoutes } from './service-routes';
+import { IstioStrictMtls, STRICT_MTLS_ID } from './strict-mtls';
 
 const ROLLOUT_ID = 'ArgoRollout';
-const STRICT_MTLS_ID = 'StrictMtls';
 const ALLOW_NOTHING_ID = 'AllowNothing';
 
 /** Istio's agent port: merged Prometheus metrics and rewritten health checks. */
@@ -69,6 +69,7 @@ export class IstioRenderer implements IMeshRenderer {
   private readonly networkPolicies: MeshNetworkPolicies;
   private readonly egressGateway?: Required<EgressGatewayOptions>;
   private readonly rootNamespace: string;
+  private readonly strictMtls: IstioStrictMtls;
   private readonly traffic: IstioTrafficOptions;
 
   /** @param props settings of the NetworkPolicies, the egress gateway, and the VirtualServices and DestinationRules */
@@ -82,6 +83,7 @@ export class IstioRenderer implements IMeshRenderer {
     if (p.egressGateway !== undefined) at.object('egressGateway', p.egressGateway, '{ namespace: "istio-system" }');
     this.traffic = { explicitMutualTls: props.explicitMutualTls };
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
+    this.strictMtls = new IstioStrictMtls(this.rootNamespace);
     this.egressGateway = props.egressGateway ? egressGatewayDefaults(props.egressGateway) : undefined;
     const needs = {
       controlPlane: { namespace: this.rootNamespace, labels: { app: 'istiod' } },
@@ -128,12 +130,7 @@ export class IstioRenderer implements IMeshRenderer {
     if (namespace.name === this.rootNamespace && namespace.defaultDeny) {
       fail(namespace.node.path, `defaultDeny in ${namespace.name}, Istio's root namespace, would be an allow-nothing policy for the whole mesh: declare it with defaultDeny: false (each workload there is still guarded by its own policy)`);
     }
-    if (this.namespaceWideStrictMtls(namespace)) {
-      new PeerAuthentication(namespace, STRICT_MTLS_ID, {
-        metadata: { name: 'default', namespace: namespace.name },
-        spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-      });
-    }
+    this.strictMtls.renderNamespace(namespace);
     if (namespace.defaultDeny) {
       // An ALLOW policy with no rules matches nothing, so every request not allowed by another policy is denied.
       new AuthorizationPolicy(namespace, ALLOW_NOTHING_ID, {
@@ -145,32 +142,14 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   public renderMeshWideStrictMtls(mesh: Mesh): void {
-    new PeerAuthentication(mesh, 'MeshWideStrictMtls', {
-      metadata: { name: 'default', namespace: this.rootNamespace },
-      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-    });
-  }
-
-  /**
-   * Whether the namespace gets a namespace-wide STRICT PeerAuthentication. Never in Istio's root namespace, where
-   * that policy would be mesh-wide: `mesh.enforceStrictMtlsMeshWide()` is how to ask for that.
-   */
-  private namespaceWideStrictMtls(namespace: MeshNamespace): boolean {
-    return namespace.strictMtls && namespace.name !== this.rootNamespace;
+    this.strictMtls.renderMeshWide(mesh);
   }
 
   public renderWorkload(workload: IMeshWorkload): void {
     if (workload.deployed) new WorkloadSidecar(workload, WorkloadSidecar.ID, workload);
     this.networkPolicies.renderWorkload(workload);
     if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
-    if (!this.namespaceWideStrictMtls(workload.namespace)) {
-      // Its namespace keeps other settings, or is the root namespace, where a namespace-wide policy would be
-      // mesh-wide: STRICT for this workload alone.
-      new PeerAuthentication(workload, STRICT_MTLS_ID, {
-        metadata: { name: `${workload.name}-strict`, namespace: workload.namespace.name },
-        spec: { selector: { matchLabels: { ...workload.selector } }, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-      });
-    }
+    this.strictMtls.renderWorkload(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     // A peer we do not deploy lives in a namespace without our deny-by-default: its own policy closes it.
     if (!workload.deployed || !workload.namespace.defaultDeny) this.callerPolicy(workload);

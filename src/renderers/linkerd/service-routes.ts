@@ -2,13 +2,14 @@ import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpRoute, HttpRouteSpecRules, HttpRouteSpecRulesMatches } from '../../../imports/linkerd-gateway.networking.k8s.io';
 import type { Call } from '../../model/call';
-import { idempotencyOverridden, retryableMethods } from '../../model/call-resilience';
+import { retryableMethods } from '../../model/call-resilience';
 import { HTTP_METHODS } from '../../http/methods';
 import { Mesh } from '../../model/mesh';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { carriesHttp } from '../../model/protocol';
 import { perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
 import type { WeightedVersion } from '../../model/routing';
+import { callRouteClass } from '../gateway-api/call-route-class';
 import { gatewayDuration } from '../gateway-api/duration';
 import { covers, gatewayMatch, matchKey, RouteMatch, routeMatches } from '../gateway-api/route-match';
 import { versionService } from '../kubernetes/version-service';
@@ -88,18 +89,18 @@ export class LinkerdTrafficRoutes extends Construct {
   /** Renders what a call with its own timeout, retries or declared idempotency needs. */
   public addCall(call: Call): void {
     const service = this.service;
-    const graph = Mesh.of(service).callGraph;
     if (!carriesHttp(call.protocol)) return;
-    if (call.timeout === undefined && call.retries === undefined && !idempotencyOverridden(graph, call)) {
-      this.shareRetries(call.port, retryableMethods(graph, call));
+    const cls = callRouteClass(service, call);
+    if (cls.kind === 'shared') {
+      this.shareRetries(call.port, cls.sharedRetryable);
       return;
     }
     const namespace = call.caller.namespace.name;
     const consumer = namespace !== service.namespace.name;
-    if (call.methods.length === 0 && call.paths.length === 0) {
+    if (cls.kind === 'indistinct') {
       // From another namespace, the namespace's own copy of the service's routes carries the call's settings.
       if (consumer && !this.consumerNamespaces.has(namespace)) {
-        const retryable = retryableMethods(graph, call);
+        const retryable = retryableMethods(Mesh.of(service).callGraph, call);
         this.shareRetries(call.port, retryable);
         this.addConsumerNamespace(namespace, { call, retryAll: retryable === 'any' });
         this.ownRoutes.push({ call, matches: [{}], namespace });
@@ -108,13 +109,7 @@ export class LinkerdTrafficRoutes extends Construct {
       this.warn(`[${service.node.path}] Linkerd: the timeout or retries of the call from ${call.caller.name} are not rendered: Linkerd routes match requests, not callers, and this call names no methods or paths to tell its requests apart${consumer ? ` from the routes ${namespace} already has` : ''}; ${service.name}'s own timeout and retries apply to it`);
       return;
     }
-    const retryable = retryableMethods(graph, call);
-    const retries = call.retries ? resolveRetries(call.retries) : service.traffic.resilience.retries;
-    const timeout = call.timeout ?? service.traffic.resilience.timeout;
-    const all = routeMatches(call.methods, call.paths);
-    const canRetry = (m: RouteMatch) => retryable === 'any' || (m.method !== undefined && retryable.includes(m.method));
-    const retried = retries.attempts > 0 ? all.filter(canRetry) : [];
-    const rest = all.filter(m => !retried.includes(m));
+    const { all, retried, rest, timeout, retries } = cls;
     if (consumer) this.addConsumerNamespace(namespace);
     this.ownRoutes.push({ call, matches: all, namespace });
     for (const m of all) {

@@ -1,6 +1,6 @@
 import { KubeObject, PeerWorkload } from '../inventory';
 import { AccessDecision, AccessEntry, AccessMatrix, AccessRequest, ANY_CALLER, diffKey, key, MatrixWorkload, NO_IDENTITY, withEvaluator } from '../matrix';
-import { appName, nameAll } from '../workload-names';
+import { mergeAlike } from '../workload-names';
 import { LinkerdPod, linkerdPods, identityOf, DEFAULT_POLICIES } from './workloads';
 
 /**
@@ -83,18 +83,8 @@ class LinkerdEvaluator {
 
   /** Pods of one app that Linkerd cannot tell apart (account, mesh, default policy, ports and Servers) are listed once. */
   private merge(pods: LinkerdPod[]): LinkerdPod[] {
-    const groups = new Map<string, LinkerdPod>();
-    for (const p of pods) {
-      if (p.peer) { groups.set(`peer ${p.id}`, p); continue; }
-      const ports = p.ports.map(x => `${x.port}/${x.name}/${x.probePaths.join(',')}/${this.serverOf(p, x.port)?.metadata?.name ?? '-'}`).join(';');
-      const k = [p.namespace, appName(p), p.serviceAccount, p.meshed, p.defaultPolicy, ports].join('|');
-      const group = groups.get(k);
-      if (group) group.objects.push(...p.objects);
-      else groups.set(k, p);
-    }
-    const merged = [...groups.values()];
-    nameAll(merged);
-    return merged;
+    return mergeAlike(pods, p => [p.meshed, p.defaultPolicy,
+      p.ports.map(x => `${x.port}/${x.name}/${x.probePaths.join(',')}/${this.serverOf(p, x.port)?.metadata?.name ?? '-'}`).join(';')].join('|'));
   }
 
   public serverOf(pod: LinkerdPod, port: number): KubeObject | undefined {
