@@ -1,5 +1,6 @@
 import { accessMatrix, AccessMatrix, decide, NO_IDENTITY } from '../src/review/matrix';
 import { injected, istioAllows, Obj, OracleMesh, OracleRequest, OracleSource } from './support/istio-oracle';
+import { seededRandom } from './support/random';
 
 /**
  * Random valid Istio policy sets, every AuthorizationPolicy field and action, PeerAuthentication modes, injection,
@@ -12,16 +13,7 @@ import { injected, istioAllows, Obj, OracleMesh, OracleRequest, OracleSource } f
 const SETS = Number(process.env.SOMA_AUTHZ_SETS ?? 300);
 const SEED = Number(process.env.SOMA_AUTHZ_SEED ?? 20261130);
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 class Gen {
   public constructor(public readonly random: () => number) {}

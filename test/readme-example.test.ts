@@ -36,15 +36,7 @@ describe('README example', () => {
       fs.writeFileSync(file, program.replace(/from 'soma-mesh'/g, `from '${path.join(REPO_ROOT, 'src')}'`));
       const checked = ts.createProgram([file], { strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
       expect(ts.getPreEmitDiagnostics(checked).map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
-      const js = ts.transpileModule(program, { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText
-        .replace(/require\("soma-mesh"\)/g, `require(${JSON.stringify(path.join(REPO_ROOT, 'src'))})`);
-      const previous = process.env.CDK8S_OUTDIR;
-      process.env.CDK8S_OUTDIR = out;
-      try {
-        new Function('require', 'exports', js)(require, {});
-      } finally {
-        if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
-      }
+      runExample(program, out);
       const objects = readManifests(out);
       expect(objects.filter(o => o.kind === 'VirtualService').map(o => o.metadata.name)).toEqual(expect.arrayContaining(['slm', 'web-public']));
       expect(objects.filter(o => o.kind === 'ServiceEntry').map(o => o.spec.hosts[0])).toEqual(['api.stripe.com']);
@@ -58,15 +50,7 @@ describe('README example', () => {
   test('renders a STRICT, deny-by-default mesh with exactly the declared callers', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
     try {
-      const js = ts.transpileModule(example, { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText
-        .replace(/require\("soma-mesh"\)/g, `require(${JSON.stringify(path.join(REPO_ROOT, 'src'))})`);
-      const previous = process.env.CDK8S_OUTDIR;
-      process.env.CDK8S_OUTDIR = out;
-      try {
-        new Function('require', 'exports', js)(require, {});
-      } finally {
-        if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
-      }
+      runExample(example, out);
       const objects = readManifests(out);
       const policies = objects.filter(o => o.kind === 'AuthorizationPolicy');
       expect(policies.map(p => `${p.metadata.namespace}/${p.metadata.name}`).sort()).toEqual(['infra/redis-callers', 'shop/allow-nothing', 'shop/orders-callers']);
@@ -81,3 +65,16 @@ describe('README example', () => {
     }
   });
 });
+
+/** Runs a TypeScript example as a user's app would run, with 'soma-mesh' pointing at the sources, synthesizing into `out`. */
+function runExample(source: string, out: string): void {
+  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText
+    .replace(/require\("soma-mesh"\)/g, `require(${JSON.stringify(path.join(REPO_ROOT, 'src'))})`);
+  const previous = process.env.CDK8S_OUTDIR;
+  process.env.CDK8S_OUTDIR = out;
+  try {
+    new Function('require', 'exports', js)(require, {});
+  } finally {
+    if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
+  }
+}

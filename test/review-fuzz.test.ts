@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { run } from '../src/cli/soma-mesh';
 import { destinationRule, policy, shop, virtualService } from './support/fixtures';
 import { readManifests, DIST } from './support/manifests';
+import { seededRandom } from './support/random';
 
 /**
  * No input reaches a failure the command cannot explain: objects of SomaAgentHub's render and of a hand-written
@@ -15,16 +16,7 @@ import { readManifests, DIST } from './support/manifests';
 const CASES = Number(process.env.SOMA_FUZZ_CASES ?? 40);
 const VALUES: unknown[] = [7, -1, 65536, 'x', '8080', '', [], [1], ['a'], {}, { a: 1 }, null, true, 1.5, [{}], [[]], { matchLabels: 1 }];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
   if (value === null || typeof value !== 'object') return [prefix];

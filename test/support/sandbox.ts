@@ -139,17 +139,7 @@ export function digest(dir: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** A small seeded generator (mulberry32), so that a failing random run can be repeated with its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as random } from './random';
 
 /** A count from an environment variable (decimal), or the small default that keeps `npm test` quick. */
 export function envCount(name: string, fallback: number): number {
