@@ -100,7 +100,7 @@ export function syntheticMesh(services: number, callsPerService = 10, seed = 7):
 }
 
 /** A small, well-known seeded PRNG (Mulberry32): the same seed gives the same mesh on every machine. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,7 @@ import { App } from 'cdk8s';
 import { diffObjects } from '../src/review/diff';
 import { allows, accessMatrix, AccessMatrix, decide, key } from '../src/review/matrix';
 import { peerOf } from '../src/renderers/istio/analyzer-peers';
-import { run } from '../src/cli/soma-mesh';
+import { cli } from './support/cli';
 import { main } from '../app/synth';
 import { SomaAgentHub } from '../app/soma-agent-hub';
 import { synthesizeAtomically } from '../src/synthesize';
@@ -23,13 +23,6 @@ let tmp: string;
 let renderDir: string;
 let rendered: K8sObject[];
 let matrix: AccessMatrix;
-
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { out: t => { out += t; }, err: t => { err += t; } });
-  return { code, out, err };
-}
 
 /** SomaAgentHub's render, plus whatever `extra` adds, into a fresh folder. */
 function render(name: string, extra?: (chart: SomaAgentHub) => void): string {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { run } from '../src/cli/soma-mesh';
+import { cli } from './support/cli';
 import { IstioAmbientRenderer } from '../src/renderers/ambient/ambient-renderer';
 import { ambientView, isAmbient } from '../src/review/ambient';
 import { analyze } from '../src/review/analyze';
@@ -23,13 +23,6 @@ const namespaceOf = (name: string) => (name === 'istio-ingressgateway' ? 'istio-
   : reference.services.find((s: any) => s.name === name)?.namespace ?? reference.infra.find((i: any) => i.name === name).namespace);
 const refKey = (e: any) => JSON.stringify([`${namespaceOf(e.from)}/${e.from}`, `${namespaceOf(e.to)}/${e.to}`, e.port, [...(e.methods ?? [])].sort(), [...(e.paths ?? [])].sort()]);
 const entryKey = (e: any) => JSON.stringify([e.from, e.to, e.port, e.methods, e.paths]);
-
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { out: t => { out += t; }, err: t => { err += t; } });
-  return { code, out, err };
-}
 
 describe('the review tools on the ambient render', () => {
   test('dist-ambient/ is recognised as ambient, dist/ is not', () => {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { SOMA_LINKERD } from '../app/linkerd';
 import { SomaAgentHub } from '../app/soma-agent-hub';
-import { run } from '../src/cli/soma-mesh';
+import { cli } from './support/cli';
 import { LinkerdRenderer } from '../src/renderers/linkerd/linkerd-renderer';
 import { linkerdAccessMatrix } from '../src/review/linkerd/access';
 import { AccessMatrix, decide } from '../src/review/matrix';
@@ -34,13 +34,6 @@ beforeAll(() => {
   matrix = linkerdAccessMatrix(objects as any, { peers });
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { out: t => { out += t; }, err: t => { err += t; } });
-  return { code, out, err };
-}
 
 const namespaceOf = (name: string) => (name === 'istio-ingressgateway' ? 'istio-system'
   : reference.services.find((s: any) => s.name === name)?.namespace ?? reference.infra.find((i: any) => i.name === name).namespace);

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { stringify } from 'yaml';
-import { run } from '../src/cli/soma-mesh';
+import { cli } from './support/cli';
 import { REPO_ROOT } from './support/manifests';
 
 /**
@@ -14,13 +14,6 @@ import { REPO_ROOT } from './support/manifests';
 let tmp: string;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-input-')); });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = run(argv, { out: t => { out += t; }, err: t => { err += t; } });
-  return { code, out, err };
-}
 
 function dirWith(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(tmp, 'in-'));

@@ -1,11 +1,2 @@
-/** A small seeded generator (Mulberry32), so that a failing random run can be repeated with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The bench's seeded generator (Mulberry32), so that a failing random run can be repeated with its seed.
+export { mulberry32 as seededRandom } from '../../bench/synthetic-mesh';
