@@ -327,3 +327,11 @@ describe('analyzer at synth', () => {
     expect(Analyzer.analyzeChart(chart).map(f => `${f.path} ${f.code}`)).toEqual(['c/Batch SM1301', 'c/Batch SM1303']);
   });
 });
+
+test('a PeerAuthentication with `selector: {}` is namespace-wide for the analyzer, as for Istio and the matrix', () => {
+  const wide = { ...strict('shop'), spec: { selector: {}, mtls: { mode: 'STRICT' } } };
+  const objects = [wide, deployment('shop', 'web', [8080]), service('shop', 'web', [[8080, 'http']]), allowNothing('shop')];
+  expect(analyze(objects).filter(f => f.code === CODES.NOT_STRICT.code)).toEqual([]);
+  const permissive = { ...wide, spec: { selector: {}, mtls: { mode: 'PERMISSIVE' } } };
+  expect(analyze([permissive, ...objects.slice(1)]).map(f => f.code)).toContain(CODES.NOT_STRICT.code);
+});

@@ -1,19 +1,20 @@
-import { Inventory, ROOT_NAMESPACE, Workload, selects } from './inventory';
+import { Inventory, ROOT_NAMESPACE, Workload } from './inventory';
+import { resolveMeshConfig } from './istio/mesh-config';
+import { PeerAuthentications } from './istio/peer-authentication';
+
+const byInventory = new WeakMap<Inventory, PeerAuthentications>();
 
 /**
- * The mTLS mode a workload's port accepts, by Istio's PeerAuthentication precedence:
- * the workload's own (port level, then its mode), then its namespace's, then the root namespace's; PERMISSIVE when none.
+ * The mTLS mode a workload's port accepts, by Istio's PeerAuthentication precedence (the matrix's own reading,
+ * `istio/peer-authentication.ts`); a workload whose pod templates differ accepts the weakest of their modes.
  */
 export function mtlsMode(inventory: Inventory, workload: Workload, port: number): string {
-  const inNamespace = inventory.peerAuthenticationsIn(workload.namespace);
-  const own = inNamespace.find(p => p.spec?.selector?.matchLabels && selects(p.spec.selector.matchLabels, workload));
-  const namespaceWide = inNamespace.find(p => !p.spec?.selector);
-  const mesh = inventory.ofKind('PeerAuthentication').find(p => p.metadata?.namespace === ROOT_NAMESPACE && !p.spec?.selector);
-  const portLevel = own?.spec?.portLevelMtls?.[String(port)]?.mode;
-  if (portLevel && portLevel !== 'UNSET') return portLevel;
-  for (const pa of [own, namespaceWide, mesh]) {
-    const mode = pa?.spec?.mtls?.mode;
-    if (mode && mode !== 'UNSET') return mode;
+  let modes = byInventory.get(inventory);
+  if (!modes) {
+    modes = new PeerAuthentications(inventory.ofKind('PeerAuthentication'), resolveMeshConfig({ rootNamespace: ROOT_NAMESPACE }));
+    byInventory.set(inventory, modes);
   }
-  return 'PERMISSIVE';
+  const templates = workload.podLabels.length > 0 ? workload.podLabels : [{}];
+  const found = templates.map(labels => modes!.mode({ namespace: workload.namespace, labels }, port));
+  return found.find(m => m !== 'STRICT') ?? 'STRICT';
 }

@@ -20,7 +20,7 @@ export class PeerAuthentications {
     }
   }
 
-  public mode(pod: MeshPod, port: number): string {
+  public mode(pod: Pick<MeshPod, 'namespace' | 'labels'>, port: number): string {
     const local = this.byNamespace.get(pod.namespace) ?? [];
     const own = local.find(p => !namespaceWide(p) && labelsMatch(p.spec.selector.matchLabels, pod.labels));
     const namespace = local.find(namespaceWide);
