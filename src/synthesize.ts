@@ -76,7 +76,8 @@ interface LockInfo {
 }
 
 interface Journal extends LockInfo {
-  readonly folders: ReadonlyArray<{ readonly target: string; readonly staging: string; readonly backup: string }>;
+  /** Each folder's staging copy and the files it holds (relative paths), recorded before any is moved in. */
+  readonly folders: ReadonlyArray<{ readonly target: string; readonly staging: string; readonly contents: readonly string[] }>;
   readonly files: ReadonlyArray<{ readonly target: string; readonly staging: string }>;
 }
 
@@ -140,7 +141,7 @@ function commit(lockDir: string, description: string, targets: readonly SynthTar
   const beside = (target: string, kind: string) => path.join(path.dirname(target), `.soma-${kind}-${id}-${path.basename(target)}`);
   const folders = targets.map(t => {
     const target = path.resolve(t.outdir);
-    return { target, staging: beside(target, 'staging'), backup: beside(target, 'previous') };
+    return { target, staging: beside(target, 'staging'), contents: [] as string[] };
   });
   const staged = files.map(f => ({ target: path.resolve(f.file), staging: beside(path.resolve(f.file), 'staging') }));
   const journalTemp = path.join(lockDir, `.soma-journal-${id}`);
@@ -155,6 +156,7 @@ function commit(lockDir: string, description: string, targets: readonly SynthTar
         app.synth();
         fs.chmodSync(folders[i].staging, 0o755); // dist/ is for everyone to read
         fsyncTree(folders[i].staging);
+        folders[i].contents.push(...filesUnder(folders[i].staging));
       });
       files.forEach((f, i) => writeDurable(staged[i].staging, f.content, modeOf(staged[i].target)));
       const journal: Journal = { ...lockInfo(description), folders, files: staged };
@@ -178,30 +180,58 @@ function commit(lockDir: string, description: string, targets: readonly SynthTar
 }
 
 /**
- * Moves a committed journal's staged folders and files into place and removes the previous folders. Safe to repeat
- * after a kill at any point. The journal stays until the lock is released, so a kill before that reads as applied.
+ * Moves a committed journal's staged folders and files into place. Safe to repeat after a kill at any point. The
+ * journal stays until the lock is released, so a kill before that reads as applied.
+ *
+ * An output folder is never moved aside: `kubectl apply -f dist/` may run at any instant, and POSIX has no atomic
+ * swap of two non-empty folders (Linux's RENAME_EXCHANGE is not reachable from Node). So each staged file is renamed
+ * over its old copy (atomic per file), and only then are the files the new render no longer has removed: the folder
+ * always exists, and every file in it is whole, old or new. A folder of one file (one chart) is thus old or new as a
+ * whole at every instant; a folder of several is complete after the last rename, and the next command finishes it.
  */
 function complete(lockDir: string): Journal {
   const journalFile = path.join(lockDir, JOURNAL_FILE);
   const journal = readJournal(journalFile);
   const dirs = new Set<string>([lockDir]);
   for (const f of journal.folders) {
-    if (fs.existsSync(f.staging)) {
-      if (fs.existsSync(f.target)) {
-        fs.rmSync(f.backup, { recursive: true, force: true });
-        fs.renameSync(f.target, f.backup);
+    if (!fs.existsSync(f.target) && fs.existsSync(f.staging)) {
+      fs.renameSync(f.staging, f.target); // a first render: the whole folder appears at once
+    } else {
+      for (const file of f.contents) {
+        const staged = path.join(f.staging, file);
+        if (!fs.existsSync(staged)) continue; // moved in before a kill
+        const target = path.join(f.target, file);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.renameSync(staged, target);
       }
-      fs.renameSync(f.staging, f.target);
+      const keep = new Set(f.contents);
+      for (const file of filesUnder(f.target)) if (!keep.has(file)) fs.rmSync(path.join(f.target, file), { force: true });
+      removeEmptyFolders(f.target);
+      fs.rmSync(f.staging, { recursive: true, force: true });
     }
     dirs.add(path.dirname(f.target));
+    dirs.add(f.target);
   }
   for (const f of journal.files) {
     if (fs.existsSync(f.staging)) fs.renameSync(f.staging, f.target);
     dirs.add(path.dirname(f.target));
   }
   for (const dir of dirs) fsyncDir(dir);
-  for (const f of journal.folders) fs.rmSync(f.backup, { recursive: true, force: true });
   return journal;
+}
+
+/** Every file below `dir`, as paths relative to it, sorted; none when there is no folder. */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+  return entries.filter(e => !e.isDirectory()).map(e => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort();
+}
+
+/** Removes the folders below `dir` that a render no longer fills (deepest first); `dir` itself stays. */
+function removeEmptyFolders(dir: string): void {
+  const folders = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isDirectory())
+    .map(e => path.join(e.parentPath ?? e.path, e.name)).sort((a, b) => b.length - a.length);
+  for (const folder of folders) if (fs.readdirSync(folder).length === 0) fs.rmdirSync(folder);
 }
 
 function readJournal(file: string): Journal {
@@ -212,7 +242,8 @@ function readJournal(file: string): Journal {
     throw new Error(`[${file}] the journal of an interrupted synth or release cannot be read (${(error as Error).message}): `
       + 'run `git status` to see what changed, restore the output folders and the release file with git checkout if needed, then delete the journal');
   }
-  if (!journal || !Array.isArray(journal.folders) || !Array.isArray(journal.files)) {
+  if (!journal || !Array.isArray(journal.folders) || !Array.isArray(journal.files)
+    || !journal.folders.every(f => Array.isArray(f.contents))) {
     throw new Error(`[${file}] is not a journal of this library: delete it`);
   }
   return journal;
