@@ -42,6 +42,7 @@ const LABEL = '[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?';
 const HOST = `${LABEL}(?:\\.${LABEL})*`;
 const URL_RE = new RegExp(`\\b([a-z][a-z0-9+.-]*)://(?:[^@/\\s'"]*@)?((?:\\[[0-9a-f:]+\\]|${HOST})(?::\\d{1,5})?(?:,(?:${HOST})(?::\\d{1,5})?)*)`, 'gi');
 const HOST_PORT_RE = new RegExp(`(^|[\\s,;=('"\\[{]|^-+)(${HOST}):(\\d{1,5})(?![\\w.:/-])`, 'gi');
+const IP_PORT_RE = /(^|[\s,;=('"[{])(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?![\w.:/-])/g;
 const BARE_HOSTS_RE = new RegExp(`^\\s*(${HOST})(\\s*,\\s*${HOST})*\\s*$`, 'i');
 
 /** The addresses a value names, read in the light of its key. */
@@ -60,6 +61,7 @@ export function addressMentions(key: string, value: string): AddressMention[] {
     const port = Number(m[3]);
     if (hasLetter(m[2]) && port >= 1 && port <= 65535) found.push({ host: m[2].toLowerCase(), port });
   }
+  for (const m of rest.matchAll(IP_PORT_RE)) found.push({ host: m[2], port: Number(m[3]) });
   if (found.length === 0 && isAddressKey(key) && BARE_HOSTS_RE.test(value) && !/^\d+$/.test(value.trim())) {
     for (const host of value.split(',').map(h => h.trim().toLowerCase())) {
       if (hasLetter(host) && !['true', 'false', 'none', 'null', 'yes', 'no', 'on', 'off'].includes(host)) found.push({ host });

@@ -136,9 +136,11 @@ function fileValues(text: string): Array<{ key: string; value: string; siblings:
     return out;
   }
   // `key=value` lines (properties, .env), else the text as one value.
-  const lines = text.split('\n').map(l => /^\s*([\w.-]+)\s*[=:]\s*(.*?)\s*$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  const siblings = new Map(lines.map(m => [m[1], m[2]]));
-  if (lines.length > 0) for (const m of lines) out.push({ key: m[1], value: m[2], siblings });
+  // `key=value` and `key = "value"` lines (properties, .env, HCL, TOML).
+  const lines = text.split('\n').map(l => /^\s*([\w.-]+)\s*[=:]\s*(.*?)[,;]?\s*$/.exec(l)).filter((m): m is RegExpExecArray => m !== null)
+    .map(m => [m[1], m[2].replace(/^(["'])(.*)\1$/, '$2')] as const);
+  const siblings = new Map(lines);
+  if (lines.length > 0) for (const [key, value] of lines) out.push({ key, value, siblings });
   else out.push({ key: '', value: text, siblings });
   return out;
 }

@@ -91,6 +91,16 @@ function byServiceAccount(index: ManifestIndex, namespace: string, account: stri
   return index.workloads.filter(w => w.namespace === namespace && w.serviceAccount === account);
 }
 
+/** The one workload an identity names; several workloads sharing it are listed, since no call of one is stated. */
+function oneWorkload(found: Array<{ text: string; workloads: IndexedWorkload[] }>, where: string, out: PolicyFinding[]): Array<{ text: string; workloads: IndexedWorkload[] }> {
+  return found.filter(f => {
+    if (f.workloads.length <= 1) return true;
+    out.push({ from: f.workloads.map(w => w.id).join(', '), evidence: `${where} from ${f.text}`,
+      reason: `${f.workloads.length} workloads share this identity, so the rule names none of them: give each its own ServiceAccount` });
+    return false;
+  });
+}
+
 function istioPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: PolicyFinding[]): void {
   const spec = o.spec ?? {};
   if ((spec.action ?? 'ALLOW') !== 'ALLOW' || spec.targetRef || spec.targetRefs) return;
@@ -117,7 +127,7 @@ function istioPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: PolicyF
       out.push({ from: '*', evidence: where, reason: 'admits any caller: it names none' });
       return;
     }
-    for (const { text, workloads } of sources) {
+    for (const { text, workloads } of oneWorkload(sources, where, out)) {
       if (workloads.length === 0) out.push({ from: text, evidence: `${where} from ${text}`, reason: 'no workload of the input runs as this identity' });
       for (const s of workloads) {
         for (const t of targets) {
@@ -171,7 +181,7 @@ function linkerdPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: Polic
   const target = ref?.kind === 'Server' ? server(index, ns, ref.name) : undefined;
   if (!target) { out.push({ from: '?', evidence: `${where} targetRef ${ref?.kind} ${ref?.name}`, reason: 'targets no Server of the input (a namespace or a route): read its Server by hand' }); return; }
   for (const r of o.spec?.requiredAuthenticationRefs ?? []) {
-    for (const { text, workloads } of callersOfAuthentication(index, ns, r, where, out)) {
+    for (const { text, workloads } of oneWorkload(callersOfAuthentication(index, ns, r, where, out), where, out)) {
       for (const s of workloads) for (const t of target.targets) add(s, t, target.port(t), `${where} Server ${ref.name} from ${text}`);
     }
   }

@@ -40,7 +40,7 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
     for (const value of configValues(index, w)) {
       if (isOwnAddressKey(value.key)) continue;
       for (const mention of addressMentions(value.key, value.value)) {
-        const evidence = `${w.name} ${value.evidence}`;
+        const evidence = `${names.get(w)} ${value.evidence}`;
         const target = resolveHost(index, mention.host, w.namespace);
         if (target.kind === 'ignore') continue;
         if (target.kind === 'external') {
@@ -131,17 +131,18 @@ export function resolveHost(index: ManifestIndex, rawHost: string, namespace: st
   if (labels.length === 3 && index.namespaces.has(labels[2]) && index.service(labels[2], labels[1])) return service(labels[1], labels[2]);
   const tld = labels[labels.length - 1];
   if (/^[a-z]{2,}$/.test(tld) && !INTERNAL_SUFFIXES.includes(tld)) {
-    // `name.ns` with a namespace the input lacks, where name is a Service of the input: a wrong namespace, not a domain.
-    if (labels.length === 2 && index.allServices.some(s => s.metadata?.name === labels[0]) && !KNOWN_TLDS.has(tld)) {
-      return { kind: 'unresolved', reason: `${host} names namespace ${labels[1]}, which is not in the input` };
+    // `name.word`: a Service in a namespace the input lacks, or a public domain; said, not guessed, unless a common TLD.
+    if (labels.length === 2 && !KNOWN_TLDS.has(tld)) {
+      return { kind: 'unresolved', reason: `${host} names namespace ${labels[1]}, which is not in the input (or a domain: write its full name)` };
     }
     return { kind: 'external' };
   }
   return { kind: 'unresolved', reason: `${host} names nothing of the input` };
 }
 
-/** Top-level domains common enough that `name.tld` is a public host, even when `name` is also a Service. */
-const KNOWN_TLDS = new Set(['com', 'net', 'org', 'io', 'dev', 'app', 'ai', 'co', 'cloud', 'edu', 'gov', 'info', 'me', 'us', 'uk', 'de', 'eu']);
+/** Top-level domains common enough that a two-label `name.tld` is taken for a public host. */
+const KNOWN_TLDS = new Set(['com', 'net', 'org', 'io', 'dev', 'app', 'ai', 'co', 'cloud', 'edu', 'gov', 'info', 'me', 'us', 'uk', 'de', 'eu',
+  'fr', 'nl', 'ch', 'jp', 'cn', 'in', 'br', 'ca', 'au', 'es', 'it', 'se', 'no', 'fi', 'pl', 'ru', 'tech', 'xyz', 'sh', 'so', 'tv', 'gg', 'ly', 'to']);
 
 /** Whether a key of a shared configuration names another workload than this caller and its callee. */
 function meantForAnother(index: ManifestIndex, key: string, caller: IndexedWorkload, callees: IndexedWorkload[]): boolean {
@@ -206,7 +207,8 @@ function proposedNames(index: ManifestIndex): Map<IndexedWorkload, string> {
   const names = new Map<IndexedWorkload, string>();
   const taken = new Set<string>();
   for (const w of index.workloads) {
-    const own = index.servicesOf(w).filter(s => index.selectedBy(s).length === 1).map(s => String(s.metadata?.name));
+    // A headless Service governs a StatefulSet's pod names; the workload keeps its own name.
+    const own = index.servicesOf(w).filter(s => index.selectedBy(s).length === 1 && !index.isHeadless(s)).map(s => String(s.metadata?.name));
     const name = own.length === 1 && !own.includes(w.name) && !taken.has(`${w.namespace}/${own[0]}`)
       && !index.workloads.some(o => o !== w && o.namespace === w.namespace && o.name === own[0]) ? own[0] : w.name;
     taken.add(`${w.namespace}/${name}`);
