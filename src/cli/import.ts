@@ -182,6 +182,7 @@ function formatProposal(p: ImportProposal): string {
   for (const e of p.external) lines.push(`  ${e.from} -> ${e.host}:${e.port}`, ...e.evidence.map(x => `      ${x}`));
   lines.push('', `Unresolved (${p.unresolved.length}):`);
   for (const u of p.unresolved) lines.push(`  ${u.from}: ${u.evidence}`, `      ${u.reason}`);
+  if (p.notes.length > 0) lines.push('', `Notes (${p.notes.length}):`, ...p.notes.map(n => `  ${n}`));
   return lines.join('\n') + '\n';
 }
 

@@ -124,8 +124,10 @@ export interface ImportProposal {
   readonly calls: ProposedCall[];
   readonly external: ProposedExternal[];
   readonly unresolved: UnresolvedMention[];
-  /** The proposed ExistingWorkloads as peers: pass this file to `soma-mesh matrix --peers`. */
+  /** The proposed ExistingWorkloads as peers (container ports): pass this file to `soma-mesh matrix --peers`. */
   readonly peers: ProposedPeer[];
+  /** What the proposal cannot make least-privilege by itself (a caller whose identity other workloads share). */
+  readonly notes: string[];
 }
 
 /** Options of the import. */

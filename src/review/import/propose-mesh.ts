@@ -75,16 +75,34 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
     else calls.add(c);
   }
   const existing = services.filter(s => s.declaration === 'ExistingWorkload');
+  const proposedCalls = calls.list().map(c => ({ ...c, from: idOf(c.from), to: idOf(c.to) }));
   return {
     services,
-    calls: calls.list().map(c => ({ ...c, from: idOf(c.from), to: idOf(c.to) })),
+    calls: proposedCalls,
     external: [...external.values()].map(e => ({ ...e, from: idOf(e.from) })),
     unresolved: unresolved.map(u => ({ ...u, from: idOf(u.from) })),
     peers: existing.map(s => ({
       name: s.name, namespace: s.namespace, selector: s.selector, serviceAccount: s.serviceAccount,
-      ports: s.ports.map(p => ({ port: p.port, protocol: p.protocol })),
+      ports: s.ports.map(p => ({ port: p.targetPort, protocol: p.protocol })),
     })),
+    notes: sharedIdentityNotes(services, proposedCalls),
   };
+}
+
+/**
+ * Callers deployed elsewhere that run as a service account other workloads of theirs share: a rule admitting one
+ * admits all (declared services get their own account; existing ones keep the one their chart gives them).
+ */
+function sharedIdentityNotes(services: readonly ProposedService[], calls: readonly ProposedCall[]): string[] {
+  const notes: string[] = [];
+  for (const s of services) {
+    if (s.declaration !== 'ExistingWorkload' || !calls.some(c => c.from === `${s.namespace}/${s.name}`)) continue;
+    const others = services.filter(o => o !== s && o.declaration === 'ExistingWorkload' && o.namespace === s.namespace && o.serviceAccount === s.serviceAccount);
+    if (others.length === 0) continue;
+    notes.push(`${s.namespace}/${s.name} runs as service account ${s.namespace}/${s.serviceAccount}, as ${others.map(o => o.name).join(', ')}`
+      + ' also do: a rule admitting its calls admits them too; give it its own service account in its chart');
+  }
+  return notes;
 }
 
 /** Calls, one per caller, callee and Service port, with every piece of evidence for it. */

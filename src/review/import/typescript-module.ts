@@ -180,6 +180,7 @@ export function typescriptModule(proposal: ImportProposal, options: TypescriptMo
     const callee = serviceOf.get(c.to)!;
     const declared = callee.ports.find(p => p.targetPort === c.targetPort)!;
     for (const e of c.evidence) out(2, `// ${comment(e)}`);
+    for (const n of proposal.notes.filter(x => x.startsWith(`${c.from} `))) out(2, `// Note: ${comment(n)}`);
     out(2, `${svcVar.get(c.to)}.allowFrom(${svcVar.get(c.from)}, { port: ${declared.port} });`);
   }
   const hosts = new Map<string, { host: string; port: number; callers: Array<{ from: string; evidence: string[] }> }>();
