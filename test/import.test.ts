@@ -80,6 +80,11 @@ describe('precision and recall against each application\'s stated graph', () => 
     expect(evidence('shop/web', 'shop/ledger')).toEqual(['AuthorizationPolicy shop/ledger-callers rules[0] from cluster.local/ns/shop/sa/web port 9000']);
     expect(evidence('shop/shop-orders-svc', 'shop/ledger')).toEqual(['NetworkPolicy shop/ledger-ingress ingress[0] from[0] podSelector app.kubernetes.io/name=orders port 9000']);
     expect(evidence('shop/web', 'shop/search')).toEqual(['web env SEARCH_HOST (ConfigMap web-config key SEARCH_HOST)=search']);
+    expect(evidence('shop/dispatch', 'shop/rabbitmq')).toEqual(['dispatch env AMQP_HOST=rabbitmq']);
+    expect(evidence('shop/basket', 'shop/sqldata')).toEqual(['basket env ConnectionStrings__Default=Server=sqldata,1433;Database=basket;User Id=sa;Password=Pass@word']);
+    expect(evidence('shop/basket', 'shop/rabbitmq')).toEqual(['basket ConfigMap registry file services.json: queue=rabbitmq:5672']);
+    // The registry entry under dispatch's own name states dispatch's address, not a call from basket.
+    expect(edge.calls.filter((c: any) => c.to === 'shop/dispatch')).toEqual([]);
     expect(edge.external).toEqual([{ from: 'shop/web', host: 'api.stripe.com', port: 443, evidence: ['web envFrom ConfigMap web-env PAYMENTS_API=https://api.stripe.com/v1'] }]);
   });
 
@@ -96,7 +101,7 @@ describe('precision and recall against each application\'s stated graph', () => 
       'shop/web: 10.0.0.12 is an IP address, which names no Service: use the Service\'s name',
       'shop/web: the value gives no port and Service shop/inventory serves 8080, 8443: say which (host:port)',
       'ns:monitoring: admits every pod of a namespace (or pods chosen by expressions): it names no caller',
-      'shop/search, shop/catalog, shop/inventory: 3 workloads share this identity, so the rule names none of them: give each its own ServiceAccount',
+      'shop/search, shop/catalog, shop/inventory, shop/rabbitmq, shop/sqldata: 5 workloads share this identity, so the rule names none of them: give each its own ServiceAccount',
     ]);
   });
 
@@ -114,6 +119,8 @@ describe('precision and recall against each application\'s stated graph', () => 
       'data/orders-db: its image postgres:16.3 is a database, cache or broker (postgres)',
       'data/sessions: its image redis:7.2.5 is a database, cache or broker (redis)',
       'data/audit: marked as existing',
+      'shop/rabbitmq: its image rabbitmq:3.13-management is a database, cache or broker (rabbitmq)',
+      'shop/sqldata: marked as existing',
     ]);
     const marked = propose('edge-cases', '--existing', 'shop/ledger');
     expect(marked.services.find((s: any) => s.name === 'ledger').declaration).toBe('ExistingWorkload');

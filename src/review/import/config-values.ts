@@ -16,7 +16,11 @@ export interface ConfigValue {
   readonly siblings: ReadonlyMap<string, string>;
   /** Read from a source more than one workload mounts (a ConfigMap shared by all): keys may be meant for another. */
   readonly shared: boolean;
+  /** The key of the object holding it, in a structured file (`geo` for `{ "geo": { "mongo": ... } }`). */
+  readonly parentKey?: string;
 }
+
+type FileValue = { key: string; value: string; siblings: ReadonlyMap<string, string>; parentKey?: string };
 
 export function configValues(index: ManifestIndex, w: IndexedWorkload): ConfigValue[] {
   const out: ConfigValue[] = [];
@@ -123,8 +127,8 @@ export function commandLinePairs(argv: string[]): Array<[string, string, string]
 }
 
 /** Key/value pairs of a configuration file, each with the pairs of its own object as siblings. */
-function fileValues(text: string): Array<{ key: string; value: string; siblings: ReadonlyMap<string, string> }> {
-  const out: Array<{ key: string; value: string; siblings: ReadonlyMap<string, string> }> = [];
+function fileValues(text: string): FileValue[] {
+  const out: FileValue[] = [];
   let data: unknown;
   try {
     data = /^\s*[{[]/.test(text) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
@@ -145,7 +149,7 @@ function fileValues(text: string): Array<{ key: string; value: string; siblings:
   return out;
 }
 
-function walk(data: unknown, prefix: string, out: Array<{ key: string; value: string; siblings: ReadonlyMap<string, string> }>): void {
+function walk(data: unknown, prefix: string, out: FileValue[]): void {
   if (Array.isArray(data)) {
     const siblings = new Map<string, string>();
     data.forEach(item => {
@@ -158,7 +162,23 @@ function walk(data: unknown, prefix: string, out: Array<{ key: string; value: st
   const siblings = new Map<string, string>();
   for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || typeof v === 'number') siblings.set(k, String(v));
   for (const [k, v] of Object.entries(data)) {
-    if (typeof v === 'string') out.push({ key: k, value: v, siblings });
+    if (typeof v === 'string') out.push({ key: k, value: v, siblings, parentKey: prefix || undefined });
     else walk(v, k, out);
   }
+}
+
+/**
+ * A value made of `key=value;` pairs (a connection string: `Server=sqldata,1433;Database=x`, `Host=db;Port=5432`) as
+ * its own pairs, each with the others as siblings; any other value as itself.
+ */
+export function connectionStringPairs(value: string): Array<[string, string]> | undefined {
+  if (!/^[^=;]+=[^;]*(;[^=;]+=[^;]*)+;?$/.test(value.trim())) return undefined;
+  const pairs = value.trim().replace(/;$/, '').split(';').map(p => {
+    const at = p.indexOf('=');
+    const key = p.slice(0, at).trim().replace(/\s+/g, '');
+    const v = p.slice(at + 1).trim();
+    // SQL Server writes `host,port`.
+    return [/^(server|datasource|addr|address)$/i.test(key) ? v.replace(/^tcp:/i, '').replace(/,(\d+)$/, ':$1') : v, key] as const;
+  });
+  return pairs.map(([v, k]) => [/^datasource$/i.test(k) ? 'Server' : k, v]);
 }

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../inventory';
 import { addressMentions, AddressMention, isOwnAddressKey, keyWords, portKeysFor, SCHEME_PORTS } from './address-mentions';
-import { ConfigValue, configValues } from './config-values';
+import { ConfigValue, configValues, connectionStringPairs } from './config-values';
 import { IndexedWorkload, ManifestIndex } from './manifest-index';
 import { policyCalls } from './policy-evidence';
 import { guessProtocol, infrastructureWord } from './port-protocols';
@@ -37,7 +37,7 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
   };
 
   for (const w of index.workloads) {
-    for (const value of configValues(index, w)) {
+    for (const value of configValues(index, w).flatMap(expandConnectionString)) {
       if (isOwnAddressKey(value.key)) continue;
       for (const mention of addressMentions(value.key, value.value)) {
         const evidence = `${names.get(w)} ${value.evidence}`;
@@ -59,7 +59,7 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
           continue;
         }
         if (callees.includes(w)) continue;
-        if (value.shared && meantForAnother(index, value.key, w, callees)) continue;
+        if (value.shared && meantForAnother(index, value, w, callees)) continue;
         for (const callee of callees) {
           const port = choosePort(index, target.service, callee, mention, value);
           if ('reason' in port) { unresolve(w.id, evidence, port.reason); continue; }
@@ -146,6 +146,8 @@ export function resolveHost(index: ManifestIndex, rawHost: string, namespace: st
   if (inCluster && labels.length === 3) return service(labels[1], labels[2]);
   if (inCluster) return { kind: 'unresolved', reason: `${host} is not a Service name of the cluster` };
   if (labels.length === 2 && index.namespaces.has(labels[1])) return service(labels[0], labels[1]);
+  // A StatefulSet pod's name within its namespace: pod.service.
+  if (labels.length === 2 && index.service(namespace, labels[1]) && index.isHeadless(index.service(namespace, labels[1])!)) return service(labels[1], namespace);
   if (labels.length === 3 && index.namespaces.has(labels[2]) && index.service(labels[2], labels[1])) return service(labels[1], labels[2]);
   const tld = labels[labels.length - 1];
   if (/^[a-z]{2,}$/.test(tld) && !INTERNAL_SUFFIXES.includes(tld)) {
@@ -163,12 +165,32 @@ const KNOWN_TLDS = new Set(['com', 'net', 'org', 'io', 'dev', 'app', 'ai', 'co',
   'fr', 'nl', 'ch', 'jp', 'cn', 'in', 'br', 'ca', 'au', 'es', 'it', 'se', 'no', 'fi', 'pl', 'ru', 'tech', 'xyz', 'sh', 'so', 'tv', 'gg', 'ly', 'to']);
 
 /** Whether a key of a shared configuration names another workload than this caller and its callee. */
-function meantForAnother(index: ManifestIndex, key: string, caller: IndexedWorkload, callees: IndexedWorkload[]): boolean {
-  const word = keyWords(key)[0];
+function meantForAnother(index: ManifestIndex, value: ConfigValue, caller: IndexedWorkload, callees: IndexedWorkload[]): boolean {
+  // `{ "social-graph-service": { "addr": ..., "port": ... } }`: a registry of each service's own address, which
+  // states no caller; `{ "geo": { "mongo": ... } }`: geo's own settings.
+  if (value.parentKey) {
+    const holder = index.workloads.filter(w => sameName(w.name, value.parentKey!));
+    if (holder.some(h => callees.includes(h))) return true;
+    if (holder.length > 0) return !holder.includes(caller);
+  }
+  const word = keyWords(value.key)[0];
   if (!word || word.length < 3) return false;
   // `GeoMongoAddress` names its owner (geo) before its callee (mongodb-geo): only the owner calls it.
   const owners = index.workloads.filter(w => ownsWord(w.name, word) && !callees.includes(w));
   return owners.length > 0 && !owners.includes(caller);
+}
+
+function sameName(workload: string, key: string): boolean {
+  const k = keyWords(key).join('-');
+  return workload === k || workload.startsWith(`${k}-`) || keyWords(workload).join('-') === k;
+}
+
+/** A connection string's pairs as values of their own (`Server=sqldata,1433` names sqldata:1433). */
+function expandConnectionString(value: ConfigValue): ConfigValue[] {
+  const pairs = connectionStringPairs(value.value);
+  if (!pairs) return [value];
+  const siblings = new Map(pairs);
+  return pairs.map(([key, v]) => ({ ...value, key, value: v, siblings }));
 }
 
 function ownsWord(name: string, word: string): boolean {
@@ -213,6 +235,10 @@ function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWo
   if (byScheme) return pick(byScheme);
   const tcp = ports.filter(p => p.transport === 'TCP');
   if (tcp.length === 1) return pick(tcp[0]);
+  // `AMQP_HOST=rabbitmq`: the port whose name or well-known number the key's words give.
+  const words = keyWords(value.key).filter(w => w.length >= 3);
+  const named = tcp.filter(p => words.some(w => keyWords(p.name ?? '').includes(w) || SCHEME_PORTS[w] === p.port));
+  if (named.length === 1) return pick(named[0]);
   if (ports.length === 0) return { reason: `${name} serves no port` };
   return { reason: `the value gives no port and ${name} serves ${served}: say which (host:port)` };
 }
