@@ -212,6 +212,16 @@ function siblingPort(value: ConfigValue, mention: AddressMention): number | unde
   return undefined;
 }
 
+/** Ports that words of a key name (`SPRING_RABBITMQ_HOST`), beside URL schemes. */
+const WORD_PORTS: Record<string, number> = {
+  rabbitmq: 5672, rabbit: 5672, mongo: 27017, pg: 5432, zookeeper: 2181, zk: 2181, memcache: 11211, elasticsearch: 9200,
+  elastic: 9200, opensearch: 9200, consul: 8500, cassandra: 9042, mssql: 1433, sqlserver: 1433, etcd: 2379, mariadb: 3306,
+};
+
+/** Words of port names that are a workload's side doors, not what its callers dial. */
+const SIDE_PORT_WORDS = new Set(['metrics', 'admin', 'management', 'mgmt', 'health', 'healthz', 'debug', 'monitoring',
+  'prometheus', 'jmx', 'exporter', 'epmd', 'profiler', 'pprof', 'status', 'stats', 'console', 'dashboard', 'ui']);
+
 /** The Service port a mention dials, mapped to the callee's container port; or why none can be chosen. */
 function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWorkload, mention: AddressMention, value: ConfigValue):
   { port: number; targetPort: number } | { reason: string } {
@@ -235,10 +245,13 @@ function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWo
   if (byScheme) return pick(byScheme);
   const tcp = ports.filter(p => p.transport === 'TCP');
   if (tcp.length === 1) return pick(tcp[0]);
-  // `AMQP_HOST=rabbitmq`: the port whose name or well-known number the key's words give.
-  const words = keyWords(value.key).filter(w => w.length >= 3);
-  const named = tcp.filter(p => words.some(w => keyWords(p.name ?? '').includes(w) || SCHEME_PORTS[w] === p.port));
+  // `AMQP_HOST=rabbitmq`: the port whose name or well-known number the key's words (or the scheme) give.
+  const words = [...keyWords(value.key).filter(w => w.length >= 3), ...(mention.scheme ? [mention.scheme] : [])];
+  const named = tcp.filter(p => words.some(w => keyWords(p.name ?? '').includes(w) || (SCHEME_PORTS[w] ?? WORD_PORTS[w]) === p.port));
   if (named.length === 1) return pick(named[0]);
+  // Else the one port that is not a side port (metrics, admin, management, health).
+  const main = tcp.filter(p => !keyWords(p.name ?? '').some(w => SIDE_PORT_WORDS.has(w)));
+  if (main.length === 1) return pick(main[0]);
   if (ports.length === 0) return { reason: `${name} serves no port` };
   return { reason: `the value gives no port and ${name} serves ${served}: say which (host:port)` };
 }
