@@ -39,7 +39,8 @@ function propose(app: string, ...args: string[]): any {
 const key = (c: Call) => `${c.from} -> ${c.to}:${c.port}`;
 
 /** Precision and recall of proposed calls against a stated graph, with what differs. */
-function score(proposed: Call[], expected: Call[]): { precision: number; recall: number; extra: string[]; missed: string[] } {
+function score(proposed: Call[],
+  expected: Call[]): { precision: number; recall: number; extra: string[]; missed: string[] } {
   const p = new Set(proposed.map(key));
   const e = new Set(expected.map(key));
   const hits = [...p].filter(k => e.has(k)).length;
@@ -65,7 +66,8 @@ describe('precision and recall against each application\'s stated graph', () => 
 
   test('each call says where it came from, as the manifest writes it', () => {
     const boutique = propose('online-boutique');
-    const call = boutique.calls.find((c: any) => c.from === 'default/frontend' && c.to === 'default/productcatalogservice');
+    const call = boutique.calls.find((c: any) => c.from === 'default/frontend'
+      && c.to === 'default/productcatalogservice');
     expect(call).toEqual({
       from: 'default/frontend', to: 'default/productcatalogservice', port: 3550, targetPort: 3550, protocol: 'GRPC',
       evidence: ['frontend env PRODUCT_CATALOG_SERVICE_ADDR=productcatalogservice:3550'],
@@ -77,15 +79,21 @@ describe('precision and recall against each application\'s stated graph', () => 
       .toEqual(['geo ConfigMap geo file service-config.json: GeoMongoAddress=mongodb-geo:27018']);
     const edge = propose('edge-cases');
     const evidence = (from: string, to: string) => edge.calls.find((c: any) => c.from === from && c.to === to).evidence;
-    expect(evidence('shop/web', 'shop/ledger')).toEqual(['AuthorizationPolicy shop/ledger-callers rules[0] from cluster.local/ns/shop/sa/web port 9000']);
-    expect(evidence('shop/shop-orders-svc', 'shop/ledger')).toEqual(['NetworkPolicy shop/ledger-ingress ingress[0] from[0] podSelector app.kubernetes.io/name=orders port 9000']);
-    expect(evidence('shop/web', 'shop/search')).toEqual(['web env SEARCH_HOST (ConfigMap web-config key SEARCH_HOST)=search']);
+    expect(evidence('shop/web',
+      'shop/ledger')).toEqual(['AuthorizationPolicy shop/ledger-callers rules[0] from cluster.local/ns/shop/sa/web port 9000']);
+    expect(evidence('shop/shop-orders-svc',
+      'shop/ledger')).toEqual(['NetworkPolicy shop/ledger-ingress ingress[0] from[0] podSelector app.kubernetes.io/name=orders port 9000']);
+    expect(evidence('shop/web',
+      'shop/search')).toEqual(['web env SEARCH_HOST (ConfigMap web-config key SEARCH_HOST)=search']);
     expect(evidence('shop/dispatch', 'shop/rabbitmq')).toEqual(['dispatch env AMQP_HOST=rabbitmq']);
-    expect(evidence('shop/basket', 'shop/sqldata')).toEqual(['basket env ConnectionStrings__Default=Server=sqldata,1433;Database=basket;User Id=sa;Password=Pass@word']);
-    expect(evidence('shop/basket', 'shop/rabbitmq')).toEqual(['basket ConfigMap registry file services.json: queue=rabbitmq:5672']);
+    expect(evidence('shop/basket',
+      'shop/sqldata')).toEqual(['basket env ConnectionStrings__Default=Server=sqldata,1433;Database=basket;User Id=sa;Password=Pass@word']);
+    expect(evidence('shop/basket',
+      'shop/rabbitmq')).toEqual(['basket ConfigMap registry file services.json: queue=rabbitmq:5672']);
     // The registry entry under dispatch's own name states dispatch's address, not a call from basket.
     expect(edge.calls.filter((c: any) => c.to === 'shop/dispatch')).toEqual([]);
-    expect(edge.external).toEqual([{ from: 'shop/web', host: 'api.stripe.com', port: 443, evidence: ['web envFrom ConfigMap web-env PAYMENTS_API=https://api.stripe.com/v1'] }]);
+    expect(edge.external).toEqual([{ from: 'shop/web', host: 'api.stripe.com', port: 443,
+      evidence: ['web envFrom ConfigMap web-env PAYMENTS_API=https://api.stripe.com/v1'] }]);
   });
 
   test('a value that names nothing of the input is listed as unresolved, with the reason, never guessed', () => {
@@ -129,15 +137,18 @@ describe('precision and recall against each application\'s stated graph', () => 
 });
 
 describe('SomaAgentHub\'s k8s/ manifests against ../shared/reference/call-graph.json', () => {
-  test('every reference call between these workloads is proposed, or listed unresolved with the manifest\'s fault', () => {
+  test('every reference call between these workloads is proposed, or listed unresolved with the manifest\'s fault',
+    () => {
     const proposal = propose('soma-agent-hub');
     const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'soma-agent-hub', 'stated-graph.json'), 'utf8'));
-    const reference = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '..', 'shared', 'reference', 'call-graph.json'), 'utf8'));
+    const reference = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '..', 'shared', 'reference', 'call-graph.json'),
+      'utf8'));
     const aliases: Record<string, string[]> = fixture.aliases;
     const here = (name: string) => aliases[name] ?? [];
     const edges = reference.edges.filter((e: any) => here(e.from).length > 0);
     const found = edges.map((e: any) => {
-      const proposed = proposal.calls.some((c: any) => here(e.from).includes(c.from) && (here(e.to).includes(c.to)) && c.port === e.port);
+      const proposed = proposal.calls.some((c: any) => here(e.from).includes(c.from) && (here(e.to).includes(c.to))
+        && c.port === e.port);
       const unresolved = proposal.unresolved.filter((u: any) => here(e.from).includes(u.from)).map((u: any) => u.evidence);
       return `${e.from} -> ${e.to}:${e.port}: ${proposed ? 'proposed' : `unresolved (${unresolved.find((u: string) => u.includes(e.to.split('-')[0])) ?? 'no evidence in k8s/'})`}`;
     });
@@ -177,7 +188,8 @@ describe('the TypeScript output compiles against the library, renders, and its m
 
   test('tsc --strict finds no error in any module', () => {
     const program = ts.createProgram(modules.map(m => m.file), {
-      strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS,
+      strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
     });
     const diagnostics = ts.getPreEmitDiagnostics(program).map(d => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(diagnostics).toEqual([]);
@@ -187,7 +199,9 @@ describe('the TypeScript output compiles against the library, renders, and its m
     const m = modules.find(x => x.app.name === name)!;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `import-${name}-`));
     try {
-      const js = ts.transpileModule(fs.readFileSync(m.file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const js = ts.transpileModule(fs.readFileSync(m.file, 'utf8'),
+        { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true,
+          target: ts.ScriptTarget.ES2022 } }).outputText;
       const exports: Record<string, any> = {};
       new Function('require', 'exports', 'module', js)(require, exports, { exports });
       const app = new App({ outdir: out });
@@ -196,13 +210,16 @@ describe('the TypeScript output compiles against the library, renders, and its m
       const matrix = cli('matrix', out, '--format', 'json', '--peers', m.json);
       expect(matrix.err).toBe('');
       const rows = JSON.parse(matrix.out).entries.map((e: any) => `${e.from} -> ${e.to}:${e.port}`).sort();
-      // A caller deployed elsewhere under a service account its neighbours share admits them too (the proposal says so).
+      // A caller deployed elsewhere under a service account its neighbours share admits them too (the proposal says
+      // so).
       const existing = m.proposal.services.filter((s: any) => s.declaration === 'ExistingWorkload');
       const sharing = (id: string) => {
         const s = existing.find((x: any) => `${x.namespace}/${x.name}` === id);
-        return s ? existing.filter((o: any) => o !== s && o.namespace === s.namespace && o.serviceAccount === s.serviceAccount).map((o: any) => `${o.namespace}/${o.name}`) : [];
+        return s ? existing.filter((o: any) => o !== s && o.namespace === s.namespace
+          && o.serviceAccount === s.serviceAccount).map((o: any) => `${o.namespace}/${o.name}`) : [];
       };
-      const proposed = m.proposal.calls.flatMap((c: any) => [c.from, ...sharing(c.from)].map(from => `${from} -> ${c.to}:${c.targetPort}`));
+      const proposed = m.proposal.calls.flatMap((c: any) => [c.from,
+        ...sharing(c.from)].map(from => `${from} -> ${c.to}:${c.targetPort}`));
       expect(rows).toEqual([...new Set(proposed)].sort());
       for (const c of m.proposal.calls) {
         if (sharing(c.from).length > 0) expect(m.proposal.notes.some((n: string) => n.startsWith(`${c.from} runs as service account`))).toBe(true);
@@ -216,7 +233,9 @@ describe('the TypeScript output compiles against the library, renders, and its m
     const m = modules.find(x => x.app.name === 'online-boutique')!;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'import-against-'));
     try {
-      const js = ts.transpileModule(fs.readFileSync(m.file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const js = ts.transpileModule(fs.readFileSync(m.file, 'utf8'),
+        { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true,
+          target: ts.ScriptTarget.ES2022 } }).outputText;
       const exports: Record<string, any> = {};
       new Function('require', 'exports', 'module', js)(require, exports, { exports });
       const app = new App({ outdir: out });
@@ -253,8 +272,10 @@ describe('--against what runs today, and bad input', () => {
   });
 
   test.each([
-    ['an env value that is a number', 'value: "8080"', 'value: 8080', 'spec.template.spec.containers[0].env[0].value: must be a string, not 8080 (quote it)', 24],
-    ['args that are not a list', "command:\n        - /app", 'command: /app', 'spec.template.spec.containers[0].command: must be a list, not "/app"', 20],
+    ['an env value that is a number', 'value: "8080"', 'value: 8080',
+      'spec.template.spec.containers[0].env[0].value: must be a string, not 8080 (quote it)', 24],
+    ['args that are not a list', "command:\n        - /app", 'command: /app',
+      'spec.template.spec.containers[0].command: must be a list, not "/app"', 20],
   ])('%s: FILE:LINE: Kind ns/name: field: what is wrong, exit 2', (_name, from, to, message, line) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-bad-'));
     try {
@@ -298,7 +319,8 @@ spec:
     const dir = path.join(FIXTURES, 'sock-shop', 'manifests');
     expect(cli('import').code).toBe(2);
     expect(cli('import', dir, '--format', 'yaml').err).toBe('soma-mesh: --format yaml is not one of text, json, ts\n');
-    expect(cli('import', dir, '--existing', 'nope').err).toBe(`soma-mesh: --existing nope: no such workload in ${dir}\n`);
+    expect(cli('import', dir, '--existing',
+      'nope').err).toBe(`soma-mesh: --existing nope: no such workload in ${dir}\n`);
     expect(cli('import', dir, '--colour').code).toBe(2);
     expect(cli('import', '--help').out).toContain('usage: soma-mesh import DIR');
   });

@@ -60,7 +60,8 @@ function parseImportArgs(argv: string[]): ImportArgs | 'help' {
       const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
       if (v === undefined || v === '') throw new InputError(`${name} needs a value (see soma-mesh import --help)`);
       values.set(name, [...(values.get(name) ?? []), v]);
-    } else if (arg.startsWith('-') && arg !== '-') throw new InputError(`unknown option ${name} (see soma-mesh import --help)`);
+    } else if (arg.startsWith('-')
+      && arg !== '-') throw new InputError(`unknown option ${name} (see soma-mesh import --help)`);
     else positional.push(arg);
   }
   const one = (name: string) => {
@@ -72,13 +73,16 @@ function parseImportArgs(argv: string[]): ImportArgs | 'help' {
   const format = one('--format') ?? 'text';
   if (!['text', 'json', 'ts'].includes(format)) throw new InputError(`--format ${format} is not one of text, json, ts`);
   const namespace = one('--namespace');
-  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new InputError(`--namespace ${namespace} is not a namespace name (lower-case letters, digits and '-')`);
+  if (namespace !== undefined
+    && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new InputError(`--namespace ${namespace} is not a namespace name (lower-case letters, digits and '-')`);
   const imageTag = one('--image-tag');
-  if (imageTag !== undefined && !/^[\w][\w.-]{0,127}$/.test(imageTag)) throw new InputError(`--image-tag ${imageTag} is not an image tag (letters, digits, '_', '.', '-')`);
+  if (imageTag !== undefined
+    && !/^[\w][\w.-]{0,127}$/.test(imageTag)) throw new InputError(`--image-tag ${imageTag} is not an image tag (letters, digits, '_', '.', '-')`);
   const against = one('--against');
   if (values.has('--peers') && against === undefined) throw new InputError('--peers is read with --against RENDER');
   return {
-    dir: positional[0], namespace, format, out: one('--out'), existing: values.get('--existing') ?? [], imageTag, against,
+    dir: positional[0], namespace, format, out: one('--out'), existing: values.get('--existing') ?? [], imageTag,
+      against,
     peers: (values.get('--peers') ?? []).flatMap(f => loadPeers(f)),
   };
 }
@@ -89,13 +93,15 @@ export function runImport(argv: string[], io: Io): number {
   const { objects, sources } = loadObjects(args.dir, text => io.err(`soma-mesh: notice: ${text}\n`));
   refuseProblems(objects, sources);
   const proposal = proposeMesh(objects, { namespace: args.namespace, existing: args.existing, sources });
-  const unknown = args.existing.filter(e => !proposal.services.some(s => s.name === e || `${s.namespace}/${s.name}` === e));
+  const unknown = args.existing.filter(e => !proposal.services.some(s => s.name === e
+    || `${s.namespace}/${s.name}` === e));
   if (unknown.length > 0) throw new InputError(`--existing ${unknown.join(', ')}: no such workload in ${args.dir}`);
   let text: string;
   let code = 0;
   if (args.against !== undefined) {
     const render = loadObjects(args.against, t => io.err(`soma-mesh: notice: ${t}\n`)).objects;
-    const matrix = detectMesh(render) === 'linkerd' ? linkerdAccessMatrix(render, { peers: args.peers }) : accessMatrix(render, { peers: args.peers });
+    const matrix = detectMesh(render) === 'linkerd' ? linkerdAccessMatrix(render,
+      { peers: args.peers }) : accessMatrix(render, { peers: args.peers });
     const comparison = compareWithRender(proposal, matrix);
     text = args.format === 'json' ? JSON.stringify(comparison, null, 2) + '\n' : formatComparison(comparison);
     code = comparison.denied.length > 0 || comparison.unsupported.length > 0 ? 1 : 0;
@@ -188,7 +194,8 @@ function formatProposal(p: ImportProposal): string {
 
 function formatComparison(c: RenderComparison): string {
   const lines = [`Proposed calls the render denies (${c.denied.length}):`];
-  for (const d of c.denied) lines.push(`  ${d.from} -> ${d.to}:${d.port} (container port ${d.targetPort})`, ...d.evidence.map(e => `      ${e}`));
+  for (const d of c.denied) lines.push(`  ${d.from} -> ${d.to}:${d.port} (container port ${d.targetPort})`,
+    ...d.evidence.map(e => `      ${e}`));
   lines.push('', `Render rows no evidence supports (${c.unsupported.length}):`);
   for (const u of c.unsupported) lines.push(`  ${u.from} -> ${u.to}:${u.port} ${u.protocol} (${u.policy})`);
   lines.push('', `${c.admitted} proposed call(s) the render admits.`);

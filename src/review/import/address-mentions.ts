@@ -24,13 +24,15 @@ const OWN_ADDRESS_WORDS = new Set(['bind', 'listen', 'listener', 'self', 'advert
 
 /** The lower-case words of a key: `PRODUCT_CATALOG_SERVICE_ADDR`, `GeoMongoAddress`, `spring.redis.host`, `--redis-addr`. */
 export function keyWords(key: string): string[] {
-  return key.replace(/^-+/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return key.replace(/^-+/, '').replace(/([a-z0-9])([A-Z])/g,
+    '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 
 export function isAddressKey(key: string): boolean {
   const words = keyWords(key);
   if (words.length === 0) return false;
-  return ADDRESS_WORDS.has(words[words.length - 1]) || (words.length > 1 && ADDRESS_WORDS.has(words[words.length - 2]) && /^\d*$/.test(words[words.length - 1]));
+  return ADDRESS_WORDS.has(words[words.length - 1]) || (words.length > 1 && ADDRESS_WORDS.has(words[words.length - 2])
+    && /^\d*$/.test(words[words.length - 1]));
 }
 
 /** Whether a key names the workload's own address (a bind or advertised address), not a callee's. */
@@ -64,7 +66,8 @@ export function addressMentions(key: string, value: string): AddressMention[] {
   for (const m of rest.matchAll(IP_PORT_RE)) found.push({ host: m[2], port: Number(m[3]) });
   if (found.length === 0 && isAddressKey(key) && BARE_HOSTS_RE.test(value) && !/^\d+$/.test(value.trim())) {
     for (const host of value.split(',').map(h => h.trim().toLowerCase())) {
-      if (hasLetter(host) && !['true', 'false', 'none', 'null', 'yes', 'no', 'on', 'off'].includes(host)) found.push({ host });
+      if (hasLetter(host) && !['true', 'false', 'none', 'null', 'yes', 'no', 'on',
+        'off'].includes(host)) found.push({ host });
     }
   }
   return found;
@@ -95,5 +98,6 @@ export function portKeysFor(key: string): string[] {
   if (!m) return [];
   const [, base, sep, word] = m;
   const port = word === word.toUpperCase() ? 'PORT' : word[0] === word[0].toUpperCase() ? 'Port' : 'port';
-  return [`${base}${sep}${port}`, `${base}${sep}${port.toUpperCase()}`, `${base}${sep}${port.toLowerCase()}`, `${base}Port`];
+  return [`${base}${sep}${port}`, `${base}${sep}${port.toUpperCase()}`, `${base}${sep}${port.toLowerCase()}`,
+    `${base}Port`];
 }

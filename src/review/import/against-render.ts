@@ -33,7 +33,8 @@ export function compareWithRender(proposal: ImportProposal, matrix: AccessMatrix
     const key = `${e.from}\u0000${e.to}\u0000${e.port}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (proposal.calls.some(c => mapped(c.from) === e.from && mapped(c.to) === e.to && c.targetPort === e.port)) continue;
+    if (proposal.calls.some(c => mapped(c.from) === e.from && mapped(c.to) === e.to
+      && c.targetPort === e.port)) continue;
     unsupported.push({ from: e.from, to: e.to, port: e.port, protocol: e.protocol, policy: e.policy });
   }
   return { denied, unsupported, admitted: proposal.calls.length - denied.length };

@@ -45,17 +45,21 @@ export function configValues(index: ManifestIndex, w: IndexedWorkload): ConfigVa
       const prefix = typeof source?.prefix === 'string' ? source.prefix : '';
       const [kind, name, data] = source?.configMapRef?.name
         ? ['ConfigMap', source.configMapRef.name, index.configMap(w.namespace, source.configMapRef.name)]
-        : source?.secretRef?.name ? ['Secret', source.secretRef.name, index.secret(w.namespace, source.secretRef.name)] : ['', '', undefined];
-      for (const [k, v] of Object.entries(data ?? {})) envPairs.push([`${prefix}${k}`, v, `envFrom ${kind} ${name} ${prefix}${k}`]);
+        : source?.secretRef?.name ? ['Secret', source.secretRef.name, index.secret(w.namespace,
+          source.secretRef.name)] : ['', '', undefined];
+      for (const [k, v] of Object.entries(data ?? {})) envPairs.push([`${prefix}${k}`, v,
+        `envFrom ${kind} ${name} ${prefix}${k}`]);
     }
     const env = new Map(envPairs.map(([k, v]) => [k, v]));
     for (const [key, value, where] of envPairs) {
       const expanded = expand(value, env);
       out.push({ key, value: expanded, evidence: `${where}=${expanded}`, siblings: env, shared: false });
     }
-    const argPairs = commandLinePairs([...(c.command ?? []), ...(c.args ?? [])].filter(a => typeof a === 'string').map(a => expand(a, env)));
+    const argPairs = commandLinePairs([...(c.command ?? []), ...(c.args
+      ?? [])].filter(a => typeof a === 'string').map(a => expand(a, env)));
     const args = new Map(argPairs.map(([k, v]) => [k, v]));
-    for (const [key, value, token] of argPairs) out.push({ key, value, evidence: `args ${token}`, siblings: args, shared: false });
+    for (const [key, value, token] of argPairs) out.push({ key, value, evidence: `args ${token}`, siblings: args,
+      shared: false });
     for (const mount of c.volumeMounts ?? []) {
       const volume = (w.podSpec.volumes ?? []).find((v: any) => v?.name === mount?.name);
       for (const { kind, name, data } of volumeSources(index, w, volume)) {
@@ -63,7 +67,8 @@ export function configValues(index: ManifestIndex, w: IndexedWorkload): ConfigVa
         for (const [file, text] of Object.entries(data)) {
           if (mount.subPath && mount.subPath !== file) continue;
           for (const v of fileValues(text)) {
-            out.push({ ...v, evidence: `${kind} ${name} file ${file}: ${v.key ? `${v.key}=` : ''}${v.value.length > 120 ? `${v.value.slice(0, 117)}...` : v.value}`, shared });
+            out.push({ ...v,
+              evidence: `${kind} ${name} file ${file}: ${v.key ? `${v.key}=` : ''}${v.value.length > 120 ? `${v.value.slice(0, 117)}...` : v.value}`, shared });
           }
         }
       }
@@ -80,7 +85,8 @@ function sharedSources(index: ManifestIndex): Map<string, number> {
   const count = new Map<string, number>();
   for (const w of index.workloads) {
     const seen = new Set<string>();
-    for (const volume of w.podSpec.volumes ?? []) for (const s of volumeSources(index, w, volume)) seen.add(contentKey(s.kind, s.data));
+    for (const volume of w.podSpec.volumes ?? []) for (const s of volumeSources(index, w,
+      volume)) seen.add(contentKey(s.kind, s.data));
     for (const key of seen) count.set(key, (count.get(key) ?? 0) + 1);
   }
   return count;
@@ -90,7 +96,8 @@ function contentKey(kind: string, data: Record<string, string>): string {
   return `${kind}\u0000${JSON.stringify(Object.entries(data).sort(([a], [b]) => a.localeCompare(b)))}`;
 }
 
-function volumeSources(index: ManifestIndex, w: IndexedWorkload, volume: any): Array<{ kind: string; name: string; data: Record<string, string> }> {
+function volumeSources(index: ManifestIndex, w: IndexedWorkload,
+  volume: any): Array<{ kind: string; name: string; data: Record<string, string> }> {
   if (!volume) return [];
   const found: Array<{ kind: string; name: string; data: Record<string, string> }> = [];
   const add = (kind: string, name: unknown) => {
@@ -160,7 +167,8 @@ function walk(data: unknown, prefix: string, out: FileValue[]): void {
   }
   if (data === null || typeof data !== 'object') return;
   const siblings = new Map<string, string>();
-  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || typeof v === 'number') siblings.set(k, String(v));
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || typeof v === 'number') siblings.set(k,
+    String(v));
   for (const [k, v] of Object.entries(data)) {
     if (typeof v === 'string') out.push({ key: k, value: v, siblings, parentKey: prefix || undefined });
     else walk(v, k, out);
@@ -178,7 +186,8 @@ export function connectionStringPairs(value: string): Array<[string, string]> | 
     const key = p.slice(0, at).trim().replace(/\s+/g, '');
     const v = p.slice(at + 1).trim();
     // SQL Server writes `host,port`.
-    return [/^(server|datasource|addr|address)$/i.test(key) ? v.replace(/^tcp:/i, '').replace(/,(\d+)$/, ':$1') : v, key] as const;
+    return [/^(server|datasource|addr|address)$/i.test(key) ? v.replace(/^tcp:/i, '').replace(/,(\d+)$/, ':$1') : v,
+      key] as const;
   });
   return pairs.map(([v, k]) => [/^datasource$/i.test(k) ? 'Server' : k, v]);
 }

@@ -110,7 +110,8 @@ export class ManifestIndex {
   /** A Service's ports, each mapped to this workload's container port. */
   public mappedPorts(service: KubeObject, w: IndexedWorkload): MappedPort[] {
     return (service.spec?.ports ?? []).map((p: any) => ({
-      service, port: p.port, targetPort: containerPort(w, p.targetPort ?? p.port), name: p.name, appProtocol: p.appProtocol,
+      service, port: p.port, targetPort: containerPort(w, p.targetPort ?? p.port), name: p.name,
+        appProtocol: p.appProtocol,
       transport: p.protocol ?? 'TCP',
     }));
   }

@@ -7,10 +7,12 @@ import type { ProposedProtocol } from './proposal';
  */
 
 const BY_NAME: Record<string, ProposedProtocol> = {
-  grpc: 'GRPC', 'grpc-web': 'GRPC', http: 'HTTP', web: 'HTTP', metrics: 'HTTP', prometheus: 'HTTP', http2: 'HTTP2', h2c: 'HTTP2',
+  grpc: 'GRPC', 'grpc-web': 'GRPC', http: 'HTTP', web: 'HTTP', metrics: 'HTTP', prometheus: 'HTTP', http2: 'HTTP2',
+    h2c: 'HTTP2',
   'kubernetes.io/h2c': 'HTTP2', tcp: 'TCP', tls: 'TCP', https: 'TCP', mongo: 'TCP', mongodb: 'TCP', redis: 'TCP',
   mysql: 'TCP', postgres: 'TCP', postgresql: 'TCP', amqp: 'TCP', amqps: 'TCP', rabbitmq: 'TCP', kafka: 'TCP',
-  memcache: 'TCP', memcached: 'TCP', zookeeper: 'TCP', zk: 'TCP', nats: 'TCP', cassandra: 'TCP', cql: 'TCP', mqtt: 'TCP',
+  memcache: 'TCP', memcached: 'TCP', zookeeper: 'TCP', zk: 'TCP', nats: 'TCP', cassandra: 'TCP', cql: 'TCP',
+    mqtt: 'TCP',
   'kubernetes.io/ws': 'HTTP', 'kubernetes.io/wss': 'TCP', mssql: 'TCP', oracle: 'TCP', clickhouse: 'TCP', udp: 'TCP',
 };
 
@@ -27,7 +29,8 @@ export const INFRASTRUCTURE_IMAGE_WORDS = new Set([
   'redis', 'valkey', 'keydb', 'postgres', 'postgresql', 'mongo', 'mongodb', 'mysql', 'mariadb', 'memcached', 'kafka',
   'zookeeper', 'rabbitmq', 'nats', 'cassandra', 'scylla', 'elasticsearch', 'opensearch', 'etcd', 'cockroach',
   'cockroachdb', 'clickhouse', 'minio', 'qdrant', 'influxdb', 'consul', 'db', 'database', 'pulsar', 'activemq',
-  'neo4j', 'couchdb', 'couchbase', 'dynamodb', 'mssql', 'oracle', 'timescaledb', 'vitess', 'spanner', 'emqx', 'mosquitto',
+  'neo4j', 'couchdb', 'couchbase', 'dynamodb', 'mssql', 'oracle', 'timescaledb', 'vitess', 'spanner', 'emqx',
+    'mosquitto',
 ]);
 
 /** The words of an image's repository name: `bitnami/redis:7.2` -> `redis`; `weaveworksdemos/user-db:0.4.0` -> `user`, `db`. */

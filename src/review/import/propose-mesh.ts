@@ -1,11 +1,13 @@
 import type { KubeObject } from '../inventory';
-import { addressMentions, AddressMention, isOwnAddressKey, keyWords, portKeysFor, SCHEME_PORTS } from './address-mentions';
+import { addressMentions, AddressMention, isOwnAddressKey, keyWords, portKeysFor,
+  SCHEME_PORTS } from './address-mentions';
 import { ConfigValue, configValues, connectionStringPairs } from './config-values';
 import { IndexedWorkload, ManifestIndex } from './manifest-index';
 import { policyCalls } from './policy-evidence';
 import { guessProtocol, infrastructureWord } from './port-protocols';
 import {
-  ImportOptions, ImportProposal, ProposedCall, ProposedEnv, ProposedExternal, ProposedMount, ProposedPort, ProposedProbe,
+  ImportOptions, ImportProposal, ProposedCall, ProposedEnv, ProposedExternal, ProposedMount, ProposedPort,
+    ProposedProbe,
   ProposedService, UnresolvedMention,
 } from './proposal';
 
@@ -44,18 +46,22 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
         const target = resolveHost(index, mention.host, w.namespace);
         if (target.kind === 'ignore') continue;
         if (target.kind === 'external') {
-          const port = mention.port ?? (mention.scheme ? SCHEME_PORTS[mention.scheme] : undefined) ?? siblingPort(value, mention);
-          if (port === undefined) { unresolve(w.id, evidence, `${mention.host} is outside the cluster and the value gives no port`); continue; }
+          const port = mention.port ?? (mention.scheme ? SCHEME_PORTS[mention.scheme] : undefined)
+            ?? siblingPort(value, mention);
+          if (port === undefined) { unresolve(w.id, evidence,
+            `${mention.host} is outside the cluster and the value gives no port`); continue; }
           const key = `${w.id}\u0000${mention.host}\u0000${port}`;
           const known = external.get(key);
-          if (known) { if (!known.evidence.includes(evidence)) known.evidence.push(evidence); } else external.set(key, { from: w.id, host: mention.host, port, evidence: [evidence] });
+          if (known) { if (!known.evidence.includes(evidence)) known.evidence.push(evidence); } else external.set(key,
+            { from: w.id, host: mention.host, port, evidence: [evidence] });
           continue;
         }
         if (target.kind === 'unresolved') { unresolve(w.id, evidence, target.reason); continue; }
         const callees = index.selectedBy(target.service);
         if (callees.length === 0) {
           const name = `Service ${index.namespaceOf(target.service)}/${target.service.metadata?.name}`;
-          unresolve(w.id, evidence, target.service.spec?.selector ? `${name} selects no workload of the input` : `${name} has no selector (its endpoints are managed elsewhere)`);
+          unresolve(w.id, evidence,
+            target.service.spec?.selector ? `${name} selects no workload of the input` : `${name} has no selector (its endpoints are managed elsewhere)`);
           continue;
         }
         if (callees.includes(w)) continue;
@@ -64,8 +70,10 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
           const port = choosePort(index, target.service, callee, mention, value);
           if ('reason' in port) { unresolve(w.id, evidence, port.reason); continue; }
           const declared = byId.get(callee.id)!.ports.find(p => p.targetPort === port.targetPort);
-          if (!declared) { unresolve(w.id, evidence, `port ${port.port} of ${callee.id} is UDP, which the mesh does not carry: allow it with a NetworkPolicy of your own`); continue; }
-          calls.add({ from: w.id, to: callee.id, port: port.port, targetPort: port.targetPort, protocol: declared.protocol, evidence: [evidence] });
+          if (!declared) { unresolve(w.id, evidence,
+            `port ${port.port} of ${callee.id} is UDP, which the mesh does not carry: allow it with a NetworkPolicy of your own`); continue; }
+          calls.add({ from: w.id, to: callee.id, port: port.port, targetPort: port.targetPort,
+            protocol: declared.protocol, evidence: [evidence] });
         }
       }
     }
@@ -97,7 +105,8 @@ function sharedIdentityNotes(services: readonly ProposedService[], calls: readon
   const notes: string[] = [];
   for (const s of services) {
     if (s.declaration !== 'ExistingWorkload' || !calls.some(c => c.from === `${s.namespace}/${s.name}`)) continue;
-    const others = services.filter(o => o !== s && o.declaration === 'ExistingWorkload' && o.namespace === s.namespace && o.serviceAccount === s.serviceAccount);
+    const others = services.filter(o => o !== s && o.declaration === 'ExistingWorkload' && o.namespace === s.namespace
+      && o.serviceAccount === s.serviceAccount);
     if (others.length === 0) continue;
     notes.push(`${s.namespace}/${s.name} runs as service account ${s.namespace}/${s.serviceAccount}, as ${others.map(o => o.name).join(', ')}`
       + ' also do: a rule admitting its calls admits them too; give it its own service account in its chart');
@@ -117,27 +126,32 @@ class CallSet {
   }
 
   public list(): ProposedCall[] {
-    return [...this.calls.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port);
+    return [...this.calls.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to)
+      || a.port - b.port);
   }
 }
 
 type HostTarget = { kind: 'service'; service: KubeObject } | { kind: 'external' } | { kind: 'unresolved'; reason: string } | { kind: 'ignore' };
 
-const LOCAL_HOSTS = new Set(['localhost', '0.0.0.0', '127.0.0.1', 'host.docker.internal', '::', '::1', 'ip6-localhost']);
-const INTERNAL_SUFFIXES = ['local', 'internal', 'localdomain', 'svc', 'cluster', 'lan', 'localhost', 'example', 'test', 'invalid'];
+const LOCAL_HOSTS = new Set(['localhost', '0.0.0.0', '127.0.0.1', 'host.docker.internal', '::', '::1',
+  'ip6-localhost']);
+const INTERNAL_SUFFIXES = ['local', 'internal', 'localdomain', 'svc', 'cluster', 'lan', 'localhost', 'example', 'test',
+  'invalid'];
 
 /** What a host names, resolved from the caller's namespace as cluster DNS resolves it. */
 export function resolveHost(index: ManifestIndex, rawHost: string, namespace: string): HostTarget {
   const host = rawHost.replace(/\.$/, '').toLowerCase();
   if (LOCAL_HOSTS.has(host) || host.startsWith('127.')) return { kind: 'ignore' };
-  if (/^\d+(\.\d+){3}$/.test(host)) return { kind: 'unresolved', reason: `${host} is an IP address, which names no Service: use the Service's name` };
+  if (/^\d+(\.\d+){3}$/.test(host)) return { kind: 'unresolved',
+    reason: `${host} is an IP address, which names no Service: use the Service's name` };
   let labels = host.split('.');
   const inCluster = /\.svc(\.cluster\.local)?$/.test(host);
   if (inCluster) labels = host.replace(/\.svc(\.cluster\.local)?$/, '').split('.');
   const service = (name: string, ns: string): HostTarget => {
     const found = index.service(ns, name);
     if (found) return { kind: 'service', service: found };
-    if (!index.namespaces.has(ns)) return { kind: 'unresolved', reason: `${host} names namespace ${ns}, which is not in the input` };
+    if (!index.namespaces.has(ns)) return { kind: 'unresolved',
+      reason: `${host} names namespace ${ns}, which is not in the input` };
     return { kind: 'unresolved', reason: `${host} names Service ${ns}/${name}, which is not in the input` };
   };
   if (labels.length === 1) return service(labels[0], namespace);
@@ -147,13 +161,17 @@ export function resolveHost(index: ManifestIndex, rawHost: string, namespace: st
   if (inCluster) return { kind: 'unresolved', reason: `${host} is not a Service name of the cluster` };
   if (labels.length === 2 && index.namespaces.has(labels[1])) return service(labels[0], labels[1]);
   // A StatefulSet pod's name within its namespace: pod.service.
-  if (labels.length === 2 && index.service(namespace, labels[1]) && index.isHeadless(index.service(namespace, labels[1])!)) return service(labels[1], namespace);
-  if (labels.length === 3 && index.namespaces.has(labels[2]) && index.service(labels[2], labels[1])) return service(labels[1], labels[2]);
+  if (labels.length === 2 && index.service(namespace, labels[1]) && index.isHeadless(index.service(namespace,
+    labels[1])!)) return service(labels[1], namespace);
+  if (labels.length === 3 && index.namespaces.has(labels[2]) && index.service(labels[2],
+    labels[1])) return service(labels[1], labels[2]);
   const tld = labels[labels.length - 1];
   if (/^[a-z]{2,}$/.test(tld) && !INTERNAL_SUFFIXES.includes(tld)) {
-    // `name.word`: a Service in a namespace the input lacks, or a public domain; said, not guessed, unless a common TLD.
+    // `name.word`: a Service in a namespace the input lacks, or a public domain; said, not guessed, unless a common
+    // TLD.
     if (labels.length === 2 && !KNOWN_TLDS.has(tld)) {
-      return { kind: 'unresolved', reason: `${host} names namespace ${labels[1]}, which is not in the input (or a domain: write its full name)` };
+      return { kind: 'unresolved',
+        reason: `${host} names namespace ${labels[1]}, which is not in the input (or a domain: write its full name)` };
     }
     return { kind: 'external' };
   }
@@ -161,11 +179,14 @@ export function resolveHost(index: ManifestIndex, rawHost: string, namespace: st
 }
 
 /** Top-level domains common enough that a two-label `name.tld` is taken for a public host. */
-const KNOWN_TLDS = new Set(['com', 'net', 'org', 'io', 'dev', 'app', 'ai', 'co', 'cloud', 'edu', 'gov', 'info', 'me', 'us', 'uk', 'de', 'eu',
-  'fr', 'nl', 'ch', 'jp', 'cn', 'in', 'br', 'ca', 'au', 'es', 'it', 'se', 'no', 'fi', 'pl', 'ru', 'tech', 'xyz', 'sh', 'so', 'tv', 'gg', 'ly', 'to']);
+const KNOWN_TLDS = new Set(['com', 'net', 'org', 'io', 'dev', 'app', 'ai', 'co', 'cloud', 'edu', 'gov', 'info', 'me',
+  'us', 'uk', 'de', 'eu',
+  'fr', 'nl', 'ch', 'jp', 'cn', 'in', 'br', 'ca', 'au', 'es', 'it', 'se', 'no', 'fi', 'pl', 'ru', 'tech', 'xyz', 'sh',
+    'so', 'tv', 'gg', 'ly', 'to']);
 
 /** Whether a key of a shared configuration names another workload than this caller and its callee. */
-function meantForAnother(index: ManifestIndex, value: ConfigValue, caller: IndexedWorkload, callees: IndexedWorkload[]): boolean {
+function meantForAnother(index: ManifestIndex, value: ConfigValue, caller: IndexedWorkload,
+  callees: IndexedWorkload[]): boolean {
   // `{ "social-graph-service": { "addr": ..., "port": ... } }`: a registry of each service's own address, which
   // states no caller; `{ "geo": { "mongo": ... } }`: geo's own settings.
   if (value.parentKey) {
@@ -215,7 +236,8 @@ function siblingPort(value: ConfigValue, mention: AddressMention): number | unde
 /** Ports that words of a key name (`SPRING_RABBITMQ_HOST`), beside URL schemes. */
 const WORD_PORTS: Record<string, number> = {
   rabbitmq: 5672, rabbit: 5672, mongo: 27017, pg: 5432, zookeeper: 2181, zk: 2181, memcache: 11211, elasticsearch: 9200,
-  elastic: 9200, opensearch: 9200, consul: 8500, cassandra: 9042, mssql: 1433, sqlserver: 1433, etcd: 2379, mariadb: 3306,
+  elastic: 9200, opensearch: 9200, consul: 8500, cassandra: 9042, mssql: 1433, sqlserver: 1433, etcd: 2379,
+    mariadb: 3306,
 };
 
 /** Words of port names that are a workload's side doors, not what its callers dial. */
@@ -223,7 +245,8 @@ const SIDE_PORT_WORDS = new Set(['metrics', 'admin', 'management', 'mgmt', 'heal
   'prometheus', 'jmx', 'exporter', 'epmd', 'profiler', 'pprof', 'status', 'stats', 'console', 'dashboard', 'ui']);
 
 /** The Service port a mention dials, mapped to the callee's container port; or why none can be chosen. */
-function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWorkload, mention: AddressMention, value: ConfigValue):
+function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWorkload, mention: AddressMention,
+  value: ConfigValue):
   { port: number; targetPort: number } | { reason: string } {
   const ports = index.mappedPorts(service, callee);
   const name = `Service ${index.namespaceOf(service)}/${service.metadata?.name}`;
@@ -247,7 +270,8 @@ function choosePort(index: ManifestIndex, service: KubeObject, callee: IndexedWo
   if (tcp.length === 1) return pick(tcp[0]);
   // `AMQP_HOST=rabbitmq`: the port whose name or well-known number the key's words (or the scheme) give.
   const words = [...keyWords(value.key).filter(w => w.length >= 3), ...(mention.scheme ? [mention.scheme] : [])];
-  const named = tcp.filter(p => words.some(w => keyWords(p.name ?? '').includes(w) || (SCHEME_PORTS[w] ?? WORD_PORTS[w]) === p.port));
+  const named = tcp.filter(p => words.some(w => keyWords(p.name ?? '').includes(w) || (SCHEME_PORTS[w]
+    ?? WORD_PORTS[w]) === p.port));
   if (named.length === 1) return pick(named[0]);
   // Else the one port that is not a side port (metrics, admin, management, health).
   const main = tcp.filter(p => !keyWords(p.name ?? '').some(w => SIDE_PORT_WORDS.has(w)));
@@ -265,7 +289,8 @@ function proposedNames(index: ManifestIndex): Map<IndexedWorkload, string> {
   const taken = new Set<string>();
   for (const w of index.workloads) {
     // A headless Service governs a StatefulSet's pod names; the workload keeps its own name.
-    const own = index.servicesOf(w).filter(s => index.selectedBy(s).length === 1 && !index.isHeadless(s)).map(s => String(s.metadata?.name));
+    const own = index.servicesOf(w).filter(s => index.selectedBy(s).length === 1
+      && !index.isHeadless(s)).map(s => String(s.metadata?.name));
     const name = own.length === 1 && !own.includes(w.name) && !taken.has(`${w.namespace}/${own[0]}`)
       && !index.workloads.some(o => o !== w && o.namespace === w.namespace && o.name === own[0]) ? own[0] : w.name;
     taken.add(`${w.namespace}/${name}`);
@@ -274,24 +299,29 @@ function proposedNames(index: ManifestIndex): Map<IndexedWorkload, string> {
   return names;
 }
 
-function proposedService(index: ManifestIndex, w: IndexedWorkload, name: string, options: ImportOptions): ProposedService {
+function proposedService(index: ManifestIndex, w: IndexedWorkload, name: string,
+  options: ImportOptions): ProposedService {
   const main = w.podSpec.containers?.[0] ?? {};
   const image = typeof main.image === 'string' ? main.image : '';
-  const annotations = { ...(w.object.metadata?.annotations ?? {}), ...(w.object.spec?.template?.metadata?.annotations ?? {}) };
-  const marked = annotations[EXISTING_ANNOTATION] === 'true' || (options.existing ?? []).some(e => e === w.name || e === w.id);
+  const annotations = { ...(w.object.metadata?.annotations ?? {}), ...(w.object.spec?.template?.metadata?.annotations
+    ?? {}) };
+  const marked = annotations[EXISTING_ANNOTATION] === 'true' || (options.existing ?? []).some(e => e === w.name
+    || e === w.id);
   const infraWord = infrastructureWord(image);
   const existingBecause = marked ? 'marked as existing' : infraWord ? `its image ${image} is a database, cache or broker (${infraWord})` : undefined;
   const ports = servedPorts(index, w, image, existingBecause !== undefined);
   return {
     name, namespace: w.namespace, declaration: existingBecause ? 'ExistingWorkload' : 'MeshService', existingBecause,
-    object: `${w.kind}/${w.name}`, image, replicas: typeof w.object.spec?.replicas === 'number' ? w.object.spec.replicas : undefined,
+    object: `${w.kind}/${w.name}`, image,
+      replicas: typeof w.object.spec?.replicas === 'number' ? w.object.spec.replicas : undefined,
     serviceAccount: w.serviceAccount,
     selector: Object.keys(w.matchLabels).length > 0 ? w.matchLabels : w.podLabels,
     ports,
     liveness: probe(index, w, main.livenessProbe), readiness: probe(index, w, main.readinessProbe),
     resources: resources(main.resources),
     env: (main.env ?? []).map((e: any) => proposedEnv(e)).filter((e: ProposedEnv | undefined): e is ProposedEnv => e !== undefined),
-    envFrom: (main.envFrom ?? []).flatMap((e: any) => e?.configMapRef?.name ? [{ kind: 'configMap' as const, name: e.configMapRef.name, prefix: e.prefix }]
+    envFrom: (main.envFrom ?? []).flatMap((e: any) => e?.configMapRef?.name ? [{ kind: 'configMap' as const,
+      name: e.configMapRef.name, prefix: e.prefix }]
       : e?.secretRef?.name ? [{ kind: 'secret' as const, name: e.secretRef.name, prefix: e.prefix }] : []),
     command: strings(main.command), args: strings(main.args),
     mounts: (main.volumeMounts ?? []).map((m: any) => mount(w, m)),
@@ -302,7 +332,8 @@ function proposedService(index: ManifestIndex, w: IndexedWorkload, name: string,
 /** Ports the workload serves: each Service port that reaches it (one per container port), then unpublished container ports. */
 function servedPorts(index: ManifestIndex, w: IndexedWorkload, image: string, infrastructure: boolean): ProposedPort[] {
   const ports: ProposedPort[] = [];
-  const containerPortName = (n: number) => w.containers.flatMap(c => c.ports ?? []).find((p: any) => p.containerPort === n)?.name;
+  const containerPortName = (n: number) => w.containers.flatMap(c => c.ports
+    ?? []).find((p: any) => p.containerPort === n)?.name;
   for (const service of index.servicesOf(w)) {
     for (const p of index.mappedPorts(service, w)) {
       if (p.targetPort === undefined || p.transport !== 'TCP') continue;
@@ -310,8 +341,10 @@ function servedPorts(index: ManifestIndex, w: IndexedWorkload, image: string, in
       const same = ports.find(q => q.targetPort === p.targetPort);
       if (same) { if (!same.services.includes(label)) same.services.push(label); continue; }
       if (ports.some(q => q.port === p.port)) continue;
-      const g = guessProtocol({ appProtocol: p.appProtocol, names: [p.name, containerPortName(p.targetPort)], port: p.port, image, infrastructure });
-      ports.push({ port: p.port, targetPort: p.targetPort, protocol: g.protocol, protocolFrom: g.from, services: [label] });
+      const g = guessProtocol({ appProtocol: p.appProtocol, names: [p.name, containerPortName(p.targetPort)],
+        port: p.port, image, infrastructure });
+      ports.push({ port: p.port, targetPort: p.targetPort, protocol: g.protocol, protocolFrom: g.from,
+        services: [label] });
     }
   }
   for (const c of w.containers.slice(0, (w.podSpec.containers ?? []).length)) {
@@ -328,10 +361,13 @@ function servedPorts(index: ManifestIndex, w: IndexedWorkload, image: string, in
 function probe(index: ManifestIndex, w: IndexedWorkload, p: any): ProposedProbe | undefined {
   if (!p || typeof p !== 'object') return undefined;
   const timing = {
-    initialDelaySeconds: p.initialDelaySeconds, periodSeconds: p.periodSeconds, timeoutSeconds: p.timeoutSeconds, failureThreshold: p.failureThreshold,
+    initialDelaySeconds: p.initialDelaySeconds, periodSeconds: p.periodSeconds, timeoutSeconds: p.timeoutSeconds,
+      failureThreshold: p.failureThreshold,
   };
-  const port = (value: unknown) => (typeof value === 'number' || typeof value === 'string' ? index.containerPort(w, value) : undefined);
-  if (p.httpGet) return { kind: 'http', path: typeof p.httpGet.path === 'string' ? p.httpGet.path : '/', port: port(p.httpGet.port), ...timing };
+  const port = (value: unknown) => (typeof value === 'number' || typeof value === 'string' ? index.containerPort(w,
+    value) : undefined);
+  if (p.httpGet) return { kind: 'http', path: typeof p.httpGet.path === 'string' ? p.httpGet.path : '/',
+    port: port(p.httpGet.port), ...timing };
   if (p.tcpSocket) return { kind: 'tcp', port: port(p.tcpSocket.port), ...timing };
   if (p.grpc) return { kind: 'grpc', port: port(p.grpc.port), ...timing };
   if (Array.isArray(p.exec?.command)) return { kind: 'command', command: strings(p.exec.command), ...timing };
@@ -355,9 +391,12 @@ function proposedEnv(e: any): ProposedEnv | undefined {
   if (typeof e?.name !== 'string') return undefined;
   if (typeof e.value === 'string') return { name: e.name, value: e.value };
   const from = e.valueFrom;
-  if (from?.configMapKeyRef?.name) return { name: e.name, from: { kind: 'configMap', name: from.configMapKeyRef.name, key: from.configMapKeyRef.key } };
-  if (from?.secretKeyRef?.name) return { name: e.name, from: { kind: 'secret', name: from.secretKeyRef.name, key: from.secretKeyRef.key } };
-  if (from?.fieldRef?.fieldPath) return { name: e.name, from: { kind: 'field', name: '', key: from.fieldRef.fieldPath } };
+  if (from?.configMapKeyRef?.name) return { name: e.name, from: { kind: 'configMap', name: from.configMapKeyRef.name,
+    key: from.configMapKeyRef.key } };
+  if (from?.secretKeyRef?.name) return { name: e.name, from: { kind: 'secret', name: from.secretKeyRef.name,
+    key: from.secretKeyRef.key } };
+  if (from?.fieldRef?.fieldPath) return { name: e.name, from: { kind: 'field', name: '',
+    key: from.fieldRef.fieldPath } };
   return e.value === undefined && !from ? { name: e.name, value: '' } : undefined;
 }
 
@@ -367,7 +406,8 @@ function mount(w: IndexedWorkload, m: any): ProposedMount {
   if (volume.configMap) return { ...base, kind: 'configMap', source: volume.configMap.name };
   if (volume.secret) return { ...base, kind: 'secret', source: volume.secret.secretName };
   if (volume.emptyDir) return { ...base, kind: 'emptyDir' };
-  if (volume.persistentVolumeClaim) return { ...base, kind: 'persistentVolumeClaim', source: volume.persistentVolumeClaim.claimName };
+  if (volume.persistentVolumeClaim) return { ...base, kind: 'persistentVolumeClaim',
+    source: volume.persistentVolumeClaim.claimName };
   return { ...base, kind: 'other' };
 }
 

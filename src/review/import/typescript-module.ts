@@ -18,25 +18,34 @@ export interface TypescriptModuleOptions {
 }
 
 const FIELD_PATHS: Record<string, string> = {
-  'metadata.name': 'POD_NAME', 'metadata.namespace': 'POD_NAMESPACE', 'metadata.uid': 'POD_UID', 'status.podIP': 'POD_IP',
-  'spec.serviceAccountName': 'SERVICE_ACCOUNT_NAME', 'spec.nodeName': 'NODE_NAME', 'status.hostIP': 'NODE_IP', 'status.podIPs': 'POD_IPS',
+  'metadata.name': 'POD_NAME', 'metadata.namespace': 'POD_NAMESPACE', 'metadata.uid': 'POD_UID',
+    'status.podIP': 'POD_IP',
+  'spec.serviceAccountName': 'SERVICE_ACCOUNT_NAME', 'spec.nodeName': 'NODE_NAME', 'status.hostIP': 'NODE_IP',
+    'status.podIPs': 'POD_IPS',
 };
 
-const RESERVED = new Set(['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else',
-  'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return',
-  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'let', 'static', 'yield', 'await',
-  'mesh', 'app', 'scope', 'id', 'module', 'require', 'exports', 'undefined', 'arguments', 'eval', 'package', 'interface',
+const RESERVED = new Set(['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete',
+  'do', 'else',
+  'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new',
+    'null', 'return',
+  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'let', 'static',
+    'yield', 'await',
+  'mesh', 'app', 'scope', 'id', 'module', 'require', 'exports', 'undefined', 'arguments', 'eval', 'package',
+    'interface',
   'private', 'protected', 'public', 'implements']);
 
-export function typescriptModule(proposal: ImportProposal, options: TypescriptModuleOptions): { text: string; unpinned: string[] } {
+export function typescriptModule(proposal: ImportProposal,
+  options: TypescriptModuleOptions): { text: string; unpinned: string[] } {
   const lines: string[] = [];
   const used = new Set<string>();
-  const imports = { cdk8s: new Set(['App', 'Chart']), plus: new Set<string>(), mesh: new Set(['IstioRenderer', 'Mesh']) };
+  const imports = { cdk8s: new Set(['App', 'Chart']), plus: new Set<string>(), mesh: new Set(['IstioRenderer',
+    'Mesh']) };
   const unpinned: string[] = [];
   const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, '\\\'').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
   const comment = (s: string) => s.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
   const variable = (name: string, suffix = ''): string => {
-    let base = name.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z_]+/, '') || 'workload';
+    let base = name.replace(/[^A-Za-z0-9]+(.)?/g, (_m,
+      c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z_]+/, '') || 'workload';
     base = base[0].toLowerCase() + base.slice(1) + suffix;
     if (RESERVED.has(base)) base += 'Workload';
     let v = base;
@@ -115,7 +124,8 @@ export function typescriptModule(proposal: ImportProposal, options: TypescriptMo
     }
     out(3, `replicas: ${s.replicas ?? 1},`);
     if (s.serviceAccount !== 'default' && s.serviceAccount !== s.name) {
-      if (sharedAccounts.has(`${s.namespace}/${s.serviceAccount}`)) out(3, `// ${comment(`the input runs it as ${s.serviceAccount}, shared with other workloads: it gets its own identity`)}`);
+      if (sharedAccounts.has(`${s.namespace}/${s.serviceAccount}`)) out(3,
+        `// ${comment(`the input runs it as ${s.serviceAccount}, shared with other workloads: it gets its own identity`)}`);
       else out(3, `serviceAccountName: ${q(s.serviceAccount)},`);
     }
     if (s.liveness) out(3, `liveness: ${healthCheck(s.liveness, imports, q)},`);
@@ -157,11 +167,15 @@ export function typescriptModule(proposal: ImportProposal, options: TypescriptMo
       const vid = q(`Volume-${s.namespace}-${s.name}-${m.volume}`);
       const named = `{ name: ${q(m.volume)} }`;
       let volume: string | undefined;
-      if (m.kind === 'configMap' && m.source) volume = `Volume.fromConfigMap(this, ${vid}, ${ref('configMap', s.namespace, m.source)}, ${named})`;
-      else if (m.kind === 'secret' && m.source) volume = `Volume.fromSecret(this, ${vid}, ${ref('secret', s.namespace, m.source)}, ${named})`;
+      if (m.kind === 'configMap'
+        && m.source) volume = `Volume.fromConfigMap(this, ${vid}, ${ref('configMap', s.namespace, m.source)}, ${named})`;
+      else if (m.kind === 'secret'
+        && m.source) volume = `Volume.fromSecret(this, ${vid}, ${ref('secret', s.namespace, m.source)}, ${named})`;
       else if (m.kind === 'emptyDir') volume = `Volume.fromEmptyDir(this, ${vid}, ${q(m.volume)})`;
-      else if (m.kind === 'persistentVolumeClaim' && m.source) volume = `Volume.fromPersistentVolumeClaim(this, ${vid}, ${ref('pvc', s.namespace, m.source)}, ${named})`;
-      if (!volume) { out(3, `// ${comment(`volume ${m.volume} at ${m.path}: a kind the import does not carry over; add it by hand`)}`); continue; }
+      else if (m.kind === 'persistentVolumeClaim'
+        && m.source) volume = `Volume.fromPersistentVolumeClaim(this, ${vid}, ${ref('pvc', s.namespace, m.source)}, ${named})`;
+      if (!volume) { out(3,
+        `// ${comment(`volume ${m.volume} at ${m.path}: a kind the import does not carry over; add it by hand`)}`); continue; }
       imports.plus.add('Volume');
       const extra = `${m.readOnly ? ', readOnly: true' : ''}${m.subPath ? `, subPath: ${q(m.subPath)}` : ''}`;
       mounts.push(`{ path: ${q(m.path)}, volume: ${volume}${extra} }`);
@@ -196,7 +210,8 @@ export function typescriptModule(proposal: ImportProposal, options: TypescriptMo
     out(2, `const ${v} = new ExternalHost(mesh, ${q(`External-${h.host}-${h.port}`)}, { host: ${q(h.host)}, port: ${h.port} });`);
     for (const c of h.callers) {
       for (const e of c.evidence) out(2, `// ${comment(e)}`);
-      if (serviceOf.get(c.from)?.declaration === 'ExistingWorkload') out(2, `// ${comment(`${c.from} is deployed by another chart: declare this host in that chart`)}`);
+      if (serviceOf.get(c.from)?.declaration === 'ExistingWorkload') out(2,
+        `// ${comment(`${c.from} is deployed by another chart: declare this host in that chart`)}`);
       else out(2, `${v}.allowFrom(${svcVar.get(c.from)});`);
     }
   }
@@ -237,7 +252,8 @@ function pinned(image: string): boolean {
   return tag !== undefined && tag !== 'latest';
 }
 
-function healthCheck(p: ProposedProbe, imports: { cdk8s: Set<string>; mesh: Set<string> }, q: (s: string) => string): string {
+function healthCheck(p: ProposedProbe, imports: { cdk8s: Set<string>; mesh: Set<string> },
+  q: (s: string) => string): string {
   imports.mesh.add('HealthCheck');
   const options: string[] = [];
   if (p.port !== undefined && p.kind !== 'command') options.push(`port: ${p.port}`);
@@ -249,7 +265,8 @@ function healthCheck(p: ProposedProbe, imports: { cdk8s: Set<string>; mesh: Set<
   seconds('initialDelay', p.initialDelaySeconds, 0);
   seconds('period', p.periodSeconds, 1);
   seconds('timeout', p.timeoutSeconds, 1);
-  if (p.failureThreshold !== undefined && p.failureThreshold >= 1 && p.failureThreshold <= 100) options.push(`failureThreshold: ${p.failureThreshold}`);
+  if (p.failureThreshold !== undefined && p.failureThreshold >= 1
+    && p.failureThreshold <= 100) options.push(`failureThreshold: ${p.failureThreshold}`);
   const opts = options.length > 0 ? `{ ${options.join(', ')} }` : '';
   if (p.kind === 'http') {
     const path = p.path && p.path.startsWith('/') ? p.path : `/${p.path ?? ''}`;
@@ -284,7 +301,8 @@ function cpu(value: string): string | undefined {
   return Number.isInteger(millis) && millis > 0 ? `Cpu.millis(${millis})` : undefined;
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2,
+  Gi: 1024 ** 3, Ti: 1024 ** 4 };
 
 function memory(value: string): string | undefined {
   const m = /^(\d+(?:\.\d+)?)([kKMGT]i?)?$/.exec(value.trim());
