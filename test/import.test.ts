@@ -92,8 +92,10 @@ describe('precision and recall against each application\'s stated graph', () => 
       'shop/rabbitmq')).toEqual(['basket ConfigMap registry file services.json: queue=rabbitmq:5672']);
     // The registry entry under dispatch's own name states dispatch's address, not a call from basket.
     expect(edge.calls.filter((c: any) => c.to === 'shop/dispatch')).toEqual([]);
-    expect(edge.external).toEqual([{ from: 'shop/web', host: 'api.stripe.com', port: 443,
-      evidence: ['web envFrom ConfigMap web-env PAYMENTS_API=https://api.stripe.com/v1'] }]);
+    expect(edge.external).toEqual([
+      { from: 'shop/web', host: 'api.geocoder.example.com', port: 443, evidence: ['web env GEOCODER_URL=https://geocoder/v2'] },
+      { from: 'shop/web', host: 'api.stripe.com', port: 443, evidence: ['web envFrom ConfigMap web-env PAYMENTS_API=https://api.stripe.com/v1'] },
+    ]);
   });
 
   test('a value that names nothing of the input is listed as unresolved, with the reason, never guessed', () => {

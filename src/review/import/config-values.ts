@@ -24,7 +24,8 @@ type FileValue = { key: string; value: string; siblings: ReadonlyMap<string, str
 
 export function configValues(index: ManifestIndex, w: IndexedWorkload): ConfigValue[] {
   const out: ConfigValue[] = [];
-  const mountedBy = sharedSources(index);
+  let mountedBy = index.memo.get('mountedBy') as Map<string, number> | undefined;
+  if (!mountedBy) index.memo.set('mountedBy', mountedBy = sharedSources(index));
   for (const c of w.containers) {
     const envPairs: Array<[string, string, string]> = [];
     for (const e of c.env ?? []) {

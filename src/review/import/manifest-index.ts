@@ -40,6 +40,10 @@ export class ManifestIndex {
   private readonly configMaps = new Map<string, Record<string, string>>();
   private readonly secrets = new Map<string, Record<string, string>>();
   private readonly byId = new Map<string, IndexedWorkload>();
+  private readonly selection = new Map<KubeObject, IndexedWorkload[]>();
+  private servicesByWorkload?: Map<IndexedWorkload, KubeObject[]>;
+  /** Memo of the import's passes over the whole input (how many workloads mount each configuration). */
+  public readonly memo = new Map<string, unknown>();
 
   public constructor(public readonly objects: readonly KubeObject[], public readonly defaultNamespace: string) {
     for (const o of objects) {
@@ -91,10 +95,15 @@ export class ManifestIndex {
 
   /** The workloads a Service selects (none for a Service without a selector). */
   public selectedBy(service: KubeObject): IndexedWorkload[] {
-    const selector: Record<string, string> | undefined = service.spec?.selector;
-    if (!selector || Object.keys(selector).length === 0) return [];
-    const ns = this.namespaceOf(service);
-    return this.workloads.filter(w => w.namespace === ns && matches(selector, w.podLabels));
+    let found = this.selection.get(service);
+    if (!found) {
+      const selector: Record<string, string> | undefined = service.spec?.selector;
+      const ns = this.namespaceOf(service);
+      found = !selector || Object.keys(selector).length === 0 ? []
+        : this.workloads.filter(w => w.namespace === ns && matches(selector, w.podLabels));
+      this.selection.set(service, found);
+    }
+    return found;
   }
 
   /** The workloads whose pods a label selector picks in a namespace. */
@@ -104,7 +113,16 @@ export class ManifestIndex {
 
   /** The Services that select a workload. */
   public servicesOf(w: IndexedWorkload): KubeObject[] {
-    return this.allServices.filter(s => this.namespaceOf(s) === w.namespace && this.selectedBy(s).includes(w));
+    if (!this.servicesByWorkload) {
+      // Built once: each Service's selection is computed once, whatever the number of workloads asking.
+      this.servicesByWorkload = new Map();
+      for (const s of this.services.values()) {
+        for (const selected of this.selectedBy(s)) {
+          this.servicesByWorkload.set(selected, [...(this.servicesByWorkload.get(selected) ?? []), s]);
+        }
+      }
+    }
+    return this.servicesByWorkload.get(w) ?? [];
   }
 
   /** A Service's ports, each mapped to this workload's container port. */

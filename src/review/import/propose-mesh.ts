@@ -45,15 +45,20 @@ export function proposeMesh(objects: readonly KubeObject[], options: ImportOptio
         const evidence = `${names.get(w)} ${value.evidence}`;
         const target = resolveHost(index, mention.host, w.namespace);
         if (target.kind === 'ignore') continue;
-        if (target.kind === 'external') {
+        // An ExternalName Service is a DNS alias of a host outside the cluster.
+        const alias = target.kind === 'service' && target.service.spec?.type === 'ExternalName'
+          && typeof target.service.spec.externalName === 'string' ? target.service : undefined;
+        if (target.kind === 'external' || alias) {
+          const host = alias ? String(alias.spec.externalName).toLowerCase().replace(/\.$/, '') : mention.host;
+          const only = alias?.spec?.ports?.length === 1 ? alias.spec.ports[0].port : undefined;
           const port = mention.port ?? (mention.scheme ? SCHEME_PORTS[mention.scheme] : undefined)
-            ?? siblingPort(value, mention);
+            ?? siblingPort(value, mention) ?? only;
           if (port === undefined) { unresolve(w.id, evidence,
-            `${mention.host} is outside the cluster and the value gives no port`); continue; }
-          const key = `${w.id}\u0000${mention.host}\u0000${port}`;
+            `${host} is outside the cluster and the value gives no port`); continue; }
+          const key = `${w.id}\u0000${host}\u0000${port}`;
           const known = external.get(key);
           if (known) { if (!known.evidence.includes(evidence)) known.evidence.push(evidence); } else external.set(key,
-            { from: w.id, host: mention.host, port, evidence: [evidence] });
+            { from: w.id, host, port, evidence: [evidence] });
           continue;
         }
         if (target.kind === 'unresolved') { unresolve(w.id, evidence, target.reason); continue; }
