@@ -265,7 +265,7 @@ describe('the soma-mesh command', () => {
     const notObject = dirWith({ 'a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- just\n- a list\n' });
     expect(cli('matrix', notObject).err).toBe(`soma-mesh: ${path.join(notObject, 'a.yaml')}:5: this document is not a Kubernetes object (a list, not a Kubernetes object) in a file of Kubernetes objects\n`);
     expect(cli('frobnicate').code).toBe(2);
-    expect(cli('frobnicate').err).toBe('soma-mesh: unknown command "frobnicate" (commands: matrix, diff, graph, check; see soma-mesh --help)\n');
+    expect(cli('frobnicate').err).toBe('soma-mesh: unknown command "frobnicate" (commands: matrix, diff, graph, check, import; see soma-mesh --help)\n');
     expect(cli('matrix', renderDir, '--colour').err).toBe('soma-mesh: unknown option --colour (see soma-mesh --help)\n');
     expect(cli('matrix', renderDir, '--format', 'yaml').err).toBe('soma-mesh: --format yaml is not one of text, json, markdown\n');
     expect(cli('matrix', path.join(tmp, 'nope')).err).toBe(`soma-mesh: ${path.join(tmp, 'nope')}: no such file or directory\n`);

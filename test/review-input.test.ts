@@ -42,8 +42,8 @@ describe('invalid objects are refused, naming file, line, object and field (exit
     ['operation ports as numbers', policy({ rules: [{ to: [{ operation: { ports: [8080] } }] }] }), 'p.yaml:11: AuthorizationPolicy shop/p: spec.rules[0].to[0].operation.ports[0]: must be a string, not 8080'],
     ['an unknown field', policy({ rules: [{ form: [] }] }), 'p.yaml:8: AuthorizationPolicy shop/p: spec.rules[0].form: unknown field'],
     ['a container port as a string', WORKLOAD.replace('containerPort: 8080', 'containerPort: "8080"'), 'p.yaml:19: Deployment shop/web: spec.template.spec.containers[0].ports[0].containerPort: must be a port number from 1 to 65535, not "8080"'],
-    ['a port named 8080', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ name: '8080', port: 8080 }] } }),
-      'p.yaml:10: Service shop/web: spec.ports[0].name: "8080" is not a valid port name: at most 15 lowercase letters, digits and \'-\', with at least one letter'],
+    ['a Service port named http_8080', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http_8080', port: 8080 }] } }),
+      'p.yaml:10: Service shop/web: spec.ports[0].name: "http_8080" is not a valid Service port name: at most 63 lowercase letters, digits and \'-\''],
     ['a Service selector as a list', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: ['app=web'], ports: [{ port: 80 }] } }),
       'p.yaml:7: Service shop/web: spec.selector: must be a map of labels, not a list'],
     ['a label that is a number', WORKLOAD.replace('app: web\n  template', 'app: web\n      version: 2\n  template'), 'p.yaml:10: Deployment shop/web: spec.selector.matchLabels.version: must be a string, not 2 (quote it)'],
@@ -63,6 +63,13 @@ describe('invalid objects are refused, naming file, line, object and field (exit
       expect(lines[0]).toBe(`soma-mesh: ${path.join(dir, expected)}`);
       expect(lines[lines.length - 2]).toMatch(/invalid: the API server would refuse (it|them); fix (it|them) and run again$/);
     }
+  });
+
+  test('a Service port named "8083" (a DNS label, as kompose writes it) is accepted as the API server accepts it', () => {
+    const service = stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ name: '8080', port: 8080 }] } });
+    const result = cli('matrix', dirWith({ 'a.yaml': WORKLOAD, 's.yaml': service }));
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
   });
 
   test('diff refuses an invalid object on either side', () => {

@@ -12,6 +12,7 @@ import { KubeObject, PeerWorkload } from '../review/inventory';
 import { detectMesh, MeshDetectionError } from '../review/mesh-detection';
 import { formatDiff, formatFindings, formatMatrix } from './format';
 import { InputError, LoadedObjects, loadObjects, loadPeers } from './load';
+import { runImport } from './import';
 
 export const USAGE = `usage: soma-mesh <command> [options]
 
@@ -21,6 +22,7 @@ commands:
   graph DIR           the call graph as a picture: the matrix of a render in DIR
   graph --app FILE    ... or the declared call graph of the cdk8s app (a chart class) exported by FILE
   check DIR           the analyzer (docs/analyzer.md); exits 1 on any error
+  import DIR          the mesh a folder of YAML implies: services, calls with evidence (soma-mesh import --help)
 
 options:
   --format FORMAT     matrix, diff: text (default), json, markdown; check: text, json; graph: mermaid (default), dot
@@ -140,6 +142,7 @@ export function run(argv: string[], io: Io = PROCESS_IO): number {
 }
 
 function runCommand(argv: string[], io: Io): number {
+  if (argv[0] === 'import') return runImport(argv.slice(1), io);
   const args = parseArgs(argv);
   if (args.help) { io.out(USAGE); return 0; }
   if (args.version) { io.out(`soma-mesh ${version()}\n`); return 0; }
@@ -202,7 +205,7 @@ function runCommand(argv: string[], io: Io): number {
       io.err(USAGE);
       return 2;
     default:
-      throw new InputError(`unknown command "${command}" (commands: matrix, diff, graph, check; see soma-mesh --help)`);
+      throw new InputError(`unknown command "${command}" (commands: matrix, diff, graph, check, import; see soma-mesh --help)`);
   }
 }
 

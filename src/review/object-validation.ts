@@ -135,6 +135,14 @@ function checkPortName(name: unknown, path: Array<string | number>, report: Repo
   }
 }
 
+/** A Service port name as Kubernetes requires it (a DNS label): kompose writes names such as "8083". */
+function checkServicePortName(name: unknown, path: Array<string | number>, report: Reporter): void {
+  if (name === undefined) return;
+  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) || name.length > 63) {
+    report(path, `${JSON.stringify(name)} is not a valid Service port name: at most 63 lowercase letters, digits and '-'`);
+  }
+}
+
 function checkPortNumber(value: unknown, path: Array<string | number>, report: Reporter): void {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) report(path, `must be a port number from 1 to 65535, not ${JSON.stringify(value)}`);
 }
@@ -212,7 +220,7 @@ const CORE_CHECKS: Record<string, (o: KubeObject, report: Reporter) => void> = {
       const at = ['spec', 'ports', i];
       if (!p || typeof p !== 'object' || Array.isArray(p)) { report(at, 'must be a map with port'); return; }
       checkPortNumber(p.port, [...at, 'port'], report);
-      checkPortName(p.name, [...at, 'name'], report);
+      checkServicePortName(p.name, [...at, 'name'], report);
       if (p.targetPort !== undefined) {
         if (typeof p.targetPort === 'string') checkPortName(p.targetPort, [...at, 'targetPort'], report);
         else checkPortNumber(p.targetPort, [...at, 'targetPort'], report);
