@@ -17,9 +17,14 @@ export class ReleaseDelivery {
   public describe(release: ServiceRelease): string {
     if (!this.delivery.controller) return 'delivered by: the release file (the weights above are rendered as they are; move them with canary, next, promote, rollback)';
     const analysis = this.delivery.analysis!;
+    const judgement = this.delivery.judgement()!;
+    const errors = analysis.maxServerErrorRatio === undefined ? 'its error alert\'s threshold' : `${analysis.maxServerErrorRatio * 100}%`;
+    const p99 = analysis.maxLatencyP99 === undefined ? 'its p99 alert\'s threshold' : `${analysis.maxLatencyP99.toMilliseconds()} ms`;
     return `delivered by: Argo Rollouts (Rollout ${this.rollout}, template ${this.template(release)}; the controller steps the weights ` +
-      `and aborts when the canary's 5xx share passes ${analysis.maxServerErrorRatio * 100}% or its p99 passes ${analysis.maxLatencyP99.toMilliseconds()} ms; ` +
-      `the weights above are the release file's, the live ones are: kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})`;
+      `${analysis.steps.join('/')}, holding each ${judgement.pauseSeconds}s, and aborts when the canary's 5xx share passes ${errors} or its p99 passes ${p99}, ` +
+      `measured every ${judgement.intervalSeconds}s over ${judgement.windowSeconds}s once the canary served ${analysis.minRequests} requests ` +
+      `(sized for ${analysis.minRequestsPerMinute} requests a minute); the weights above are the release file's, the live ones are: ` +
+      `kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})`;
   }
 
   /** Refuses, before anything changes, a command whose job is the controller's. */
@@ -42,18 +47,26 @@ export class ReleaseDelivery {
     const kubectl = (verb: string) => `kubectl argo rollouts ${verb} ${this.service} -n ${SOMA_NAMESPACE}`;
     switch (command) {
       case 'promote':
-        return `${rendered} (unchanged: the promoted version is already the template). Once synced, the controller finishes the remaining steps as the analysis passes. ` +
-          `To skip them now: ${kubectl('promote --full')} (sets status.promoteFull: true).`;
+        return `${rendered} (unchanged, and so are the steps and replicas: the Rollout is not restarted). Once synced, the controller ` +
+          `finishes the remaining steps as the analysis passes. To skip them now: ${kubectl('promote --full')} (sets status.promoteFull: true).`;
       case 'abort':
       case 'rollback':
         return `${rendered}, the stable version's template. Once synced, Argo Rollouts returns 100% to stable at once, skipping the steps and the analysis. ` +
           `To stop the canary before the sync reaches the cluster: ${kubectl('abort')} (sets status.abort: true).`;
       case 'start':
+        return `${rendered}. Once synced, the controller starts the canary at its first step and judges each step from the golden signals ` +
+          '(the release records "controller": "argo-rollouts": the Rollout already runs the stable version, so the canary is not its first template).';
       case 'stable':
-        return `${rendered}. Once synced, the controller starts the canary at its first step and judges each step from the golden signals.`;
+        return `${rendered}. Once synced, the controller starts a canary of it at its first step and judges each step from the golden signals.`;
       default:
         return rendered;
     }
+  }
+
+  /** A release as a command under the controller leaves it: a canary it starts is marked as the controller's. */
+  public record(command: string, release: ServiceRelease): ServiceRelease {
+    if (!this.delivery.controller || command !== 'start' || !release.canary) return release;
+    return { ...release, canary: { ...release.canary, controller: this.delivery.controller } };
   }
 
   private get rollout(): string {
