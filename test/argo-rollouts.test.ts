@@ -9,6 +9,7 @@ import { runRelease } from '../app/release';
 import { LoadedReleases, main, synthTarget } from '../app/synth';
 import { analyze, Delivery, DeliveryController, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, MeshTelemetry, Protocol } from '../src';
 import { adopt, ArgoController, readQuery, SimulatedTraffic } from './support/argo-controller';
+import { cli } from './support/cli';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
 
@@ -363,6 +364,41 @@ describe('the render in a cluster, by the controller\'s rules (test/support/argo
       delivery: Delivery.argoRollouts({ maxLatencyP99: Duration.seconds(2), maxServerErrorRatio: 0.1 }) });
     api.addVersion('v2');
     expect(() => app.synth()).toThrow(/maxServerErrorRatio 0\.1 passes a canary whose 5xx share would fire api's error alert \(above 0\.05\)[\s\S]*maxLatencyP99 2000 ms passes a canary whose p99 would fire api's latency alert \(above 1000 ms\)/);
+  });
+});
+
+describe('soma-mesh check reads Rollouts by what they name (SM1501)', () => {
+  const sm1501 = (list: K8sObject[]) => analyze(list).filter(f => f.code === 'SM1501').map(f => f.message);
+
+  test('the render names only what exists; each missing Deployment, route, subset or AnalysisTemplate is an error', () => {
+    expect(sm1501(objects)).toEqual([]);
+    const without = (kind: string, name: string) => objects.filter(o => !(o.kind === kind && o.metadata.name === name));
+    expect(sm1501(without('AnalysisTemplate', 'slm-service-canary'))).toEqual([
+      'Rollout soma-agent-hub/slm-service names AnalysisTemplate "slm-service-canary" for its analysis, which is not among the objects']);
+    expect(sm1501(without('Deployment', 'slm-service-v2'))).toEqual([
+      'Rollout soma-agent-hub/slm-service names Deployment "slm-service-v2" as its workloadRef, which is not among the objects']);
+    const edited = structuredClone(objects);
+    const rollout = named(edited, 'Rollout', 'slm-service');
+    rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes.push('no-such-route');
+    rollout.spec.strategy.canary.trafficRouting.istio.destinationRule.canarySubsetName = 'preview';
+    const found = sm1501(edited);
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/names subset "preview" of DestinationRule soma-agent-hub\/slm-service, which defines stable, canary$/),
+      expect.stringMatching(/names route "[a-z-]+" of VirtualService soma-agent-hub\/slm-service to step, which sends nothing to subset "preview"/),
+      expect.stringMatching(/names route "no-such-route" of VirtualService soma-agent-hub\/slm-service, which has /),
+    ]));
+  });
+
+  test('soma-mesh check on the Argo render: no error; on the render without its AnalysisTemplate: SM1501, exit 1', () => {
+    const dir = path.join(work, 'check');
+    fs.mkdirSync(dir, { recursive: true });
+    const yaml = (list: K8sObject[]) => list.map(o => JSON.stringify(o)).join('\n---\n');
+    fs.writeFileSync(path.join(dir, 'render.yaml'), yaml(objects));
+    expect(cli('check', path.join(dir, 'render.yaml')).code).toBe(0);
+    fs.writeFileSync(path.join(dir, 'broken.yaml'), yaml(objects.filter(o => o.kind !== 'AnalysisTemplate')));
+    const broken = cli('check', path.join(dir, 'broken.yaml'));
+    expect(broken.code).toBe(1);
+    expect(broken.out + broken.err).toMatch(/SM1501.*AnalysisTemplate "slm-service-canary"/);
   });
 });
 
