@@ -24,7 +24,16 @@ export class ReleaseDelivery {
       `${analysis.steps.join('/')}, holding each ${judgement.pauseSeconds}s, and aborts when the canary's 5xx share passes ${errors} or its p99 passes ${p99}, ` +
       `measured every ${judgement.intervalSeconds}s over ${judgement.windowSeconds}s once the canary served ${analysis.minRequests} requests ` +
       `(sized for ${analysis.minRequestsPerMinute} requests a minute); the weights above are the release file's, the live ones are: ` +
-      `kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})`;
+      `kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})${this.unjudged(release)}`;
+  }
+
+  /** Said while the release has a canary in flight that the controller did not start: the render refuses it. */
+  private unjudged(release: ServiceRelease): string {
+    const canary = release.canary;
+    if (!canary || canary.weight === 0 || canary.controller === this.delivery.controller) return '';
+    return `\nnot yet rendered with the controller: the canary ${canary.version} was not started under it, and a new Rollout ` +
+      `would promote it unjudged. Switch with: npm run release -- ${this.service} rollback; apply the render; ` +
+      `then npm run release -- ${this.service} start ${canary.version} --delivery argo-rollouts --out DIR`;
   }
 
   /** Refuses, before anything changes, a command whose job is the controller's. */

@@ -433,6 +433,7 @@ describe('release commands with the controller', () => {
     const say = (...command: string[]) => runRelease(['slm-service', ...command], file, { delivery: SomaDelivery.ARGO_ROLLOUTS });
     expect(say('status')).toMatch(/delivered by: Argo Rollouts \(Rollout soma-agent-hub\/slm-service, template slm-service-v2;.* 1\/5\/25\/50\/100, holding each 360s.* 5xx share passes its error alert's threshold or its p99 passes its p99 alert's threshold, measured every 60s over 240s once the canary served 20 requests \(sized for 600 requests a minute\)/);
     expect(runRelease(['slm-service', 'status'], file)).toMatch(/delivered by: the release file/);
+    expect(say('status')).toMatch(/not yet rendered with the controller: the canary v2 was not started under it.*npm run release -- slm-service rollback/);
     expect(say('abort')).toMatch(/Rendered for GitOps \(Rollout soma-agent-hub\/slm-service\): spec\.workloadRef\.name: slm-service-v1, the stable version's template.*status\.abort: true/);
     fs.copyFileSync(RELEASES, file);
     expect(say('rollback')).toMatch(/spec\.workloadRef\.name: slm-service-v1/);
