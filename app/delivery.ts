@@ -25,7 +25,9 @@ export function parseSomaDelivery(name: string): SomaDelivery {
  * file's own (1, 5, 25, 50, 100), declared here because the controller, not the file, walks them.
  */
 export const SOMA_CANARY_ANALYSIS: Readonly<Record<string, CanaryAnalysisOptions>> = {
-  'slm-service': { minRequests: 20, minRequestsPerMinute: 600, stepPause: Duration.minutes(5), steps: [1, 5, 25, 50, 100] },
+  'slm-service': {
+    minRequests: 20, minRequestsPerMinute: 600, stepPause: Duration.minutes(5), steps: [1, 5, 25, 50, 100],
+  },
 };
 
 /** A service's delivery under a choice: the release file, unless the choice is a controller and the service is listed. */

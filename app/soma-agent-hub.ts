@@ -156,7 +156,8 @@ function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig,
     replicas: scaling?.minReplicas,
     delivery,
     // Under Argo Rollouts the same autoscaler targets the Rollout, which runs the pods.
-    autoscaling: scaling && { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization },
+    autoscaling: scaling
+      && { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization },
     disruptionBudget: scaling && { minAvailable: scaling.minAvailable },
   };
 }

@@ -178,29 +178,40 @@ export class Delivery {
     const a = this.analysis;
     if (!a) return [];
     const errors: string[] = [];
-    if (a.maxServerErrorRatio !== undefined && !(typeof a.maxServerErrorRatio === 'number' && a.maxServerErrorRatio > 0 && a.maxServerErrorRatio < 1)) {
-      errors.push(`maxServerErrorRatio ${a.maxServerErrorRatio} is not a share: use a number above 0 and below 1, such as 0.01 for 1%`);
+    const ratio = a.maxServerErrorRatio;
+    if (ratio !== undefined && !(typeof ratio === 'number' && ratio > 0 && ratio < 1)) {
+      errors.push(`maxServerErrorRatio ${a.maxServerErrorRatio} is not a share: use a number above 0 and below 1, ` +
+        `such as 0.01 for 1%`);
     }
     if (a.maxLatencyP99 !== undefined && a.maxLatencyP99.toMilliseconds() <= 0) {
       errors.push('maxLatencyP99 is 0: give the p99 latency the canary must stay under, such as Duration.millis(500)');
     }
-    if (!Number.isInteger(a.minRequests) || a.minRequests < 1) errors.push(`minRequests ${a.minRequests} is not a count: use an integer of 1 or more`);
-    if (!(typeof a.minRequestsPerMinute === 'number' && a.minRequestsPerMinute > 0 && Number.isFinite(a.minRequestsPerMinute))) {
-      errors.push(`minRequestsPerMinute ${a.minRequestsPerMinute} is not a rate: give the fewest requests a minute the service serves while a canary runs, such as 600`);
+    if (!Number.isInteger(a.minRequests) || a.minRequests < 1) errors.push(`minRequests ${a.minRequests} is not a ` +
+      `count: use an integer of 1 or more`);
+    const rate = a.minRequestsPerMinute;
+    if (!(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
+      errors.push(`minRequestsPerMinute ${a.minRequestsPerMinute} is not a rate: give the fewest requests a minute ` +
+        `the service serves while a canary runs, such as 600`);
     }
     const scrapeMs = a.scrapeInterval.toMilliseconds();
-    if (scrapeMs < 1000 || scrapeMs % 1000 !== 0) errors.push(`scrapeInterval ${scrapeMs / 1000}s is not a whole number of seconds: use Prometheus' scrape_interval, such as Duration.seconds(30)`);
+    if (scrapeMs < 1000 || scrapeMs % 1000 !== 0) errors.push(`scrapeInterval ${scrapeMs / 1000}s is not a whole ` +
+      `number of seconds: use Prometheus' scrape_interval, such as Duration.seconds(30)`);
     const steps = a.steps;
-    const ascending = Array.isArray(steps) && steps.length > 0 && steps.every((w, i) => Number.isInteger(w) && w >= 1 && w <= 100 && (i === 0 || w > steps[i - 1]));
-    if (!ascending || steps[steps.length - 1] !== 100) errors.push(`steps ${JSON.stringify(steps)} are not ascending percentages ending at 100: write them like [1, 5, 25, 50, 100]`);
+    const ascending = Array.isArray(steps) && steps.length > 0
+      && steps.every((w, i) => Number.isInteger(w) && w >= 1 && w <= 100 && (i === 0 || w > steps[i - 1]));
+    if (!ascending || steps[steps.length - 1] !== 100) errors.push(`steps ${JSON.stringify(steps)} are not ` +
+      `ascending percentages ending at 100: write them like [1, 5, 25, 50, 100]`);
     const ms = a.interval.toMilliseconds();
-    if (ms < 10_000 || ms % 1000 !== 0) errors.push(`interval ${ms / 1000}s is not a whole number of seconds from 10 up (Prometheus scrapes every 15s or so): use Duration.minutes(1) or similar`);
+    if (ms < 10_000 || ms % 1000 !== 0) errors.push(`interval ${ms / 1000}s is not a whole number of seconds from ` +
+      `10 up (Prometheus scrapes every 15s or so): use Duration.minutes(1) or similar`);
     if (a.stepPause.toMilliseconds() % 1000 !== 0 || a.stepPause.toMilliseconds() < 0) errors.push('stepPause is not a whole number of seconds: use Duration.minutes(5) or similar');
     for (const [name, value] of [['failureLimit', a.failureLimit], ['inconclusiveLimit', a.inconclusiveLimit]] as const) {
-      if (!Number.isInteger(value) || value < 0) errors.push(`${name} ${value} is not a count: use an integer of 0 or more`);
+      if (!Number.isInteger(value) || value < 0) errors.push(`${name} ${value} is not a count: use an integer of 0 ` +
+        `or more`);
     }
     if (a.prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(a.prometheusAddress)) {
-      errors.push(`prometheusAddress "${a.prometheusAddress}" is not an http(s) URL: write it as http://prometheus.observability.svc.cluster.local:9090`);
+      errors.push(`prometheusAddress "${a.prometheusAddress}" is not an http(s) URL: write it as ` +
+        `http://prometheus.observability.svc.cluster.local:9090`);
     }
     return errors;
   }
@@ -214,9 +225,12 @@ export function checkControllerRouting(routing: TrafficRouting, delivery: Delive
   if (!delivery.controller) return [];
   const errors: string[] = [];
   const by = delivery.description;
-  if (routing.weights) errors.push(`a weighted split over versions is declared, but ${by} moves traffic between a stable and a canary version only: declare a canary, or deliver this service by the release file`);
-  if ((routing.match ?? []).length > 0) errors.push(`A/B rules are declared, but with ${by} the canary's share is the controller's: remove match, or deliver this service by the release file`);
-  if (routing.mirror) errors.push(`mirroring is declared, but with ${by} the canary's share is the controller's: remove mirror, or deliver this service by the release file`);
+  if (routing.weights) errors.push(`a weighted split over versions is declared, but ${by} moves traffic between a ` +
+    `stable and a canary version only: declare a canary, or deliver this service by the release file`);
+  if ((routing.match ?? []).length > 0) errors.push(`A/B rules are declared, but with ${by} the canary's share is ` +
+    `the controller's: remove match, or deliver this service by the release file`);
+  if (routing.mirror) errors.push(`mirroring is declared, but with ${by} the canary's share is the controller's: ` +
+    `remove mirror, or deliver this service by the release file`);
   return errors;
 }
 

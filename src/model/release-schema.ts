@@ -109,7 +109,8 @@ export function serviceReleaseProblems(release: unknown, at: string, versionsAll
         }
       }
       if (canary.controller !== undefined && (canary.controller as unknown) !== 'argo-rollouts') {
-        problem(`${at}.canary.controller`, `${show(canary.controller)} is not a controller: write "argo-rollouts", or leave it out (set by a release command run with the controller)`);
+        problem(`${at}.canary.controller`, `${show(canary.controller)} is not a controller: write "argo-rollouts", ` +
+          'or leave it out (set by a release command run with the controller)');
       }
     }
   }

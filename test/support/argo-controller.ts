@@ -86,7 +86,8 @@ export interface ReadQuery {
 
 export function readQuery(query: string): ReadQuery {
   const windows = [...query.matchAll(/\[(\d+)s\]/g)].map(m => Number(m[1]));
-  if (windows.length === 0 || windows.some(w => w !== windows[0])) throw new Error(`query has no single window: ${query}`);
+  if (windows.length === 0 || windows.some(w => w !== windows[0])) throw new Error(`query has no single window: ` +
+    `${query}`);
   const floor = /\* \d+ >= (\d+)\)/.exec(query);
   return { windowSeconds: windows[0], minRequests: floor ? Number(floor[1]) : 0, passThrough: /\) or on\(\) vector\(0\)$/.test(query.trim()) };
 }
@@ -198,17 +199,21 @@ export class ArgoController {
         }
         measurements.push({ at: t, metric: metric.name, phase, value });
         if (c.failed > (metric.failureLimit ?? 0)) {
-          return this.outcome('aborted', t, `${metric.name}: failed (${c.failed}) > failureLimit`, weightAt(t), [...judged], measurements);
+          return this.outcome('aborted', t, `${metric.name}: failed (${c.failed}) > ` +
+            `failureLimit`, weightAt(t), [...judged], measurements);
         }
         if (c.consecutiveError > (metric.consecutiveErrorLimit ?? 4)) {
-          return this.outcome('aborted', t, `${metric.name}: consecutiveErrors (${c.consecutiveError}) > consecutiveErrorLimit`, weightAt(t), [...judged], measurements);
+          return this.outcome('aborted', t, `${metric.name}: consecutiveErrors (${c.consecutiveError}) > ` +
+            `consecutiveErrorLimit`, weightAt(t), [...judged], measurements);
         }
         if (c.inconclusive > (metric.inconclusiveLimit ?? 0)) {
-          return this.outcome('paused', t, `${metric.name}: inconclusive (${c.inconclusive}) > inconclusiveLimit: InconclusiveAnalysis`, weightAt(t), [...judged], measurements);
+          return this.outcome('paused', t, `${metric.name}: inconclusive (${c.inconclusive}) > inconclusiveLimit: ` +
+            `InconclusiveAnalysis`, weightAt(t), [...judged], measurements);
         }
       }
     }
-    return this.outcome('promoted', end, `completed all ${this.rollout.spec.strategy.canary.steps.length} canary steps`, 100, [...judged], measurements);
+    return this.outcome('promoted', end, `completed all ${this.rollout.spec.strategy.canary.steps.length} canary ` +
+      `steps`, 100, [...judged], measurements);
   }
 
   private outcome(verdict: Verdict, atSeconds: number, reason: string, weight: number, judgedWeights: number[], measurements: CanaryOutcome['measurements']): CanaryOutcome {

@@ -47,13 +47,18 @@ export function canaryThresholds(service: MeshService): CanaryThresholds {
   const analysis = service.delivery.analysis!;
   const alert = alerts(service);
   const errors: string[] = [];
-  const maxServerErrorRatio = analysis.maxServerErrorRatio ?? Math.min(DEFAULT_MAX_SERVER_ERROR_RATIO, alert?.errorRateThreshold ?? 1);
+  const maxServerErrorRatio = analysis.maxServerErrorRatio
+    ?? Math.min(DEFAULT_MAX_SERVER_ERROR_RATIO, alert?.errorRateThreshold ?? 1);
   const maxLatencyP99Ms = analysis.maxLatencyP99?.toMilliseconds() ?? alert?.latencyP99Ms ?? DEFAULT_MAX_LATENCY_P99_MS;
   if (alert && maxServerErrorRatio > alert.errorRateThreshold) {
-    errors.push(`maxServerErrorRatio ${maxServerErrorRatio} passes a canary whose 5xx share would fire ${service.name}'s error alert (above ${alert.errorRateThreshold}): use ${alert.errorRateThreshold} or less, or leave it unset`);
+    errors.push(`maxServerErrorRatio ${maxServerErrorRatio} passes a canary whose 5xx share would fire ` +
+      `${service.name}'s error alert (above ${alert.errorRateThreshold}): use ${alert.errorRateThreshold} or less, ` +
+      `or leave it unset`);
   }
   if (alert && maxLatencyP99Ms > alert.latencyP99Ms) {
-    errors.push(`maxLatencyP99 ${maxLatencyP99Ms} ms passes a canary whose p99 would fire ${service.name}'s latency alert (above ${alert.latencyP99Ms} ms): use Duration.millis(${alert.latencyP99Ms}) or less, or leave it unset to take the alert's`);
+    errors.push(`maxLatencyP99 ${maxLatencyP99Ms} ms passes a canary whose p99 would fire ${service.name}'s latency ` +
+      `alert (above ${alert.latencyP99Ms} ms): use Duration.millis(${alert.latencyP99Ms}) or less, or leave it ` +
+      `unset to take the alert's`);
   }
   return { maxServerErrorRatio, maxLatencyP99Ms, errors };
 }
@@ -77,7 +82,11 @@ function canarySignals(service: MeshService, version: string, queries: GoldenSig
   const judged = (signal: string) => `((${signal}) and on() ${enough}) or on() vector(0)`;
   return [
     { name: 'server-error-ratio', query: judged(`${errors} / ${requests}`), max: thresholds.maxServerErrorRatio },
-    { name: 'latency-p99-ms', query: judged(queries.latencyQuantile(service, 0.99, window, version)), max: thresholds.maxLatencyP99Ms },
+    {
+      name: 'latency-p99-ms',
+      query: judged(queries.latencyQuantile(service, 0.99, window, version)),
+      max: thresholds.maxLatencyP99Ms,
+    },
   ];
 }
 

@@ -29,7 +29,7 @@ function controlledRoutes(service: MeshService): string[] {
 /** The Rollout's steps: each of the delivery's weights, held `pauseSeconds` before the next; the last is 100%. */
 function rolloutSteps(weights: readonly number[], pauseSeconds: number): object[] {
   const pause = { pause: { duration: `${pauseSeconds}s` } };
-  return weights.flatMap((weight, i) => (i < weights.length - 1 ? [{ setWeight: weight }, pause] : [{ setWeight: weight }]));
+  return weights.flatMap((weight, i) => [{ setWeight: weight }, ...(i < weights.length - 1 ? [pause] : [])]);
 }
 
 /**
@@ -96,7 +96,10 @@ export class ArgoRollout extends Construct {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
         metadata: { name: service.name, namespace: service.namespace.name, labels: { app: service.name } },
-        spec: { ...scaling, scaleTargetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: service.name } },
+        spec: {
+          ...scaling,
+          scaleTargetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: service.name },
+        },
       });
     }
     for (const version of service.versions) this.takeOver(version);
@@ -120,27 +123,40 @@ export class ArgoRollout extends Construct {
     const errors: string[] = [];
     const tcp = service.ports.filter(p => !carriesHttp(p.protocol)).map(p => p.port);
     if (tcp.length > 0) {
-      errors.push(`${service.name} serves TCP on port ${tcp.join(', ')}, which Argo Rollouts cannot split by DestinationRule subset (its TCP routing needs a stable and a canary Service): serve HTTP, or deliver ${service.name} by the release file`);
+      errors.push(`${service.name} serves TCP on port ${tcp.join(', ')}, which Argo Rollouts cannot split by ` +
+        `DestinationRule subset (its TCP routing needs a stable and a canary Service): serve HTTP, or deliver ` +
+        `${service.name} by the release file`);
     }
     const rollout = renderedJson(this.rollout);
     if (!rollout.spec.workloadRef.name || !service.versions.some(v => v.deployment.name === rollout.spec.workloadRef.name)) {
-      errors.push(`the Rollout's template names version "${rolloutVersion(service)}", which ${service.name} does not run: add it with addVersion() or a release file's "versions"`);
+      errors.push(`the Rollout's template names version "${rolloutVersion(service)}", which ${service.name} does ` +
+        `not run: add it with addVersion() or a release file's "versions"`);
     }
     if ((rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes ?? []).length === 0 && tcp.length === 0) {
-      errors.push(`no route of ${service.name}'s VirtualService splits between the stable and canary subsets, so the controller would have nothing to step`);
+      errors.push(`no route of ${service.name}'s VirtualService splits between the stable and canary subsets, so ` +
+        `the controller would have nothing to step`);
     }
     const canary = service.traffic.routing.canary;
     const steps = service.delivery.analysis!.steps;
     if (canary && canary.weight > 0 && canary.controller !== DeliveryController.ARGO_ROLLOUTS) {
-      errors.push(`the canary ${canary.version} is at ${canary.weight}% by the release file, not started under Argo Rollouts: a Rollout created now would take ${canary.version} as its first template and promote it to 100% at once, without steps or analysis. Roll the canary back to 0% first (release ${service.name} rollback), apply that render (the Rollout starts on the stable version), then start the canary with the controller (release ${service.name} start ${canary.version} with --delivery argo-rollouts)`);
+      errors.push(`the canary ${canary.version} is at ${canary.weight}% by the release file, not started under Argo ` +
+        `Rollouts: a Rollout created now would take ${canary.version} as its first template and promote it to 100% ` +
+        `at once, without steps or analysis. Roll the canary back to 0% first (release ${service.name} rollback), ` +
+        `apply that render (the Rollout starts on the stable version), then start the canary with the controller ` +
+        `(release ${service.name} start ${canary.version} with --delivery argo-rollouts)`);
     }
     if (canary?.steps && JSON.stringify(canary.steps) !== JSON.stringify(steps)) {
-      errors.push(`the release's canary steps ${JSON.stringify(canary.steps)} differ from the Rollout's ${JSON.stringify(steps)}: the controller walks the delivery's steps (a change of steps restarts a running canary at its first step); remove the canary's steps from the release, or declare them in Delivery.argoRollouts({ steps })`);
+      errors.push(`the release's canary steps ${JSON.stringify(canary.steps)} differ from the Rollout's ` +
+        `${JSON.stringify(steps)}: the controller walks the delivery's steps (a change of steps restarts a running ` +
+        `canary at its first step); remove the canary's steps from the release, or declare them in ` +
+        `Delivery.argoRollouts({ steps })`);
     }
     errors.push(...canaryThresholds(service).errors);
     const budget = service.disruptionBudget ? renderedJson(service.disruptionBudget).spec : undefined;
     if (typeof budget?.minAvailable === 'number' && budget.minAvailable >= rollout.spec.replicas) {
-      errors.push(`the disruption budget keeps ${budget.minAvailable} pods available, but the Rollout runs ${rollout.spec.replicas}: no pod could ever be evicted; lower minAvailable below ${rollout.spec.replicas}, or raise the replicas`);
+      errors.push(`the disruption budget keeps ${budget.minAvailable} pods available, but the Rollout runs ` +
+        `${rollout.spec.replicas}: no pod could ever be evicted; lower minAvailable below ${rollout.spec.replicas}, ` +
+        `or raise the replicas`);
     }
     return errors;
   }
