@@ -17,12 +17,17 @@ export function parseSomaDelivery(name: string): SomaDelivery {
 }
 
 /**
- * The services whose canaries a controller may deliver, with the thresholds that judge them. Choice: slm-service is
- * small-model inference whose callers wait 5 s (gateway) to 60 s (workers); a canary whose p99 passes 2 s, or that
- * fails more than 1% of requests, is rolled back. 20 requests a minute is what its 1% step sees at modest load.
+ * The services whose canaries a controller may deliver, with how they are judged. Choice: slm-service is small-model
+ * inference whose callers wait 5 s (gateway) to 60 s (workers). It is judged by the mesh's own alert thresholds (a
+ * canary that passes cannot page once promoted), on at least 20 requests, sized for 600 requests a minute, the
+ * fewest it serves while releases run (a declared figure: the reference gives none). At that rate its 1% step serves
+ * 6 a minute, so each measurement reads a 4-minute window and each step is held 6 minutes. The steps are the release
+ * file's own (1, 5, 25, 50, 100), declared here because the controller, not the file, walks them.
  */
 export const SOMA_CANARY_ANALYSIS: Readonly<Record<string, CanaryAnalysisOptions>> = {
-  'slm-service': { maxServerErrorRatio: 0.01, maxLatencyP99: Duration.seconds(2), minRequests: 20, stepPause: Duration.minutes(5) },
+  'slm-service': {
+    minRequests: 20, minRequestsPerMinute: 600, stepPause: Duration.minutes(5), steps: [1, 5, 25, 50, 100],
+  },
 };
 
 /** A service's delivery under a choice: the release file, unless the choice is a controller and the service is listed. */

@@ -17,9 +17,30 @@ export class ReleaseDelivery {
   public describe(release: ServiceRelease): string {
     if (!this.delivery.controller) return 'delivered by: the release file (the weights above are rendered as they are; move them with canary, next, promote, rollback)';
     const analysis = this.delivery.analysis!;
-    return `delivered by: Argo Rollouts (Rollout ${this.rollout}, template ${this.template(release)}; the controller steps the weights ` +
-      `and aborts when the canary's 5xx share passes ${analysis.maxServerErrorRatio * 100}% or its p99 passes ${analysis.maxLatencyP99.toMilliseconds()} ms; ` +
-      `the weights above are the release file's, the live ones are: kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})`;
+    const judgement = this.delivery.judgement()!;
+    const errors = analysis.maxServerErrorRatio === undefined
+      ? 'its error alert\'s threshold' : `${analysis.maxServerErrorRatio * 100}%`;
+    const p99 = analysis.maxLatencyP99 === undefined
+      ? 'its p99 alert\'s threshold' : `${analysis.maxLatencyP99.toMilliseconds()} ms`;
+    return `delivered by: Argo Rollouts (Rollout ${this.rollout}, template ${this.template(release)}; the ` +
+      `controller steps the weights ` +
+      `${analysis.steps.join('/')}, holding each ${judgement.pauseSeconds}s, and aborts when the canary's 5xx share ` +
+        `passes ${errors} or its p99 passes ${p99}, ` +
+      `measured every ${judgement.intervalSeconds}s over ${judgement.windowSeconds}s once the canary served ` +
+        `${analysis.minRequests} requests ` +
+      `(sized for ${analysis.minRequestsPerMinute} requests a minute); the weights above are the release file's, ` +
+        `the live ones are: ` +
+      `kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE})${this.unjudged(release)}`;
+  }
+
+  /** Said while the release has a canary in flight that the controller did not start: the render refuses it. */
+  private unjudged(release: ServiceRelease): string {
+    const canary = release.canary;
+    if (!canary || canary.weight === 0 || canary.controller === this.delivery.controller) return '';
+    return `\nnot yet rendered with the controller: the canary ${canary.version} was not started under it, and a ` +
+      `new Rollout ` +
+      `would promote it unjudged. Switch with: npm run release -- ${this.service} rollback; apply the render; ` +
+      `then npm run release -- ${this.service} start ${canary.version} --delivery argo-rollouts --out DIR`;
   }
 
   /** Refuses, before anything changes, a command whose job is the controller's. */
@@ -27,12 +48,15 @@ export class ReleaseDelivery {
     if (!this.delivery.controller) return;
     const get = `kubectl argo rollouts get rollout ${this.service} -n ${SOMA_NAMESPACE}`;
     const reasons: Record<string, string> = {
-      canary: `the controller sets the canary's weight from its steps: to move past the current pause now, kubectl argo rollouts promote ${this.service} -n ${SOMA_NAMESPACE}; to watch it, ${get}`,
-      next: `the controller walks the steps, pausing and judging each: to skip the current pause, kubectl argo rollouts promote ${this.service} -n ${SOMA_NAMESPACE}`,
+      canary: `the controller sets the canary's weight from its steps: to move past the current pause now, kubectl ` +
+        `argo rollouts promote ${this.service} -n ${SOMA_NAMESPACE}; to watch it, ${get}`,
+      next: `the controller walks the steps, pausing and judging each: to skip the current pause, kubectl argo ` +
+        `rollouts promote ${this.service} -n ${SOMA_NAMESPACE}`,
       split: 'the controller splits between a stable and a canary version only: start a canary, or deliver this service by the release file',
     };
     const reason = reasons[command];
-    if (reason) throw new Error(`${this.service} is delivered by Argo Rollouts, so "${command}" is not the release file's to do: ${reason}. Nothing changed.`);
+    if (reason) throw new Error(`${this.service} is delivered by Argo Rollouts, so "${command}" is not the release ` +
+      `file's to do: ${reason}. Nothing changed.`);
   }
 
   /** After a command: the Rollout fields the render now carries (for a GitOps sync), and the imperative equivalent. */
@@ -42,18 +66,32 @@ export class ReleaseDelivery {
     const kubectl = (verb: string) => `kubectl argo rollouts ${verb} ${this.service} -n ${SOMA_NAMESPACE}`;
     switch (command) {
       case 'promote':
-        return `${rendered} (unchanged: the promoted version is already the template). Once synced, the controller finishes the remaining steps as the analysis passes. ` +
-          `To skip them now: ${kubectl('promote --full')} (sets status.promoteFull: true).`;
+        return `${rendered} (unchanged, and so are the steps and replicas: the Rollout is not restarted). Once ` +
+          `synced, the controller ` +
+          `finishes the remaining steps as the analysis passes. To skip them now: ${kubectl('promote --full')} ` +
+            `(sets status.promoteFull: true).`;
       case 'abort':
       case 'rollback':
-        return `${rendered}, the stable version's template. Once synced, Argo Rollouts returns 100% to stable at once, skipping the steps and the analysis. ` +
+        return `${rendered}, the stable version's template. Once synced, Argo Rollouts returns 100% to stable at ` +
+          `once, skipping the steps and the analysis. ` +
           `To stop the canary before the sync reaches the cluster: ${kubectl('abort')} (sets status.abort: true).`;
       case 'start':
+        return `${rendered}. Once synced, the controller starts the canary at its first step and judges each step ` +
+          `from the golden signals ` +
+          '(the release records "controller": "argo-rollouts": the Rollout already runs the stable version, ' +
+          'so the canary is not its first template).';
       case 'stable':
-        return `${rendered}. Once synced, the controller starts the canary at its first step and judges each step from the golden signals.`;
+        return `${rendered}. Once synced, the controller starts a canary of it at its first step and judges each ` +
+          `step from the golden signals.`;
       default:
         return rendered;
     }
+  }
+
+  /** A release as a command under the controller leaves it: a canary it starts is marked as the controller's. */
+  public record(command: string, release: ServiceRelease): ServiceRelease {
+    if (!this.delivery.controller || command !== 'start' || !release.canary) return release;
+    return { ...release, canary: { ...release.canary, controller: this.delivery.controller } };
   }
 
   private get rollout(): string {

@@ -87,7 +87,7 @@ export function runRelease(args: string[], file: string, options: ReleaseOptions
     const by = new ReleaseDelivery(command.service, options.delivery ?? SomaDelivery.RELEASE_FILE);
     if (command.command === 'status') return `${describe(command.service, current)}\n${by.describe(current)}`;
     by.refuse(command.command);
-    const next = apply(current, command);
+    const next = by.record(command.command, apply(current, command));
     const updated: ReleaseFile = { ...releases.file, services: { ...services, [command.service]: next } };
     try {
       parseReleaseFile(updated, file);

@@ -155,9 +155,9 @@ function workloadSettings(chart: Chart, name: string, config: SomaServiceConfig,
     resources,
     replicas: scaling?.minReplicas,
     delivery,
-    // Choice: a service delivered by Argo Rollouts keeps its disruption budget but no autoscaler: the Rollout runs its pods.
-    autoscaling: scaling && !delivery.controller
-      ? { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization } : undefined,
+    // Under Argo Rollouts the same autoscaler targets the Rollout, which runs the pods.
+    autoscaling: scaling
+      && { minReplicas: scaling.minReplicas, maxReplicas: scaling.maxReplicas, cpuUtilization: scaling.cpuUtilization },
     disruptionBudget: scaling && { minAvailable: scaling.minAvailable },
   };
 }

@@ -44,7 +44,7 @@ export { resolveSplit } from './model/routing';
 
 // How new versions reach their traffic: the release file, or a progressive-delivery controller.
 export { deliveredVersion, Delivery, DeliveryController } from './model/delivery';
-export type { CanaryAnalysisOptions } from './model/delivery';
+export type { CanaryAnalysisOptions, CanaryJudgement } from './model/delivery';
 
 // Renderers: one per mesh, and what every mesh shares.
 export { IstioRenderer, ISTIO_DATA_PLANE } from './renderers/istio/istio-renderer';

@@ -219,6 +219,13 @@ describe('analyzer over hand-written YAML', () => {
     });
   });
 
+  test('SM1501: a Rollout naming a DestinationRule subset that does not exist', () => {
+    const rollout = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'web', namespace: 'shop' },
+      spec: { strategy: { canary: { trafficRouting: { istio: { destinationRule: { name: 'web', stableSubsetName: 'v1', canarySubsetName: 'v3' } } } } } } };
+    const rule = destinationRule('shop', 'web', { host: WEB_HOST, subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+    expect(codes([...shop(), rule, rollout])).toEqual(['SM1501']);
+  });
+
   test('every code is triggered by at least one fixture above', () => {
     const source = fs.readFileSync(__filename, 'utf8');
     for (const c of CODE_LIST) expect(source).toContain(`'${c.code}'`);

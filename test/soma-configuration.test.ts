@@ -105,12 +105,17 @@ describe('SomaAgentHub\'s configuration in dist/', () => {
   });
 });
 
-test('delivered by Argo Rollouts, slm-service keeps its disruption budget and has no autoscaler on its pod templates', () => {
+test('delivered by Argo Rollouts, slm-service keeps its disruption budget, and its autoscaler targets the Rollout, not a pod template', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-argo-'));
   try {
-    main(out, path.join(REPO_ROOT, 'releases.json'), MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS);
-    const rendered = readManifests(out);
-    expect(rendered.filter(o => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.startsWith('slm-service'))).toEqual([]);
+    // The switch is rendered with the canary rolled back: a Rollout created with the canary's template would promote it.
+    const releases = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'releases.json'), 'utf8'));
+    releases.services['slm-service'].canary.weight = 0;
+    fs.writeFileSync(path.join(out, 'releases.json'), JSON.stringify(releases));
+    main(path.join(out, 'render'), path.join(out, 'releases.json'), MeshTarget.ISTIO, SomaDelivery.ARGO_ROLLOUTS);
+    const rendered = readManifests(path.join(out, 'render'));
+    const autoscalers = rendered.filter(o => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.startsWith('slm-service'));
+    expect(autoscalers.map(o => o.spec.scaleTargetRef)).toEqual([{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'slm-service' }]);
     expect(rendered.filter(o => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'slm-service')).toHaveLength(1);
     expect(rendered.filter(o => o.kind === 'Rollout').map(o => o.metadata.name)).toEqual(['slm-service']);
     // The other services are delivered by the release file and keep their autoscalers.

@@ -159,7 +159,7 @@ describe('bad workload input names the construct and the fix', () => {
     [{ disruptionBudget: { maxUnavailable: '150%' } }, /disruptionBudget.maxUnavailable "150%" is neither a count nor a percentage/],
     [{ metrics: { path: '/metrics', port: 80 } }, /metrics port 80 is not a port of web: use one of 8080/],
     [{ env: { 'BAD NAME': 'x' } }, /env "BAD NAME" is not an environment variable name/],
-    [{ autoscaling: { maxReplicas: 4 }, delivery: Delivery.argoRollouts() }, /autoscaling with delivery by Argo Rollouts.*: the controller runs the pods/],
+    [{ disruptionBudget: { minAvailable: 2 }, delivery: Delivery.argoRollouts() }, /the disruption budget keeps 2 pods available, but the Rollout runs 2: no pod could ever be evicted/],
   ] as const)('%p is refused', (props, message) => {
     expect(build(props as any)).toThrow(message);
   });

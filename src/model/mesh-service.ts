@@ -127,7 +127,7 @@ export interface MeshServiceProps {
   /**
    * A HorizontalPodAutoscaler for each version, on CPU and/or memory utilization. The Deployments then leave
    * their replica count to it; a version added with its own `replicas` (a small canary, or 0) keeps that count.
-   * Not with delivery by a progressive-delivery controller, which runs the pods itself.
+   * With delivery by a progressive-delivery controller, one autoscaler of the controller's workload (a Rollout) instead.
    * @default - none: each version runs `replicas` pods
    */
   readonly autoscaling?: AutoscalingOptions;
@@ -345,9 +345,6 @@ export class MeshService extends MeshWorkload {
     }
     const deliveryError = this.props.delivery?.check()[0];
     if (deliveryError) fail(where, `delivery by ${this.props.delivery!.description}: ${deliveryError}`);
-    if (this.props.autoscaling && this.props.delivery?.controller) {
-      fail(where, `autoscaling with delivery by ${this.props.delivery.description}: the controller runs the pods, so an autoscaler of the versions' Deployments would scale pod templates; remove autoscaling (the disruption budget stays), or deliver by the release file`);
-    }
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
     if (saError) fail(where, saError);
     const metrics = this.props.metrics;

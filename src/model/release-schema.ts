@@ -98,7 +98,7 @@ export function serviceReleaseProblems(release: unknown, at: string, versionsAll
     if (!isObject(canary)) {
       problem(`${at}.canary`, `${show(canary)} is not a canary: write {"version": "v2", "weight": 1}`);
     } else {
-      keysOf(`${at}.canary`, canary, ['version', 'weight', 'steps']);
+      keysOf(`${at}.canary`, canary, ['version', 'weight', 'steps', 'controller']);
       string(`${at}.canary.version`, canary.version, 'a version name', VERSION_NAME);
       percent(`${at}.canary.weight`, canary.weight);
       if (canary.steps !== undefined) {
@@ -107,6 +107,10 @@ export function serviceReleaseProblems(release: unknown, at: string, versionsAll
         } else {
           canary.steps.forEach((s, i) => { if (!isInt(s, 1, 100)) problem(`${at}.canary.steps[${i}]`, `${show(s)} is not a step: write an integer from 1 to 100`); });
         }
+      }
+      if (canary.controller !== undefined && (canary.controller as unknown) !== 'argo-rollouts') {
+        problem(`${at}.canary.controller`, `${show(canary.controller)} is not a controller: write "argo-rollouts", ` +
+          'or leave it out (set by a release command run with the controller)');
       }
     }
   }

@@ -1,3 +1,4 @@
+import type { DeliveryController } from './delivery';
 /**
  * Which version of a service receives which requests, mesh-neutral and JSON-shaped, so that a release
  * can live in a small config file (see release-file.ts) and be changed without editing TypeScript.
@@ -14,6 +15,13 @@ export interface CanaryRelease {
    * @default [1, 5, 10, 25, 50, 100]
    */
   readonly steps?: number[];
+  /**
+   * The controller that was already running the stable version when this canary started (set by a release command
+   * run with the controller): only such a canary may be a Rollout's template, since a Rollout created with the
+   * canary's template would promote it at once, unjudged.
+   * @default - none: started by the release file
+   */
+  readonly controller?: DeliveryController;
 }
 
 /** A/B routing: requests that match go to `version`, whatever the split says. */

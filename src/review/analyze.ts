@@ -3,13 +3,14 @@ import { checkAmbientPolicies } from './check-ambient';
 import { checkAuthorizationPolicies } from './check-authorization';
 import { checkDestinationRules } from './check-destination-rules';
 import { checkVirtualServices } from './check-virtual-services';
+import { checkRollouts } from './check-rollouts';
 import { checkPeerAuthentications, checkServices, checkWorkloads } from './check-workloads';
 import { Check, Finding, makeFinding } from './finding';
 import { Inventory, KubeObject, PeerWorkload } from './inventory';
 
 /** Every check, in the order their findings are listed. */
 export const CHECKS: readonly Check[] = [
-  checkDestinationRules, checkAuthorizationPolicies, checkAmbientPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices,
+  checkDestinationRules, checkAuthorizationPolicies, checkAmbientPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices, checkRollouts,
 ];
 
 /** Options of an analysis. */

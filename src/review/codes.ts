@@ -81,6 +81,10 @@ export const CODES = {
   RETRY_NON_IDEMPOTENT: code('SM1406', W, 'route that may carry non-idempotent requests (POST, PATCH) is retried',
     'set `retries: { attempts: 0 }` on that route (Istio retries twice by default), or match only idempotent methods', 'none'),
   ROUTE_WEIGHTS: code('SM1407', E, 'route weights do not sum to 100', 'make the weights of the route\'s destinations sum to 100', 'KIA1104'),
+  ROLLOUT_REFERENCE_UNKNOWN: code('SM1501', E,
+    'Argo Rollout names a Deployment, route, subset or AnalysisTemplate that does not exist',
+    'render the object it names, or name an existing one (each stepped route must send to the stable and the canary subset)',
+    'none'),
 } as const;
 
 /** Every code, by its code string. */

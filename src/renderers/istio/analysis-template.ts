@@ -2,7 +2,6 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 // Types only: loading the generated Argo Rollouts module (2.6 MB) would slow every synth.
 import type { AnalysisTemplateSpec } from '../../../imports/argo-rollouts-argoproj.io';
-import { ResolvedCanaryAnalysis } from '../../model/delivery';
 import { Mesh } from '../../model/mesh';
 import type { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
@@ -12,32 +11,82 @@ import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards
 interface CanarySignal {
   /** The metric's name in the AnalysisTemplate. */
   readonly name: string;
-  /** PromQL: empty while the canary has served fewer than `minRequests` requests in the window, so that it is not judged yet. */
+  /** PromQL: the signal once the canary served `minRequests` in the window; 0 (a pass) before. */
   readonly query: string;
   /** The largest passing value. */
   readonly max: number;
 }
+
+/** The thresholds a canary is judged by, and what is wrong with them against the service's alerts. */
+export interface CanaryThresholds {
+  readonly maxServerErrorRatio: number;
+  readonly maxLatencyP99Ms: number;
+  readonly errors: string[];
+}
+
+/** When no MeshTelemetry alerts: the same figures as its defaults. */
+const DEFAULT_MAX_SERVER_ERROR_RATIO = 0.01;
+const DEFAULT_MAX_LATENCY_P99_MS = 1000;
 
 /** `60s`: Argo Rollouts and PromQL both read whole seconds this way. */
 export function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
+/** The mesh's golden-signal alerts, when it has them. */
+function alerts(service: MeshService) {
+  const mesh = Mesh.of(service);
+  return mesh.node.children.find((c): c is MeshTelemetry => c instanceof MeshTelemetry)?.goldenSignals;
+}
+
 /**
- * The canary's golden signals as judged at each step: its 5xx share and its p99 latency, from the same queries as the
- * service's dashboard and alerts (`queries`), narrowed to the canary version's pods, each counted only once the canary
- * has served `minRequests` requests in the window.
+ * The canary's thresholds, from the same numbers as the service's alerts: a canary that passes must not be one that
+ * pages once promoted, so a threshold looser than its alert is refused.
  */
-function canarySignals(service: MeshService, version: string, analysis: ResolvedCanaryAnalysis, queries: GoldenSignalQueries): CanarySignal[] {
-  const window = seconds(analysis.interval.toMilliseconds());
+export function canaryThresholds(service: MeshService): CanaryThresholds {
+  const analysis = service.delivery.analysis!;
+  const alert = alerts(service);
+  const errors: string[] = [];
+  const maxServerErrorRatio = analysis.maxServerErrorRatio
+    ?? Math.min(DEFAULT_MAX_SERVER_ERROR_RATIO, alert?.errorRateThreshold ?? 1);
+  const maxLatencyP99Ms = analysis.maxLatencyP99?.toMilliseconds() ?? alert?.latencyP99Ms ?? DEFAULT_MAX_LATENCY_P99_MS;
+  if (alert && maxServerErrorRatio > alert.errorRateThreshold) {
+    errors.push(`maxServerErrorRatio ${maxServerErrorRatio} passes a canary whose 5xx share would fire ` +
+      `${service.name}'s error alert (above ${alert.errorRateThreshold}): use ${alert.errorRateThreshold} or less, ` +
+      `or leave it unset`);
+  }
+  if (alert && maxLatencyP99Ms > alert.latencyP99Ms) {
+    errors.push(`maxLatencyP99 ${maxLatencyP99Ms} ms passes a canary whose p99 would fire ${service.name}'s latency ` +
+      `alert (above ${alert.latencyP99Ms} ms): use Duration.millis(${alert.latencyP99Ms}) or less, or leave it ` +
+      `unset to take the alert's`);
+  }
+  return { maxServerErrorRatio, maxLatencyP99Ms, errors };
+}
+
+/**
+ * The canary's golden signals as judged at each interval: its 5xx share and its p99 latency, from the same queries as
+ * the service's dashboard and alerts (`queries`), narrowed to the canary version's pods, over a window that holds
+ * `minRequests` of the first step's requests at the declared traffic. With fewer requests in the window the query
+ * answers 0, a pass that consumes no limit: a quiet minute neither pauses nor aborts the canary.
+ */
+function canarySignals(service: MeshService, version: string, queries: GoldenSignalQueries): CanarySignal[] {
+  const analysis = service.delivery.analysis!;
+  const windowSeconds = service.delivery.judgement()!.windowSeconds;
+  const window = `${windowSeconds}s`;
   const requests = queries.requestRate(service, window, version);
   // Requests in the window: rate per second times the window's seconds.
-  const enough = `(${requests} * ${Math.round(analysis.interval.toMilliseconds() / 1000)} >= ${analysis.minRequests})`;
+  const enough = `(${requests} * ${windowSeconds} >= ${analysis.minRequests})`;
   // No 5xx series at all means no errors: count it as 0, not as "no data".
   const errors = `(${queries.serverErrorRate(service, window, version)} or on() vector(0))`;
+  const thresholds = canaryThresholds(service);
+  const judged = (signal: string) => `((${signal}) and on() ${enough}) or on() vector(0)`;
   return [
-    { name: 'server-error-ratio', query: `(${errors} / ${requests}) and on() ${enough}`, max: analysis.maxServerErrorRatio },
-    { name: 'latency-p99-ms', query: `(${queries.latencyQuantile(service, 0.99, window, version)}) and on() ${enough}`, max: analysis.maxLatencyP99.toMilliseconds() },
+    { name: 'server-error-ratio', query: judged(`${errors} / ${requests}`), max: thresholds.maxServerErrorRatio },
+    {
+      name: 'latency-p99-ms',
+      query: judged(queries.latencyQuantile(service, 0.99, window, version)),
+      max: thresholds.maxLatencyP99Ms,
+    },
   ];
 }
 
@@ -49,8 +98,8 @@ export function analysisTemplateName(service: MeshService): string {
 /**
  * An Argo Rollouts `AnalysisTemplate` per controller-delivered service: at every interval of every step, Prometheus is
  * asked for the canary's 5xx share and p99 latency; a value above its threshold fails the measurement (the controller
- * aborts to 100% stable past `failureLimit`), too few requests leave it inconclusive (past `inconclusiveLimit` the
- * rollout pauses for a person). Reads the version being delivered at synth.
+ * aborts to 100% stable past `failureLimit`). An empty answer (a series that should exist does not) is inconclusive:
+ * past `inconclusiveLimit` the rollout pauses for a person. Reads the version being delivered at synth.
  */
 export class CanaryAnalysisTemplate extends Construct {
   public readonly template: ApiObject;
@@ -62,12 +111,11 @@ export class CanaryAnalysisTemplate extends Construct {
     const address = () => analysis.prometheusAddress ?? defaultPrometheus(mesh);
     const spec: AnalysisTemplateSpec = {
       metrics: Lazy.any({
-        produce: () => canarySignals(service, version(), analysis, queries).map(signal => ({
+        produce: () => canarySignals(service, version(), queries).map(signal => ({
           name: signal.name,
           interval: seconds(analysis.interval.toMilliseconds()),
           failureLimit: analysis.failureLimit,
           inconclusiveLimit: analysis.inconclusiveLimit,
-          // Both conditions guard the empty result (too few requests), which is then neither: inconclusive.
           successCondition: `len(result) > 0 && result[0] <= ${signal.max}`,
           failureCondition: `len(result) > 0 && result[0] > ${signal.max}`,
           provider: { prometheus: { address: address(), query: signal.query } },

@@ -2,24 +2,21 @@ import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 // Types only: loading the generated Argo Rollouts module (2.6 MB) would slow every synth.
 import type { RolloutSpec } from '../../../imports/argo-rollouts-argoproj.io';
-import { deliveredVersion } from '../../model/delivery';
+import { deliveredVersion, DeliveryController } from '../../model/delivery';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { carriesHttp } from '../../model/protocol';
-import { DEFAULT_CANARY_STEPS } from '../../model/routing';
 import { renderedJson } from '../rendered-json';
 import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
-import { analysisTemplateName, CanaryAnalysisTemplate, seconds } from './analysis-template';
+import { analysisTemplateName, CanaryAnalysisTemplate, canaryThresholds } from './analysis-template';
 import { CANARY_SUBSET, STABLE_SUBSET } from './controller-subsets';
 import { httpRoutes } from './route-table';
+
+/** Argo Rollouts' own default: a canary whose pods are not ready for 10 minutes has stopped progressing. */
+const PROGRESS_DEADLINE_SECONDS = 600;
 
 /** The version the Rollout's pod template is (see `deliveredVersion` of the model). */
 function rolloutVersion(service: MeshService): string {
   return deliveredVersion(service.traffic.routing, service.versions[0].name);
-}
-
-/** The canary's planned weights: the release's steps. */
-function deliverySteps(service: MeshService): readonly number[] {
-  return service.traffic.routing.canary?.steps ?? DEFAULT_CANARY_STEPS;
 }
 
 /** The names of the VirtualService routes that split between the stable and canary subsets: those the controller edits. */
@@ -29,31 +26,51 @@ function controlledRoutes(service: MeshService): string[] {
     .map(r => r.name!);
 }
 
+/** The Rollout's steps: each of the delivery's weights, held `pauseSeconds` before the next; the last is 100%. */
+function rolloutSteps(weights: readonly number[], pauseSeconds: number): object[] {
+  const pause = { pause: { duration: `${pauseSeconds}s` } };
+  return weights.flatMap((weight, i) => [{ setWeight: weight }, ...(i < weights.length - 1 ? [pause] : [])]);
+}
+
 /**
- * An Argo Rollouts `Rollout` that takes over a service's pods (Istio subset-level traffic splitting): its pod template is
- * the Deployment of the version being delivered (`workloadRef`; every version's Deployment is kept at 0 replicas as a
- * template), its canary steps are the release's steps with a pause of `stepPause` after each, its traffic routing
- * names the VirtualService routes and the DestinationRule's `stable` and `canary` subsets, and the service's
- * AnalysisTemplate runs in the background from the first step. Validated as rendered.
+ * An Argo Rollouts `Rollout` that takes over a service's pods (Istio subset-level traffic splitting).
+ *
+ * - Its pod template is the Deployment of the version being delivered (`workloadRef`); a canary becomes the template
+ *   only once the controller runs the stable version (its release records the controller), since a new Rollout
+ *   promotes its first template at once.
+ * - The switch keeps capacity: the first version's Deployment keeps its count (or its autoscaler's) and the controller
+ *   scales it down as its own pods become ready (`scaleDown: progressively`); the other versions' are templates at 0.
+ *   The service's autoscaler targets the Rollout.
+ * - Its steps are the delivery's (never the release file's: a change of steps restarts a running canary), each held
+ *   long enough for a judged measurement at the declared traffic; the AnalysisTemplate runs in the background.
+ * - A canary whose pods never become ready is aborted after the progress deadline.
  */
 export class ArgoRollout extends Construct {
   public readonly rollout: ApiObject;
   public readonly analysisTemplate: CanaryAnalysisTemplate;
+  /** The HorizontalPodAutoscaler of the Rollout, when the service autoscales. */
+  public readonly autoscaler?: ApiObject;
   private readonly templates = new Set<ServiceVersion>();
 
   public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: GoldenSignalQueries) {
     super(scope, id);
-    const analysis = service.delivery.analysis!;
+    const delivery = service.delivery;
+    const analysis = delivery.analysis!;
     this.analysisTemplate = new CanaryAnalysisTemplate(this, 'Analysis', service, () => rolloutVersion(service), queries);
+    const first = service.versions[0];
+    const scaling = first.autoscaler ? first.autoscaler.toJson().spec : undefined;
     const byName = (version: string) => service.versions.find(v => v.name === version);
     const spec: RolloutSpec = {
-      // The stable version's size; the controller sizes the canary to its weight.
-      replicas: Lazy.any({ produce: () => byName(service.traffic.stableVersion)?.replicas }),
+      // The service's own size (its autoscaler's floor), whichever version is stable: a promotion changes no count.
+      replicas: scaling?.minReplicas ?? first.replicas,
+      progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+      progressDeadlineAbort: true,
       selector: { matchLabels: { ...service.selector } },
       workloadRef: {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         name: Lazy.any({ produce: () => byName(rolloutVersion(service))?.deployment.name ?? `${service.name}-${rolloutVersion(service)}` }),
+        scaleDown: 'progressively',
       },
       strategy: {
         canary: {
@@ -64,13 +81,7 @@ export class ArgoRollout extends Construct {
             },
           },
           analysis: { templates: [{ templateName: analysisTemplateName(service) }], startingStep: 1 },
-          steps: Lazy.any({
-            produce: () => {
-              const steps = deliverySteps(service);
-              const pause = { pause: { duration: seconds(analysis.stepPause.toMilliseconds()) } };
-              return steps.flatMap((weight, i) => (i < steps.length - 1 ? [{ setWeight: weight }, pause] : [{ setWeight: weight }]));
-            },
-          }),
+          steps: Lazy.any({ produce: () => rolloutSteps(analysis.steps, delivery.judgement()!.pauseSeconds) }),
         },
       },
     } as RolloutSpec;
@@ -80,15 +91,30 @@ export class ArgoRollout extends Construct {
       metadata: { name: service.name, namespace: service.namespace.name, labels: { app: service.name } },
       spec,
     });
+    if (scaling) {
+      this.autoscaler = new ApiObject(this, 'Autoscaler', {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: service.name, namespace: service.namespace.name, labels: { app: service.name } },
+        spec: {
+          ...scaling,
+          scaleTargetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: service.name },
+        },
+      });
+    }
     for (const version of service.versions) this.takeOver(version);
     this.node.addValidation({ validate: () => this.validateRendered() });
   }
 
-  /** Keeps a version's Deployment as a pod template only: the Rollout runs the pods. */
+  /**
+   * Keeps a version's Deployment as a pod template: the Rollout runs the pods. The first version's keeps its count,
+   * which the controller scales down as the Rollout's pods become ready; any other is at 0 and starts none.
+   */
   public takeOver(version: ServiceVersion): void {
     if (this.templates.has(version)) return;
     this.templates.add(version);
-    version.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
+    if (version.autoscaler) version.autoscaler.node.scope?.node.tryRemoveChild(version.autoscaler.node.id);
+    if (version !== this.service.versions[0]) version.deployment.addJsonPatch(JsonPatch.add('/spec/replicas', 0));
     version.deployment.metadata.addAnnotation('soma-mesh.io/pods-run-by', `Rollout/${this.service.name}`);
   }
 
@@ -97,14 +123,40 @@ export class ArgoRollout extends Construct {
     const errors: string[] = [];
     const tcp = service.ports.filter(p => !carriesHttp(p.protocol)).map(p => p.port);
     if (tcp.length > 0) {
-      errors.push(`${service.name} serves TCP on port ${tcp.join(', ')}, which Argo Rollouts cannot split by DestinationRule subset (its TCP routing needs a stable and a canary Service): serve HTTP, or deliver ${service.name} by the release file`);
+      errors.push(`${service.name} serves TCP on port ${tcp.join(', ')}, which Argo Rollouts cannot split by ` +
+        `DestinationRule subset (its TCP routing needs a stable and a canary Service): serve HTTP, or deliver ` +
+        `${service.name} by the release file`);
     }
     const rollout = renderedJson(this.rollout);
     if (!rollout.spec.workloadRef.name || !service.versions.some(v => v.deployment.name === rollout.spec.workloadRef.name)) {
-      errors.push(`the Rollout's template names version "${rolloutVersion(service)}", which ${service.name} does not run: add it with addVersion() or a release file's "versions"`);
+      errors.push(`the Rollout's template names version "${rolloutVersion(service)}", which ${service.name} does ` +
+        `not run: add it with addVersion() or a release file's "versions"`);
     }
     if ((rollout.spec.strategy.canary.trafficRouting.istio.virtualService.routes ?? []).length === 0 && tcp.length === 0) {
-      errors.push(`no route of ${service.name}'s VirtualService splits between the stable and canary subsets, so the controller would have nothing to step`);
+      errors.push(`no route of ${service.name}'s VirtualService splits between the stable and canary subsets, so ` +
+        `the controller would have nothing to step`);
+    }
+    const canary = service.traffic.routing.canary;
+    const steps = service.delivery.analysis!.steps;
+    if (canary && canary.weight > 0 && canary.controller !== DeliveryController.ARGO_ROLLOUTS) {
+      errors.push(`the canary ${canary.version} is at ${canary.weight}% by the release file, not started under Argo ` +
+        `Rollouts: a Rollout created now would take ${canary.version} as its first template and promote it to 100% ` +
+        `at once, without steps or analysis. Roll the canary back to 0% first (release ${service.name} rollback), ` +
+        `apply that render (the Rollout starts on the stable version), then start the canary with the controller ` +
+        `(release ${service.name} start ${canary.version} with --delivery argo-rollouts)`);
+    }
+    if (canary?.steps && JSON.stringify(canary.steps) !== JSON.stringify(steps)) {
+      errors.push(`the release's canary steps ${JSON.stringify(canary.steps)} differ from the Rollout's ` +
+        `${JSON.stringify(steps)}: the controller walks the delivery's steps (a change of steps restarts a running ` +
+        `canary at its first step); remove the canary's steps from the release, or declare them in ` +
+        `Delivery.argoRollouts({ steps })`);
+    }
+    errors.push(...canaryThresholds(service).errors);
+    const budget = service.disruptionBudget ? renderedJson(service.disruptionBudget).spec : undefined;
+    if (typeof budget?.minAvailable === 'number' && budget.minAvailable >= rollout.spec.replicas) {
+      errors.push(`the disruption budget keeps ${budget.minAvailable} pods available, but the Rollout runs ` +
+        `${rollout.spec.replicas}: no pod could ever be evicted; lower minAvailable below ${rollout.spec.replicas}, ` +
+        `or raise the replicas`);
     }
     return errors;
   }
