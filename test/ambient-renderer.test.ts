@@ -11,7 +11,7 @@ function shop(declare: (m: { mesh: Mesh; api: MeshService; web: MeshService; db:
   const warnings: string[] = [];
   const app = Testing.app();
   const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioAmbientRenderer({ onWarning: w => warnings.push(w), ...props }) });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioAmbientRenderer({ ...props }), warningSink: { warn: w => warnings.push(w) } });
   const ns = mesh.addNamespace('shop');
   const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
   const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8081 }] });
