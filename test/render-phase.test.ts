@@ -1,15 +1,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Chart, Duration, Testing } from 'cdk8s';
+import { App, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import {
   ExistingWorkload, ExternalHost, HealthCheck, IMeshRenderer, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer, Mesh,
-  MeshModel, MeshService, MeshTelemetry, Protocol,
+  MeshModel, MeshService, MeshTelemetry, Protocol, istio,
 } from '../src';
 
 /** Declare, then render: renderers run once, at synth, over the finished model; the mesh is closed afterwards. */
 
-interface K8s { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: any }
+interface K8s { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any }
 
 /** A renderer that counts its renders and hands the model to Istio's. */
 class CountingRenderer implements IMeshRenderer {
@@ -44,6 +44,15 @@ describe('the render step', () => {
     const policy = first.find(o => o.kind === 'AuthorizationPolicy' && o.spec?.selector?.matchLabels?.app === 'api')!;
     expect(policy.spec.rules).toHaveLength(1);
     expect(renderer.models[0].calls.map(c => `${c.caller.name}>${c.callee.name}`)).toEqual(['web>api']);
+  });
+
+  test('a patch to a rendered object between two synths shows in the second (validation renders afresh)', () => {
+    const { chart, api, web } = shop(new IstioRenderer());
+    api.allowFrom(web);
+    Testing.synth(chart);
+    istio.WorkloadSidecar.of(api)!.resource.addJsonPatch(JsonPatch.add('/metadata/labels', { audited: 'yes' }));
+    const again = Testing.synth(chart) as K8s[];
+    expect(again.find(o => o.kind === 'Sidecar' && o.metadata.name === 'api')!.metadata).toMatchObject({ labels: { audited: 'yes' } });
   });
 
   test('app.synth() renders into the output folder', () => {
