@@ -25,15 +25,17 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  * What renders SomaAgentHub for one mesh, with `releases`, into `outdir`, its canaries delivered by the release file
  * (the committed renders) or by Argo Rollouts (`delivery`).
  */
-export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE,
-  warnings: SomaWarnings = new SomaWarnings()): SynthTarget {
-  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD), warningSink: warnings }, delivery }) };
+export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget,
+  delivery: SomaDelivery = SomaDelivery.RELEASE_FILE, warnings: SomaWarnings = new SomaWarnings()): SynthTarget {
+  const mesh = { renderer: rendererFor(target, SOMA_LINKERD), warningSink: warnings };
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
 export function synthTargets(root: string, releases: LoadedReleases, meshes: readonly MeshTarget[] = Object.values(MeshTarget),
   warnings: SomaWarnings = new SomaWarnings()): SynthTarget[] {
-  return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh, SomaDelivery.RELEASE_FILE, warnings));
+  return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh, SomaDelivery.RELEASE_FILE,
+    warnings));
 }
 
 /**

@@ -118,7 +118,9 @@ export class AdoptedWorkload extends MeshWorkload {
   public _addDiscoveredEnv(): void {
     for (const call of this.mesh.callGraph.callsFrom(this)) {
       if (!call.env) continue;
-      if (!this.target) fail(this.node.path, `${this.name} has no container to receive ${call.env.name}: give the workload a container`);
+      if (!this.target) {
+        fail(this.node.path, `${this.name} has no container to receive ${call.env.name}: give the workload a container`);
+      }
       this.target.env.addVariable(call.env.name, EnvValue.fromValue(call.env.value));
     }
   }

@@ -106,7 +106,8 @@ export class CallGraph {
   public _close(): void {
     this.closed = true;
     // Every reader (renderers, discovery variables) then sees one order, whatever the order of declaration.
-    const call = (c: Call) => [key(c.callee), key(c.caller), String(c.port).padStart(5, '0'), sorted(c.methods), sorted(c.paths)].join('|');
+    const call = (c: Call) => [key(c.callee), key(c.caller), String(c.port).padStart(5, '0'), sorted(c.methods), sorted(c.paths)]
+      .join('|');
     const external = (c: ExternalCall) => `${key(c.caller)}|${c.host.host}|${c.host.port}`;
     sortBy(this.all, call);
     for (const list of this.byCallee.values()) sortBy(list, call);
@@ -149,7 +150,8 @@ export class CallGraph {
 
   private checkOpen(where: string): void {
     if (this.closed) {
-      fail(where, 'the mesh was already rendered (by a synth, or mesh.render()), so this would be left out of it: declare everything before the synth (or before mesh.render())');
+      fail(where, 'the mesh was already rendered (by a synth, or mesh.render()), so this would be left out of it: '
+        + 'declare everything before the synth (or before mesh.render())');
     }
   }
 }

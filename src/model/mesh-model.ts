@@ -41,9 +41,9 @@ export class MeshModel {
 
   /** @internal made by the Mesh's render step */
   public constructor(parts: {
-    mesh: Mesh; namespaces: MeshNamespace[]; workloads: IMeshWorkload[]; services: MeshService[]; calls: Call[];
-    externalCalls: ExternalCall[]; unlistedEgress: UnlistedEgress[]; ingresses: PublicIngress[]; telemetry?: MeshTelemetry;
-    strictMtlsMeshWide: boolean; warnings: IWarningSink;
+    mesh: Mesh; namespaces: MeshNamespace[]; workloads: IMeshWorkload[]; services: MeshService[];
+    calls: Call[]; externalCalls: ExternalCall[]; unlistedEgress: UnlistedEgress[]; ingresses: PublicIngress[];
+    telemetry?: MeshTelemetry; strictMtlsMeshWide: boolean; warnings: IWarningSink;
   }) {
     this.mesh = parts.mesh;
     this.namespaces = parts.namespaces;

@@ -25,7 +25,7 @@ export interface IWarningSink {
  * and what to do instead; nothing a user declares is dropped silently.
  */
 export interface IMeshRenderer {
-  /** What the mesh's proxy reserves in each pod; the model refuses workloads that collide with it, as they are declared. */
+  /** What the mesh's proxy reserves in each pod; the model refuses workloads that collide with it when declared. */
   readonly dataPlane: IDataPlaneReservations;
   /**
    * Renders the model into the constructs of the model (namespaces, workloads, hosts, ingresses, telemetry), once.

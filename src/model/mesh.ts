@@ -95,7 +95,8 @@ export class Mesh extends Construct {
     at.string('clusterDomain', p.clusterDomain, '"cluster.local"', true);
     const sink = p.warningSink as unknown as Record<string, unknown> | undefined;
     if (sink !== undefined && (typeof sink !== 'object' || sink === null || typeof sink.warn !== 'function')) {
-      at.fail('warningSink', 'has no warn(message) method', 'pass an object with one, such as { warn: message => warnings.push(message) }');
+      at.fail('warningSink', 'has no warn(message) method',
+        'pass an object with one, such as { warn: message => warnings.push(message) }');
     }
     super(scope, id);
     this.trustDomain = props.trustDomain ?? 'cluster.local';
@@ -138,7 +139,8 @@ export class Mesh extends Construct {
    */
   public _checkOpen(where: string): void {
     if (this.rendered) {
-      fail(where, `the mesh ${this.node.path} was already rendered (by a synth, or mesh.render()), so this declaration would be left out of it: declare everything before the synth (or before mesh.render())`);
+      fail(where, `the mesh ${this.node.path} was already rendered (by a synth, or mesh.render()), so this declaration `
+        + 'would be left out of it: declare everything before the synth (or before mesh.render())');
     }
   }
 
@@ -185,7 +187,9 @@ export class Mesh extends Construct {
     const root = this.node.root;
     const before = new Set<IConstruct>(root.node.findAll());
     this.callGraph._close();
-    for (const workload of this.workloadByKey.values()) if (workload instanceof AdoptedWorkload) workload._addDiscoveredEnv();
+    for (const workload of this.workloadByKey.values()) {
+      if (workload instanceof AdoptedWorkload) workload._addDiscoveredEnv();
+    }
     const model = this.model();
     this.renderedModel = model;
     this.renderer.render(model);

@@ -134,7 +134,8 @@ export class IstioAmbientRenderer implements IMeshRenderer {
 
   /**
    * Namespaces (ambient label, STRICT, allow-nothing), each workload's ztunnel policy and, where it needs L7, its
-   * waypoint and routes; egress, ingress and telemetry; then what ambient cannot express of the declared model, reported.
+   * waypoint and routes; egress, ingress and telemetry; then what ambient cannot express of the declared model,
+   * reported.
    */
   public render(model: MeshModel): void {
     this.report.sendTo(model.warnings);
@@ -148,7 +149,9 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     for (const call of model.calls) this.renderCall(call);
     for (const call of model.externalCalls) this.renderExternalCall(call);
     // Unlisted egress: nothing to render, ambient has no outbound registry to open; the NetworkPolicies open the ports.
-    for (const ingress of model.ingresses) new GatewayApiIngress(ingress, 'IstioAmbient', { retries: this.routeRetries });
+    for (const ingress of model.ingresses) {
+      new GatewayApiIngress(ingress, 'IstioAmbient', { retries: this.routeRetries });
+    }
     if (model.telemetry) this.renderTelemetry(model.telemetry);
     this.reportUnexpressed();
   }
@@ -170,7 +173,10 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private renderWorkload(workload: IMeshWorkload): void {
     this.networkPolicies.renderWorkload(workload);
     if (!workload.namespace.created && workload.ports.length > 0) {
-      this.report.about(workload.namespace, `the workloads of ${workload.namespace.name}, a namespace this chart does not create, are taken to be in ambient mode: their NetworkPolicies admit callers on the HBONE port ${HBONE_PORT} only, so if ${workload.namespace.name} is not labelled istio.io/dataplane-mode: ambient by its own chart, their callers are refused; label it so there`);
+      const ns = workload.namespace.name;
+      this.report.about(workload.namespace, `the workloads of ${ns}, a namespace this chart does not create, are taken `
+        + `to be in ambient mode: their NetworkPolicies admit callers on the HBONE port ${HBONE_PORT} only, so if ${ns} is `
+        + 'not labelled istio.io/dataplane-mode: ambient by its own chart, their callers are refused; label it so there');
     }
     this.strictMtls.renderWorkload(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
@@ -194,7 +200,10 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     const settings = Object.entries(declared).filter(([, v]) => v !== undefined).map(([k]) => k);
     if (http && (service.versions.length >= 2 || settings.length > 0)) this.useWaypoint(service);
     if (!http && settings.length > 0 && service.ports.length > 0) {
-      this.report.about(service, `the declared resilience of ${service.name} (${settings.join(', ')}) is not rendered: its ports are TCP only, so its connections go from ztunnel to ztunnel, which has no connection limits, outlier detection, load-balancing choice, timeouts or retries (no DestinationRule applies); enforce the limits in the client, or use the Istio sidecar render, whose DestinationRule carries them`);
+      this.report.about(service, `the declared resilience of ${service.name} (${settings.join(', ')}) is not rendered: `
+        + 'its ports are TCP only, so its connections go from ztunnel to ztunnel, which has no connection limits, outlier '
+        + 'detection, load-balancing choice, timeouts or retries (no DestinationRule applies); enforce the limits in the '
+        + 'client, or use the Istio sidecar render, whose DestinationRule carries them');
     }
     if (service.delivery.controller) {
       this.warn(`[${service.node.path}] Istio ambient: delivery by ${service.delivery.description} is not rendered: the ambient render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio sidecar render`);

@@ -142,7 +142,10 @@ export class LinkerdRenderer implements IMeshRenderer {
     const inbound = namespace.defaultDeny ? 'deny' : namespace.strictMtls ? 'all-authenticated' : undefined;
     if (inbound) namespace.resource.metadata.addAnnotation('config.linkerd.io/default-inbound-policy', inbound);
     if (namespace.defaultDeny && !namespace.strictMtls) {
-      this.report.about(namespace, `strictMtls: false in ${namespace.name} is not rendered: its default inbound policy is deny, and its Servers admit mesh identities only, so clients without one are refused anyway; declare the callers without a mesh identity as workloads of the mesh, or set defaultDeny: false (with strictMtls: false, the cluster's default inbound policy applies)`);
+      this.report.about(namespace, `strictMtls: false in ${namespace.name} is not rendered: its default inbound policy `
+        + 'is deny, and its Servers admit mesh identities only, so clients without one are refused anyway; declare the '
+        + 'callers without a mesh identity as workloads of the mesh, or set defaultDeny: false (with strictMtls: false, '
+        + 'the cluster\'s default inbound policy applies)');
     }
     ProxyAdminServer.forNamespace(namespace, namespace.name, this.prometheusIn(namespace), this.kubelet(namespace));
     // Linkerd writes an access log per request when the proxy is injected with this annotation.
