@@ -29,6 +29,7 @@ export type { CanaryRelease, TrafficMirror, TrafficRouting, VersionMatch, Weight
 export type { ServiceTraffic } from './model/service-traffic';
 export type { IDataPlaneReservations, IMeshRenderer, IWarningSink } from './model/mesh-renderer';
 export { MeshModel } from './model/mesh-model';
+export type { MeshModelProps } from './model/mesh-model';
 export { PublicIngress } from './model/public-ingress';
 export type { JwtIssuer, PublicIngressProps } from './model/public-ingress';
 export { MeshTelemetry } from './model/mesh-telemetry';

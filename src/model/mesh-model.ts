@@ -9,6 +9,35 @@ import type { MeshTelemetry } from './mesh-telemetry';
 import type { PublicIngress } from './public-ingress';
 import type { IMeshWorkload } from './workload';
 
+/** The parts of a finished model, each list in its canonical order (see MeshModel). */
+export interface MeshModelProps {
+  /** The mesh. */
+  readonly mesh: Mesh;
+  /** Every namespace. */
+  readonly namespaces: MeshNamespace[];
+  /** Every workload. */
+  readonly workloads: IMeshWorkload[];
+  /** The deployed services. */
+  readonly services: MeshService[];
+  /** Every call between workloads. */
+  readonly calls: Call[];
+  /** Every call to a host outside the mesh. */
+  readonly externalCalls: ExternalCall[];
+  /** Every grant of unlisted egress. */
+  readonly unlistedEgress: UnlistedEgress[];
+  /** Every public entry point. */
+  readonly ingresses: PublicIngress[];
+  /**
+   * The mesh's telemetry.
+   * @default - none declared
+   */
+  readonly telemetry?: MeshTelemetry;
+  /** Whether STRICT mTLS is required mesh-wide. */
+  readonly strictMtlsMeshWide: boolean;
+  /** Where warnings go. */
+  readonly warnings: IWarningSink;
+}
+
 /**
  * Everything a mesh declares, finished: what a renderer renders, once, at synth. Each list is in a canonical order
  * (namespaces and workloads by name, calls by callee and caller), never in the order of declaration, so that the same
@@ -39,12 +68,8 @@ export class MeshModel {
   public readonly warnings: IWarningSink;
   private readonly checks: IValidation[] = [];
 
-  /** @internal made by the Mesh's render step */
-  public constructor(parts: {
-    mesh: Mesh; namespaces: MeshNamespace[]; workloads: IMeshWorkload[]; services: MeshService[];
-    calls: Call[]; externalCalls: ExternalCall[]; unlistedEgress: UnlistedEgress[]; ingresses: PublicIngress[];
-    telemetry?: MeshTelemetry; strictMtlsMeshWide: boolean; warnings: IWarningSink;
-  }) {
+  /** Made by the Mesh's render step (a renderer's test may make one). */
+  public constructor(parts: MeshModelProps) {
     this.mesh = parts.mesh;
     this.namespaces = parts.namespaces;
     this.workloads = parts.workloads;
