@@ -5,6 +5,7 @@ import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
 import { SomaDelivery } from './delivery';
 import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
+import { SomaWarnings } from './known-warnings';
 
 /** Where each mesh's render is committed. A new mesh adds its folder here, and every synth and release writes it too. */
 export const OUTDIR: Record<MeshTarget, string> = { [MeshTarget.ISTIO]: 'dist', [MeshTarget.LINKERD]: 'dist-linkerd', [MeshTarget.ISTIO_AMBIENT]: 'dist-ambient' };
@@ -24,13 +25,17 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  * What renders SomaAgentHub for one mesh, with `releases`, into `outdir`, its canaries delivered by the release file
  * (the committed renders) or by Argo Rollouts (`delivery`).
  */
-export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): SynthTarget {
-  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery }) };
+export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget,
+  delivery: SomaDelivery = SomaDelivery.RELEASE_FILE, warnings: SomaWarnings = new SomaWarnings()): SynthTarget {
+  const mesh = { renderer: rendererFor(target, SOMA_LINKERD), warningSink: warnings };
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
-export function synthTargets(root: string, releases: LoadedReleases, meshes: readonly MeshTarget[] = Object.values(MeshTarget)): SynthTarget[] {
-  return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh));
+export function synthTargets(root: string, releases: LoadedReleases, meshes: readonly MeshTarget[] = Object.values(MeshTarget),
+  warnings: SomaWarnings = new SomaWarnings()): SynthTarget[] {
+  return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh, SomaDelivery.RELEASE_FILE,
+    warnings));
 }
 
 /**
@@ -38,8 +43,10 @@ export function synthTargets(root: string, releases: LoadedReleases, meshes: rea
  * release file is read under the lock, and the folders all change or none does.
  */
 export function synthAll(root: string, releasesFile: string, meshes?: readonly MeshTarget[], options: OutputLockOptions = {}): void {
+  const warnings = new SomaWarnings();
   withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
-    lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes)));
+    lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes, warnings)));
+  if (warnings.summary) console.warn(warnings.summary);
 }
 
 /**
@@ -50,8 +57,10 @@ export function synthAll(root: string, releasesFile: string, meshes?: readonly M
 export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
   const dir = path.resolve(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target]);
+  const warnings = new SomaWarnings();
   withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
-    lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery)]));
+    lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery, warnings)]));
+  if (warnings.summary) console.warn(warnings.summary);
 }
 
 if (require.main === module) {

@@ -27,7 +27,9 @@ export type {
 } from './model/resilience';
 export type { CanaryRelease, TrafficMirror, TrafficRouting, VersionMatch, WeightedVersion } from './model/routing';
 export type { ServiceTraffic } from './model/service-traffic';
-export type { DataPlaneReservations, IMeshRenderer } from './model/mesh-renderer';
+export type { IDataPlaneReservations, IMeshRenderer, IWarningSink } from './model/mesh-renderer';
+export { MeshModel } from './model/mesh-model';
+export type { MeshModelProps } from './model/mesh-model';
 export { PublicIngress } from './model/public-ingress';
 export type { JwtIssuer, PublicIngressProps } from './model/public-ingress';
 export { MeshTelemetry } from './model/mesh-telemetry';

@@ -131,7 +131,7 @@ test('under Linkerd, an adopted workload\'s HTTP probes stay authorized once its
   const web = new kplus.Deployment(chart, 'Web', {
     containers: [{ image: 'example/web:1.0.0', ports: [{ number: 8080 }], readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }) }],
   });
-  const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined }) });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer() });
   const ns = mesh.addNamespace('shop');
   const adopted = MeshService.adopt(ns, 'web', { workload: web });
   const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 9000 }] });

@@ -11,7 +11,7 @@ function shop(declare: (m: { mesh: Mesh; api: MeshService; web: MeshService; db:
   const warnings: string[] = [];
   const app = Testing.app();
   const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioAmbientRenderer({ onWarning: w => warnings.push(w), ...props }) });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioAmbientRenderer({ ...props }), warningSink: { warn: w => warnings.push(w) } });
   const ns = mesh.addNamespace('shop');
   const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
   const web = new MeshService(ns, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8081 }] });
@@ -38,7 +38,8 @@ describe('IstioAmbientRenderer', () => {
     expect(evaluator.decide(pod('db'), 'db', { principal: from('api'), via: 'service', port: 5432, method: 'GET', path: '/' }).allowed).toBe(true);
     expect(evaluator.decide(pod('db'), 'db', { principal: from('web'), via: 'service', port: 5432, method: 'GET', path: '/' }).allowed).toBe(false);
     expect(evaluator.decide(pod('cache', 'infra'), 'cache', { principal: from('api'), via: 'pod', port: 6379, method: 'GET', path: '/' }).allowed).toBe(true);
-    expect(warnings).toEqual([]);
+    // The peer cache's namespace is another chart's: said once to be taken as ambient; nothing else.
+    expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\/infra\] Istio ambient: the workloads of infra, a namespace this chart does not create, are taken to be in ambient mode/)]);
   });
 
   test('a call restricted by method and path: the namespace waypoint enforces it, ztunnel admits the waypoint alone', () => {

@@ -401,7 +401,7 @@ describe('ambient traffic, tested from the YAML', () => {
     try {
       const lines: string[] = [];
       const app = new App({ outdir: dir });
-      new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new IstioAmbientRenderer({ gatewayApiChannel: 'experimental', onWarning: w => lines.push(w) }) } });
+      new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new IstioAmbientRenderer({ gatewayApiChannel: 'experimental' }), warningSink: { warn: w => lines.push(w) } } });
       app.synth();
       const objects = readManifests(dir);
       expect(lines.filter(w => /retries|defaultHttpRetryPolicy/.test(w))).toEqual([]);

@@ -245,6 +245,7 @@ describe('analyzer at synth', () => {
   test('SomaAgentHub synthesizes without findings, peers included', () => {
     const app = new App();
     const chart = new SomaAgentHub(app, 'soma-agent-hub');
+    chart.mesh.render(); // the renderer's objects exist once the mesh is rendered
     const peers = chart.mesh.workloads.filter(w => !w.deployed);
     expect(peers.length).toBe(10);
     expect(Analyzer.analyzeChart(chart, peers.map(w => require('../src/renderers/istio/analyzer-peers').peerOf(w)))).toEqual([]);

@@ -493,13 +493,13 @@ describe('the Delivery declaration', () => {
   });
 
   test('Linkerd reports it once, naming the service, and keeps the service delivered by the release file', () => {
-    const warnings: string[] = [];
-    const { app, chart, ns } = shop(new LinkerdRenderer({ onWarning: w => warnings.push(w) }));
+    const renderer = new LinkerdRenderer();
+    const { app, chart, ns } = shop(renderer);
     const api = new MeshService(ns, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }], delivery: Delivery.argoRollouts() });
     api.addVersion('v2', { replicas: 1 });
     api.traffic.route({ canary: { version: 'v2', weight: 5 } });
     app.synth();
-    expect(warnings.filter(w => /delivery by/.test(w))).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api\] Linkerd: delivery by Argo Rollouts is not rendered: .*argoproj-labs\/gatewayAPI.*so api is delivered by the release file here/)]);
+    expect(renderer.warnings.filter(w => /delivery by/.test(w))).toEqual([expect.stringMatching(/^\[c\/Mesh\/shop\/api\] Linkerd: delivery by Argo Rollouts is not rendered: .*argoproj-labs\/gatewayAPI.*so api is delivered by the release file here/)]);
     const rendered = chart.toJson();
     expect(rendered.filter((o: K8sObject) => o.apiVersion.startsWith('argoproj.io'))).toEqual([]);
     expect(rendered.filter((o: K8sObject) => o.kind === 'Deployment').map((d: K8sObject) => d.spec.replicas)).toEqual([2, 1]);

@@ -23,7 +23,7 @@ interface Base {
 function base(renderer: 'istio' | 'linkerd' = 'istio'): Base {
   const app = new App({ outdir: fs.mkdtempSync('/tmp/soma-bad-decl-') });
   const chart = new Chart(app, 'shop-app', { disableResourceNameHashes: true });
-  const mesh = new Mesh(chart, 'Mesh', { renderer: renderer === 'istio' ? new IstioRenderer() : new LinkerdRenderer({ onWarning: () => undefined }) });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: renderer === 'istio' ? new IstioRenderer() : new LinkerdRenderer() });
   const shop = mesh.addNamespace('shop');
   const infra = mesh.addNamespace('infra', { create: false });
   const web = new MeshService(shop, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
@@ -82,7 +82,7 @@ const CASES: Array<[string, (b: Base) => unknown, string]> = [
   ['namespace name empty', b => b.mesh.addNamespace(''), '[shop-app/Mesh] name: is empty; give a name, for example mesh.addNamespace("shop")'],
   ['namespace create a string', b => b.mesh.addNamespace('x', js({ create: 'no' })), '[shop-app/Mesh/x] create: "no" (a string) is not true or false; write create: true or false'],
   ['mesh without renderer', b => new Mesh(b.chart, 'Other', js({})), '[shop-app/Other] renderer: is missing; pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`'],
-  ['mesh renderer not one', b => new Mesh(b.chart, 'Other', js({ renderer: {} })), '[shop-app/Other] renderer: has no namespaceLabels, renderNamespace, renderWorkload, renderCall, renderTraffic; pass a renderer of this library, such as new IstioRenderer() or new LinkerdRenderer()'],
+  ['mesh renderer not one', b => new Mesh(b.chart, 'Other', js({ renderer: {} })), '[shop-app/Other] renderer: has no render; pass a renderer of this library, such as new IstioRenderer() or new LinkerdRenderer()'],
   ['workload(undefined)', b => b.mesh.workload(js(undefined)), '[shop-app/Mesh.workload] ref: is missing; write ref: "web" or "shop/web"'],
   ['unlisted egress ports strings', b => b.mesh.callGraph.allowUnlistedEgress(b.web, js({ reason: 'calls URLs its users supply', ports: ['443'] })), '[shop-app/Mesh/shop/web] options.ports[0]: "443" (a string) is not an integer; write an integer from 1 to 65535'],
   ['canary steps a string', b => b.web.traffic.route(js({ canary: { version: 'v2', weight: 5, steps: '1,5' } })), '[shop-app/Mesh/shop/web] routing.canary.steps: "1,5" is not a list of steps; write ascending percentages ending at 100, such as [1, 5, 25, 50, 100]'],

@@ -16,12 +16,13 @@ test('one field of each generated object, changed through its typed property', (
   web.service!.addJsonPatch(JsonPatch.add('/spec/sessionAffinity', 'ClientIP'));
   web.disruptionBudget!.addJsonPatch(JsonPatch.add('/spec/unhealthyPodEvictionPolicy', 'AlwaysAllow'));
   orders.versions[0].autoscaler!.addJsonPatch(JsonPatch.replace('/spec/maxReplicas', 8));
+  const stripe = new ExternalHost(mesh, 'Stripe', { host: 'api.stripe.com' });
+  stripe.allowFrom(orders);
+  mesh.render(); // what the renderer creates exists once the mesh is rendered; nothing can be declared after
   istio.WorkloadSidecar.of(web)!.resource.addJsonPatch(JsonPatch.add('/metadata/annotations', { owner: 'checkout' }));
   istio.CallerPolicy.of(orders)!.resource.metadata.addAnnotation('istio.io/dry-run', 'false');
   istio.IstioTrafficRoutes.of(orders)!.destinationRule.addJsonPatch(JsonPatch.replace('/spec/trafficPolicy/loadBalancer', { simple: 'LEAST_REQUEST' }));
   WorkloadNetworkPolicy.of(web)!.resource.metadata.addLabel('audited', 'yes');
-  const stripe = new ExternalHost(mesh, 'Stripe', { host: 'api.stripe.com' });
-  stripe.allowFrom(orders);
   IstioRenderer.peerAuthenticationOf(shop)!.metadata.addLabel('audited', 'yes');
   IstioRenderer.allowNothingOf(shop)!.metadata.addAnnotation('owner', 'security');
   IstioRenderer.serviceEntryOf(stripe, shop)!.resource.addJsonPatch(JsonPatch.add('/spec/location', 'MESH_EXTERNAL'));

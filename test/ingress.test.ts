@@ -108,6 +108,7 @@ describe('PublicIngress validation', () => {
     });
     api.allowFrom(gateway);
     const ingress = new PublicIngress(mesh, 'Public', { gateway, backend: api, host: 'api.example.com', credentialName: 'api-tls', jwt: { issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' }, gatewayHttpsPort: 8443 });
+    mesh.render();
     expect(IstioIngressGateway.of(ingress).requireJwt.toJson().spec.rules[0].to[0].operation.ports).toEqual(['8443']);
   });
 

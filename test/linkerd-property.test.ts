@@ -73,7 +73,7 @@ test(`${RUNS} random call graphs under Linkerd: the evaluator admits exactly the
     const app = new App();
     const chart = new Chart(app, 'random', { disableResourceNameHashes: true });
     const warnings: string[] = [];
-    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ probeNetworks: ['10.0.0.0/16'], onWarning: w => warnings.push(w) }) });
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ probeNetworks: ['10.0.0.0/16'] }), warningSink: { warn: w => warnings.push(w) } });
     const namespaces = NAMESPACES.map((name, i) => mesh.addNamespace(name, { create: i !== 2 })); // gamma belongs to another chart
     const workloads: IMeshWorkload[] = [];
     for (const w of spec.workloads) {

@@ -354,29 +354,31 @@ describe('LinkerdRenderer checks and warnings', () => {
   test('warns at synth, naming each peer port whose kubelet probes routes would hide', () => {
     const warnings: string[] = [];
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'soma-lw-')) });
-    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) } });
+    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: new LinkerdRenderer(), warningSink: { warn: w => warnings.push(w) } } });
+    app.synth();
     expect(warnings.map(w => /of ([a-z-]+) now has HTTPRoutes/.exec(w)?.[1]).sort()).toEqual(['loki', 'prometheus-pushgateway', 'qdrant']);
     for (const w of warnings.filter(w => w.includes('now has HTTPRoutes'))) expect(w).toMatch(/^\[soma-agent-hub\/Mesh\/[a-z-]+\/[a-z-]+\/LinkerdServer-\d+\] Linkerd: .*: authorize them/);
   });
 
-  test('refuses methods and paths on a gRPC port, and an app port the Linkerd proxy uses', () => {
+  test('refuses methods and paths on a gRPC port (at synth), and an app port the Linkerd proxy uses', () => {
     const build = (port: number, protocol: Protocol) => {
       const chart = new Chart(Testing.app(), 'c');
-      const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined }) });
+      const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer() });
       const ns = mesh.addNamespace('shop');
       const api = new MeshService(ns, 'api', { image: 'x/api:1.0.0', ports: [{ port, protocol }] });
       const web = new MeshService(ns, 'web', { image: 'x/web:1.0.0', ports: [{ port: 8080, protocol: Protocol.HTTP }] });
-      return { api, web, mesh, ns };
+      return { api, web, mesh, ns, chart };
     };
     const grpc = build(9000, Protocol.GRPC);
-    expect(() => grpc.api.allowFrom(grpc.web, { methods: ['POST'], paths: ['/pkg.Svc/Call'] }))
+    grpc.api.allowFrom(grpc.web, { methods: ['POST'], paths: ['/pkg.Svc/Call'] });
+    expect(() => Testing.synth(grpc.chart))
       .toThrow(/^\[c\/Mesh\/shop\/api <- c\/Mesh\/shop\/web\] port 9000 of api is gRPC: Linkerd routes gRPC by GRPCRoute/);
     expect(() => build(4191, Protocol.HTTP)).toThrow(/\[c\/Mesh\/shop\/api\] port 4191 is taken by the Linkerd proxy in every pod \(4140, 4143, 4191\)/);
   });
 
   test('a caller whose match covers another route is authorized there too; string prefixes and templates become regular expressions; the narrow route wins ties by name and by age', () => {
     const chart = new Chart(Testing.app(), 'c');
-    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: () => undefined, probeNetworks: ['10.0.0.0/16'] }) });
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ probeNetworks: ['10.0.0.0/16'] }) });
     const ns = mesh.addNamespace('shop');
     const infra = mesh.addNamespace('infra', { create: false });
     const api = new MeshService(ns, 'api', { image: 'x/api:1.0.0', ports: [{ port: 8080, protocol: Protocol.HTTP }] });
@@ -486,7 +488,7 @@ describe('Linkerd traffic and resilience, from the traffic model', () => {
     const warnings: string[] = [];
     const app = Testing.app();
     const chart = new Chart(app, 'c');
-    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) });
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer(), warningSink: { warn: w => warnings.push(w) } });
     const ns = mesh.addNamespace('shop');
     const { Duration } = require('cdk8s');
     const api = new MeshService(ns, 'api', {

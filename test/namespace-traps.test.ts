@@ -54,17 +54,22 @@ describe('Istio\'s root namespace never gets a mesh-wide policy unless asked for
     expect(meshWide(objects, 'istio-system').map(o => ({ name: o.metadata.name, spec: o.spec }))).toEqual([{ name: 'default', spec: { mtls: { mode: 'STRICT' } } }]);
   });
 
-  test('deny-by-default in the root namespace is refused: it would deny the whole mesh', () => {
-    expect(() => build(mesh => mesh.addNamespace('istio-system', { create: false, defaultDeny: true })))
+  test('deny-by-default in the root namespace is refused at synth: it would deny the whole mesh', () => {
+    expect(() => build(mesh => new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, defaultDeny: true }), 'ingressgateway', {
+      selector: { istio: 'ingressgateway' }, serviceAccountName: 'gw',
+    })))
       .toThrow(/\[c\/Mesh\/istio-system\] defaultDeny in istio-system, Istio's root namespace, would be an allow-nothing policy for the whole mesh/);
   });
 
   test('under Linkerd, the mesh-wide request is reported once, naming the mesh', () => {
     const warnings: string[] = [];
-    const mesh = new Mesh(new Chart(Testing.app(), 'c'), 'Mesh', { renderer: new LinkerdRenderer({ onWarning: w => warnings.push(w) }) });
+    const chart = new Chart(Testing.app(), 'c');
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer({ probeNetworks: ['10.0.0.0/8'] }), warningSink: { warn: w => warnings.push(w) } });
     mesh.enforceStrictMtlsMeshWide();
-    expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\] Linkerd: mesh-wide strict mTLS is not rendered: .*proxy\.defaultInboundPolicy/)]);
     expect(() => mesh.enforceStrictMtlsMeshWide()).toThrow(/called twice/);
+    Testing.synth(chart);
+    Testing.synth(chart);
+    expect(warnings).toEqual([expect.stringMatching(/^\[c\/Mesh\] Linkerd: mesh-wide strict mTLS is not rendered: .*proxy\.defaultInboundPolicy/)]);
   });
 });
 
@@ -133,7 +138,7 @@ describe('a workload the mesh does not know, in a deny-by-default namespace, is 
     const warnings: string[] = [];
     const app = Testing.app();
     const chart = new Chart(app, 'c');
-    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer(), onWarning: w => warnings.push(w) });
+    const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer(), warningSink: { warn: w => warnings.push(w) } });
     mesh.addNamespace('shop');
     mesh.addNamespace('legacy', { create: false });
     new MeshService(mesh.namespaces[0], 'api', { image, ports: [{ port: 8080 }] });

@@ -55,7 +55,7 @@ describe('package.json', () => {
 test('the runtime exports are the constructs, renderers, release and review functions: nothing internal', () => {
   expect(Object.keys(api).sort()).toEqual([
     'ACKNOWLEDGE_ANNOTATION', 'AMBIENT_DATA_PLANE', 'AdoptedWorkload', 'Analyzer', 'CODES', 'CODE_LIST', 'Delivery', 'DeliveryController', 'ExistingWorkload', 'ExternalHost', 'GRAFANA_DASHBOARD_LABEL', 'GoldenSignalDashboards',
-    'HealthCheck', 'ISTIO_DATA_PLANE', 'IstioAmbientRenderer', 'IstioRenderer', 'LinkerdRenderer', 'LoadBalancing', 'Mesh', 'MeshDetectionError', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTelemetry',
+    'HealthCheck', 'ISTIO_DATA_PLANE', 'IstioAmbientRenderer', 'IstioRenderer', 'LinkerdRenderer', 'LoadBalancing', 'Mesh', 'MeshDetectionError', 'MeshModel', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTelemetry',
     'PropsCheck', 'Protocol', 'PublicIngress', 'RetryCondition', 'Severity', 'WorkloadNetworkPolicy', 'accessMatrix', 'allows', 'ambient', 'analyze', 'applyReleases', 'decide', 'deliveredVersion', 'detectMesh', 'diffMatrices', 'diffObjects',
     'edgesOfMatrix', 'istio', 'linkerd', 'linkerdAccessMatrix', 'nextStep', 'parseMeshTarget', 'parseReleaseFile', 'promote', 'readReleaseFile', 'releaseFileProblems', 'rendererFor',
     'resolveSplit', 'rollback', 'setCanaryWeight', 'setSplit', 'setStable', 'startCanary', 'synthesizeAtomically', 'synthesizeTransaction', 'toDot', 'toMermaid', 'validateObjects', 'withOutputLock',

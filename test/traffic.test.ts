@@ -165,13 +165,14 @@ describe('resilience', () => {
       api.allowFrom(batch, { methods: ['DELETE'], paths: ['/v1/items/{*}'], idempotent: false });
     });
     const http = vsOf(objects, 'api').spec.http;
+    // Calls in the model's order (by caller, then methods and paths), whatever the order they were declared in.
     expect(http.map((r: any) => `${r.name} ${r.timeout} ${r.retries.attempts}`)).toEqual([
-      'from-web-retry 6s 1', 'from-batch-retry 30s 2', 'from-batch 30s 0', 'default 30s 0',
+      'from-batch 30s 0', 'from-batch-retry 30s 2', 'from-web-retry 6s 1', 'default 30s 0',
     ]);
-    expect(http[0].match).toEqual([{ sourceLabels: { app: 'web' }, sourceNamespace: 'shop', method: { exact: 'GET' }, uri: { prefix: '/slow/' } }]);
-    expect(http[0].retries.perTryTimeout).toBe('3s');
+    expect(http[2].match).toEqual([{ sourceLabels: { app: 'web' }, sourceNamespace: 'shop', method: { exact: 'GET' }, uri: { prefix: '/slow/' } }]);
+    expect(http[2].retries.perTryTimeout).toBe('3s');
     expect(http[1].match).toEqual([{ sourceLabels: { app: 'batch' }, sourceNamespace: 'shop', method: { exact: 'POST' }, uri: { exact: '/v1/embed' } }]);
-    expect(http[2].match).toEqual([{ sourceLabels: { app: 'batch' }, sourceNamespace: 'shop', method: { exact: 'DELETE' }, uri: { regex: '/v1/items/[^/]+' } }]);
+    expect(http[0].match).toEqual([{ sourceLabels: { app: 'batch' }, sourceNamespace: 'shop', method: { exact: 'DELETE' }, uri: { regex: '/v1/items/[^/]+' } }]);
     expectValid(objects);
   });
 
@@ -245,6 +246,7 @@ describe('validation: each mistake is a clear synth error', () => {
       api.traffic.route({ canary: { version: 'v3', weight: 1 } });
     })).toMatch(/version "v3" receives requests but runs 0 replicas, so its subset selects no pod/);
     expect(failure(({ api }) => {
+      api.namespace.mesh.render(); // to reach the rendered DestinationRule
       const routes = api.node.findChild('Traffic') as any;
       routes.destinationRule.addJsonPatch(JsonPatch.replace('/spec/subsets/1/labels/version', 'v2-typo'));
     })).toMatch(/subset "v2" of api.shop.svc.cluster.local has labels \{"app":"api","version":"v2-typo"\} that select no pod template/);
@@ -281,6 +283,7 @@ describe('validation: each mistake is a clear synth error', () => {
 
   test('a TLS mode other than ISTIO_MUTUAL', () => {
     expect(failure(({ api }) => {
+      api.namespace.mesh.render();
       (api.node.findChild('Traffic') as any).destinationRule.addJsonPatch(JsonPatch.add('/spec/trafficPolicy/tls', { mode: 'DISABLE' }));
     })).toMatch(/DestinationRule api sets tls mode DISABLE, which turns Istio mTLS off for api.shop.svc.cluster.local under STRICT/);
   });

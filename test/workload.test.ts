@@ -49,7 +49,7 @@ const find = (objects: K8sObject[], kind: string, name: string) => {
 };
 const container = (objects: K8sObject[], deployment: string) => find(objects, 'Deployment', deployment).spec.template.spec.containers[0];
 
-describe.each([['Istio', () => new IstioRenderer()], ['Linkerd', () => new LinkerdRenderer({ onWarning: () => undefined })]] as const)('a complete workload under %s', (_mesh, renderer) => {
+describe.each([['Istio', () => new IstioRenderer()], ['Linkerd', () => new LinkerdRenderer()]] as const)('a complete workload under %s', (_mesh, renderer) => {
   const { objects } = shop(renderer());
 
   test('every object is valid against Kubernetes\' schema for its kind, or its CRD', () => {
@@ -137,7 +137,7 @@ test('Istio: the AuthorizationPolicy and NetworkPolicies name container port 808
 });
 
 test('Linkerd: the Server selects container port 8080', () => {
-  const { objects } = shop(new LinkerdRenderer({ onWarning: () => undefined }));
+  const { objects } = shop(new LinkerdRenderer());
   const server = objects.find(o => o.kind === 'Server' && o.metadata.name.startsWith('reviews-'))!;
   expect(server.spec.port).toBe(8080);
 });
@@ -212,8 +212,9 @@ describe('a call\'s discovery variable', () => {
     orders.allowFrom(web, { port: 9000, env: { name: 'ORDERS_API', scheme: 'https', path: '/v1' } });
     const objects = Testing.synth(chart) as K8sObject[];
     expect(container(objects, 'web-v1').env).toEqual([
-      { name: 'ORDERS_GRPC', value: 'orders.shop.svc.cluster.local:9090' },
+      // In the model's order (callee, then port), whatever the order of declaration.
       { name: 'ORDERS_API', value: 'https://orders.shop.svc.cluster.local:9000/v1' },
+      { name: 'ORDERS_GRPC', value: 'orders.shop.svc.cluster.local:9090' },
     ]);
   });
 

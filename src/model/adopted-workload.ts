@@ -50,6 +50,7 @@ export class AdoptedWorkload extends MeshWorkload {
   public readonly serviceAccount?: k8s.KubeServiceAccount;
   /** The Service callers reach it by, absent when it serves no port or `service: false`. */
   public readonly service?: k8s.KubeService;
+  private readonly target?: Container;
 
   public constructor(namespace: MeshNamespace, name: string, props: AdoptedWorkloadProps) {
     const workload = props?.workload;
@@ -106,12 +107,22 @@ export class AdoptedWorkload extends MeshWorkload {
     if (props.container && !containers.includes(props.container)) fail(where, 'container is not one of the workload\'s containers: pass one of workload.containers');
     this.mesh._registerWorkload(this);
     this.mesh._claim(object);
-    this.mesh.callGraph.onCall(call => {
-      if (call.caller !== this || !call.env) return;
-      if (!target) fail(where, `${name} has no container to receive ${call.env.name}: add its container before its calls`);
-      target.env.addVariable(call.env.name, EnvValue.fromValue(call.env.value));
-    });
-    this.mesh.renderer.renderWorkload(this);
+    this.target = target;
+  }
+
+  /**
+   * Gives its container the in-mesh URL of each callee whose call names a variable; run by the mesh's render step,
+   * once every call is declared.
+   * @internal
+   */
+  public _addDiscoveredEnv(): void {
+    for (const call of this.mesh.callGraph.callsFrom(this)) {
+      if (!call.env) continue;
+      if (!this.target) {
+        fail(this.node.path, `${this.name} has no container to receive ${call.env.name}: give the workload a container`);
+      }
+      this.target.env.addVariable(call.env.name, EnvValue.fromValue(call.env.value));
+    }
   }
 
   /** Names the ports of a StatefulSet's governing Service for their protocol too, since the mesh reads it as well. */

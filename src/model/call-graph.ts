@@ -13,12 +13,11 @@ export class CallGraph {
   private readonly byCaller = new Map<IMeshWorkload, Call[]>();
   private readonly keys = new Set<string>();
   private readonly idempotent = new Map<Call, boolean>();
-  private readonly listeners: Array<(call: Call) => void> = [];
   private readonly external: ExternalCall[] = [];
   private readonly externalByCaller = new Map<IMeshWorkload, ExternalCall[]>();
   private readonly externalByHost = new Map<ExternalHost, ExternalCall[]>();
   private readonly unlisted = new Map<IMeshWorkload, UnlistedEgress>();
-  private readonly unlistedListeners: Array<(grant: UnlistedEgress) => void> = [];
+  private closed = false;
 
   /**
    * Every edge as plain data, for pictures and reports: calls, then external hosts, then unlisted egress
@@ -53,12 +52,6 @@ export class CallGraph {
   /** Whether the call was declared idempotent (true), declared not idempotent (false), or left to its methods (undefined). */
   public declaredIdempotent(call: Call): boolean | undefined {
     return this.idempotent.get(call);
-  }
-
-  /** Runs `listener` for every call already declared and every call declared later. */
-  public onCall(listener: (call: Call) => void): void {
-    this.listeners.push(listener);
-    for (const call of this.all) listener(call);
   }
 
   /** Every call to a host outside the mesh, in declaration order. */
@@ -100,20 +93,37 @@ export class CallGraph {
     }
     if (!caller.deployed) fail(where, `${caller.name} is deployed by another chart, whose proxy this mesh does not render: open its egress in that chart`);
     if (this.unlisted.has(caller)) fail(where, `unlisted egress of ${caller.name} is declared twice: declare it once`);
+    this.checkOpen(where);
     const grant = { caller, reason: options.reason.trim(), ports: [...new Set(options.ports ?? [443])] };
     this.unlisted.set(caller, grant);
-    for (const listener of this.unlistedListeners) listener(grant);
     return grant;
   }
 
-  /** Runs `listener` for every unlisted egress already granted and every one granted later. */
-  public onUnlistedEgress(listener: (grant: UnlistedEgress) => void): void {
-    this.unlistedListeners.push(listener);
-    for (const grant of this.unlisted.values()) listener(grant);
+  /**
+   * Refuses every later declaration: the mesh has been rendered.
+   * @internal
+   */
+  public _close(): void {
+    this.closed = true;
+    // Every reader (renderers, discovery variables) then sees one order, whatever the order of declaration.
+    const call = (c: Call) => [key(c.callee), key(c.caller), String(c.port).padStart(5, '0'), sorted(c.methods), sorted(c.paths)]
+      .join('|');
+    const external = (c: ExternalCall) => `${key(c.caller)}|${c.host.host}|${c.host.port}`;
+    sortBy(this.all, call);
+    for (const list of this.byCallee.values()) sortBy(list, call);
+    for (const list of this.byCaller.values()) sortBy(list, call);
+    sortBy(this.external, external);
+    for (const list of this.externalByCaller.values()) sortBy(list, external);
+    for (const list of this.externalByHost.values()) sortBy(list, external);
+    const grants = [...this.unlisted.values()];
+    sortBy(grants, g => key(g.caller));
+    this.unlisted.clear();
+    for (const grant of grants) this.unlisted.set(grant.caller, grant);
   }
 
   /** @internal declared through `ExternalHost.allowFrom` */
   public addExternal(call: ExternalCall, where: string): ExternalCall {
+    this.checkOpen(where);
     if (this.externalCallsFrom(call.caller).some(c => c.host === call.host)) {
       fail(where, `${call.caller.name} is allowed to reach ${call.host.host} twice: remove one`);
     }
@@ -125,6 +135,7 @@ export class CallGraph {
 
   /** @internal declared through `IMeshWorkload.allowFrom` */
   public add(call: Call, where: string, idempotent?: boolean): Call {
+    this.checkOpen(where);
     const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${sorted(call.methods)}|${sorted(call.paths)}`;
     if (this.keys.has(key)) {
       fail(where, `the call from ${call.caller.name} to ${call.callee.name} on port ${call.port} is declared twice: remove one`);
@@ -134,9 +145,26 @@ export class CallGraph {
     push(this.byCallee, call.callee, call);
     push(this.byCaller, call.caller, call);
     if (idempotent !== undefined) this.idempotent.set(call, idempotent);
-    for (const listener of this.listeners) listener(call);
     return call;
   }
+
+  private checkOpen(where: string): void {
+    if (this.closed) {
+      fail(where, 'the mesh was already rendered (by a synth, or mesh.render()), so this would be left out of it: '
+        + 'declare everything before the synth (or before mesh.render())');
+    }
+  }
+}
+
+/** A workload as `namespace/name`, unique in a mesh. */
+function key(workload: IMeshWorkload): string {
+  return `${workload.namespace.name}/${workload.name}`;
+}
+
+/** Sorts in place by a string key, in code-point order (the same on every machine and locale). */
+function sortBy<T>(list: T[], keyOf: (item: T) => string): void {
+  const keys = new Map(list.map(item => [item, keyOf(item)]));
+  list.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

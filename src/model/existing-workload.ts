@@ -40,7 +40,6 @@ export class ExistingWorkload extends MeshWorkload {
     const saError = checkDnsLabel('service account name', this.serviceAccountName);
     if (saError) fail(where, saError);
     this.mesh._registerWorkload(this);
-    this.mesh.renderer.renderWorkload(this);
   }
 }
 

@@ -48,6 +48,7 @@ export class ExternalHost extends Construct {
     const p = at.object<ExternalHostProps>('props', props, '{ host: "api.example.com", port: 443 }');
     at.string('host', p.host, '"api.example.com"', false);
     at.integer('port', p.port, 1, 65535);
+    if (isMesh(mesh)) mesh._checkOpen(`${mesh.node.path}/${id}`);
     super(mesh, id);
     this.mesh = mesh;
     this.host = props.host;
@@ -78,8 +79,6 @@ export class ExternalHost extends Construct {
     if (!caller.deployed) {
       fail(where, `${caller.name} is deployed by another chart, whose proxy and egress this mesh does not render: declare its external hosts in that chart`);
     }
-    const call = this.mesh.callGraph.addExternal({ caller, host: this }, where);
-    this.mesh.renderer.renderExternalCall(call);
-    return call;
+    return this.mesh.callGraph.addExternal({ caller, host: this }, where);
   }
 }

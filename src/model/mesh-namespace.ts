@@ -34,7 +34,7 @@ export class MeshNamespace extends Construct {
   public readonly created: boolean;
   public readonly strictMtls: boolean;
   public readonly defaultDeny: boolean;
-  /** The Namespace object, when created here. */
+  /** The Namespace object, when created here; the renderer adds the labels and annotations that mesh it, at synth. */
   public readonly resource?: k8s.KubeNamespace;
 
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
@@ -44,6 +44,7 @@ export class MeshNamespace extends Construct {
     at.boolean('strictMtls', p.strictMtls);
     at.boolean('defaultDeny', p.defaultDeny);
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
+    if (isMesh(mesh)) mesh._checkOpen(`${mesh.node.path}/${name}`);
     if (mesh.node.tryFindChild(name)) {
       fail(`${mesh.node.path}/${name}`, `namespace "${name}" is declared twice: declare it once and put every workload in it`);
     }
@@ -56,9 +57,8 @@ export class MeshNamespace extends Construct {
     mesh._registerNamespace(this);
     if (this.created) {
       this.resource = new k8s.KubeNamespace(this, 'Resource', {
-        metadata: { name, labels: mesh.renderer.namespaceLabels() },
+        metadata: { name },
       });
     }
-    mesh.renderer.renderNamespace(this);
   }
 }

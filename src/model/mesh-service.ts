@@ -214,12 +214,9 @@ export class MeshService extends MeshWorkload {
     this.disruptionBudget = this.scaling.disruptionBudget(this, { ...this.selector }, namespace.name, name);
     this.addVersion(props.version ?? 'v1');
     this.traffic = new ServiceTraffic(this, this.mesh, props.resilience);
-    this.mesh.renderer.renderWorkload(this);
-    this.mesh.renderer.renderTraffic(this);
     if (this.delivery.controller) {
       if (this.ports.length === 0) fail(this.node.path, `${name} serves no port, so no request could judge a canary: deliver it by the release file (leave delivery unset)`);
       this.node.addValidation({ validate: () => checkControllerRouting(this.traffic.routing, this.delivery).map(e => `${e}${this.traffic.routingDeclaredIn ? ` (routes declared in ${this.traffic.routingDeclaredIn})` : ''}`) });
-      this.mesh.renderer.renderDelivery(this);
     }
   }
 
@@ -237,6 +234,7 @@ export class MeshService extends MeshWorkload {
   public addVersion(version: string, options: ServiceVersionOptions = {}): ServiceVersion {
     checkVersionOptions(new PropsCheck(typeof version === 'string' && version ? `${this.node.path}/${version}` : this.node.path), version, options);
     const where = `${this.node.path}/${version}`;
+    this.mesh._checkOpen(where);
     const nameError = checkDnsLabel('version', version);
     if (nameError) fail(where, nameError);
     if (this.versionList.some(v => v.name === version)) {
@@ -262,7 +260,6 @@ export class MeshService extends MeshWorkload {
     const autoscaler = autoscaled ? this.scaling.autoscaler(this, `Autoscaler-${version}`, deployment, podLabels) : undefined;
     const entry = { name: version, image, replicas, deployment, autoscaler, podLabels };
     this.versionList.push(entry);
-    this.mesh.renderer.renderVersion(this, entry);
     return entry;
   }
 

@@ -81,6 +81,7 @@ export class MeshTelemetry extends Construct {
       at.number('goldenSignals.latencyP99Ms', g.latencyP99Ms, 0, Number.MAX_SAFE_INTEGER);
       at.string('goldenSignals.alertFor', g.alertFor, '"10m"', true);
     }
+    mesh._checkOpen(`${mesh.node.path}/${id}`);
     super(mesh, id);
     const where = this.node.path;
     if (mesh.node.children.some(c => c !== this && c instanceof MeshTelemetry)) {
@@ -95,7 +96,7 @@ export class MeshTelemetry extends Construct {
     if (nameError) fail(where, nameError);
     this.accessLogs = props.accessLogs ?? true;
     if (props.goldenSignals !== false) this.goldenSignals = resolveGoldenSignals(where, props.goldenSignals ?? {});
-    mesh.renderer.renderTelemetry(this);
+    mesh._registerTelemetry(this);
   }
 }
 

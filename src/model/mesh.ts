@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, IConstruct, IValidation } from 'constructs';
 import { CallGraph } from './call-graph';
-import { IMeshRenderer } from './mesh-renderer';
+import { IMeshRenderer, IWarningSink } from './mesh-renderer';
+import { MeshModel } from './mesh-model';
 import { MeshNamespace, MeshNamespaceProps } from './mesh-namespace';
 import { unknownWorkloads } from './unknown-workloads';
 import { checkDnsLabel, fail } from './validation';
@@ -9,9 +10,13 @@ import { isConstruct, pathOf } from './declaration-checks';
 import { PropsCheck } from './props-check';
 import { checkObjectNames } from './object-names';
 import type { IMeshWorkload } from './workload';
+import type { PublicIngress } from './public-ingress';
+import type { MeshTelemetry } from './mesh-telemetry';
+import { MeshService } from './mesh-service';
+import { AdoptedWorkload } from './adopted-workload';
 
 /** What every renderer implements; a Mesh refuses an object without them, before any is called. */
-const RENDERER_METHODS = ['namespaceLabels', 'renderNamespace', 'renderWorkload', 'renderCall', 'renderTraffic'];
+const RENDERER_METHODS = ['render'];
 
 /** Settings of a whole mesh. */
 export interface MeshProps {
@@ -31,11 +36,19 @@ export interface MeshProps {
    */
   readonly renderer: IMeshRenderer;
   /**
-   * Receives each warning about the declarations (a workload of the App the mesh does not know, in a
-   * namespace that denies by default).
+   * Receives each warning: about the declarations (a workload of the App the mesh does not know, in a namespace that
+   * denies by default), and from the renderer, about a declared feature it does not render
+   * (`{ warn: message => warnings.push(message) }`).
    * @default - printed to stderr as `warning: ...`
    */
-  readonly onWarning?: (message: string) => void;
+  readonly warningSink?: IWarningSink;
+}
+
+/** Warnings printed to stderr, one line each. */
+class StandardErrorSink implements IWarningSink {
+  public warn(message: string): void {
+    console.warn(`warning: ${message}`);
+  }
 }
 
 /**
@@ -59,7 +72,11 @@ export class Mesh extends Construct {
   private meshWideStrictMtls = false;
   private readonly claimed = new Set<IConstruct>();
   private readonly warned = new Set<string>();
-  private readonly onWarning: (message: string) => void;
+  private readonly warningSink: IWarningSink;
+  private readonly ingressList: PublicIngress[] = [];
+  private telemetryValue?: MeshTelemetry;
+  /** The model the renderer rendered, once it has. */
+  private renderedModel?: MeshModel;
   private readonly workloadByKey = new Map<string, IMeshWorkload>();
   private readonly workloadsByName = new Map<string, IMeshWorkload[]>();
 
@@ -76,16 +93,125 @@ export class Mesh extends Construct {
     if (missing.length > 0) at.fail('renderer', `has no ${missing.join(', ')}`, 'pass a renderer of this library, such as new IstioRenderer() or new LinkerdRenderer()');
     at.string('trustDomain', p.trustDomain, '"cluster.local"', true);
     at.string('clusterDomain', p.clusterDomain, '"cluster.local"', true);
+    const sink = p.warningSink as unknown as Record<string, unknown> | undefined;
+    if (sink !== undefined && (typeof sink !== 'object' || sink === null || typeof sink.warn !== 'function')) {
+      at.fail('warningSink', 'has no warn(message) method',
+        'pass an object with one, such as { warn: message => warnings.push(message) }');
+    }
     super(scope, id);
     this.trustDomain = props.trustDomain ?? 'cluster.local';
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
     this.renderer = props.renderer;
-    this.onWarning = props.onWarning ?? (message => process.stderr.write(`warning: ${message}\n`));
+    this.warningSink = props.warningSink ?? new StandardErrorSink();
+    // First of the Mesh's validations, so that the others (object names) see what was rendered. See `render`.
+    this.node.addValidation({ validate: () => this.renderStep() });
     this.node.addValidation({ validate: () => { this.warnUnknownWorkloads(); return []; } });
     this.node.addValidation({ validate: () => checkObjectNames(this) });
-    this.callGraph.onCall(call => this.renderer.renderCall(call));
-    this.callGraph.onUnlistedEgress(grant => this.renderer.renderUnlistedEgress(grant));
-    this.renderer.renderMesh(this);
+  }
+
+  /** Whether the mesh was rendered: then nothing more can be declared in it. */
+  public get rendered(): boolean {
+    return this.renderedModel !== undefined;
+  }
+
+  private get renderChecks(): readonly IValidation[] {
+    return this.renderedModel?._checks ?? [];
+  }
+
+  /** Where this mesh's warnings go (`MeshProps.warningSink`). */
+  public get warnings(): IWarningSink {
+    return this.warningSink;
+  }
+
+  /** Every PublicIngress into the mesh, in declaration order. */
+  public get ingresses(): PublicIngress[] {
+    return [...this.ingressList];
+  }
+
+  /** The mesh's telemetry, when declared. */
+  public get telemetry(): MeshTelemetry | undefined {
+    return this.telemetryValue;
+  }
+
+  /**
+   * Fails, naming `where`, when the mesh has been rendered: what is declared after synth would reach no renderer.
+   * @internal
+   */
+  public _checkOpen(where: string): void {
+    if (this.rendered) {
+      fail(where, `the mesh ${this.node.path} was already rendered (by a synth, or mesh.render()), so this declaration `
+        + 'would be left out of it: declare everything before the synth (or before mesh.render())');
+    }
+  }
+
+  /**
+   * Renders the mesh now rather than at synth, to reach what the renderer creates (escape hatches such as
+   * `IstioIngressGateway.of(ingress)`, or a JSON patch on a rendered object). Everything must be declared by then: the
+   * mesh is closed afterwards. Throws, naming each construct, when a declaration is wrong. What was rendered is checked
+   * at synth, with the patches made to it.
+   */
+  public render(): void {
+    if (this.rendered) return;
+    const errors = this.modelErrors();
+    if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    this.renderNow();
+  }
+
+  /** Every error of the declarations, as cdk8s words them (`[path] message`). */
+  private modelErrors(): string[] {
+    const model = [...this.node.findAll().filter(c => c !== this), ...this.ingressList];
+    return model.flatMap(c => c.node.validate().map(error => `[${c.node.path}] ${error}`));
+  }
+
+  /**
+   * The render step, the first validation of the Mesh. cdk8s validates the constructs it listed before validation
+   * began, then writes the objects it finds in the tree afresh: so what a renderer creates during validation is
+   * written, but validated by nobody unless by this step. It therefore checks the model first (a wrong declaration is
+   * reported by cdk8s, naming its construct, and never reaches a renderer), renders once, then runs the validations of
+   * every construct the renderer created; and, at every synth, the checks the renderer added (the Istio analyzer).
+   */
+  private renderStep(): string[] {
+    let created: IConstruct[] = [];
+    if (!this.rendered) {
+      if (this.modelErrors().length > 0) return []; // cdk8s reports them, naming each construct
+      created = this.renderNow();
+    }
+    return [
+      ...created.flatMap(c => c.node.validate().map(error => `[${c.node.path}] ${error}`)),
+      ...this.renderChecks.flatMap(check => check.validate()),
+    ];
+  }
+
+  /** Renders the finished model, once; returns the constructs the renderer created. */
+  private renderNow(): IConstruct[] {
+    const root = this.node.root;
+    const before = new Set<IConstruct>(root.node.findAll());
+    this.callGraph._close();
+    for (const workload of this.workloadByKey.values()) {
+      if (workload instanceof AdoptedWorkload) workload._addDiscoveredEnv();
+    }
+    const model = this.model();
+    this.renderedModel = model;
+    this.renderer.render(model);
+    return root.node.findAll().filter(c => !before.has(c));
+  }
+
+  private model(): MeshModel {
+    const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => compare(a.name, b.name));
+    const workloads = [...this.workloadByKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, w]) => w);
+    return new MeshModel({
+      mesh: this,
+      namespaces: byName(this.namespaces),
+      workloads,
+      services: workloads.filter((w): w is MeshService => w instanceof MeshService),
+      calls: [...this.callGraph.calls],
+      externalCalls: [...this.callGraph.externalCalls],
+      unlistedEgress: [...this.callGraph.unlistedEgress],
+      ingresses: [...this.ingressList].sort((a, b) => compare(a.node.path, b.node.path)),
+      telemetry: this.telemetryValue,
+      strictMtlsMeshWide: this.meshWideStrictMtls,
+      warnings: this.warningSink,
+    });
   }
 
   /**
@@ -94,9 +220,9 @@ export class Mesh extends Construct {
    * own `strictMtls` covers that namespace only, even for the mesh's root namespace.
    */
   public enforceStrictMtlsMeshWide(): void {
+    this._checkOpen(this.node.path);
     if (this.meshWideStrictMtls) fail(this.node.path, 'enforceStrictMtlsMeshWide() is called twice: call it once');
     this.meshWideStrictMtls = true;
-    this.renderer.renderMeshWideStrictMtls(this);
   }
 
   /** Whether `enforceStrictMtlsMeshWide()` was called. */
@@ -152,8 +278,20 @@ export class Mesh extends Construct {
       const message = `[${object.node.path}] ${object.kind} ${namespace}/${object.name} runs in namespace ${namespace}, which denies by default, but the mesh does not know it: every request to it is denied and its egress is closed. Adopt it (MeshService.adopt) or declare it as an ExistingWorkload, and declare its calls`;
       if (this.warned.has(message)) continue; // validation may run more than once per synth
       this.warned.add(message);
-      this.onWarning(message);
+      this.warningSink.warn(message);
     }
+  }
+
+  /** @internal called by PublicIngress */
+  public _registerIngress(ingress: PublicIngress): void {
+    this._checkOpen(ingress.node.path);
+    this.ingressList.push(ingress);
+  }
+
+  /** @internal called by MeshTelemetry */
+  public _registerTelemetry(telemetry: MeshTelemetry): void {
+    this._checkOpen(telemetry.node.path);
+    this.telemetryValue = telemetry;
   }
 
   /** @internal called by MeshNamespace */
@@ -168,6 +306,7 @@ export class Mesh extends Construct {
 
   /** @internal called by workloads */
   public _registerWorkload(workload: IMeshWorkload): void {
+    this._checkOpen(workload.node.path);
     const error = checkDnsLabel('workload name', workload.name);
     if (error) fail(workload.node.path, error);
     const key = `${workload.namespace.name}/${workload.name}`;
@@ -179,4 +318,9 @@ export class Mesh extends Construct {
     if (sameName) sameName.push(workload);
     else this.workloadsByName.set(workload.name, [workload]);
   }
+}
+
+/** Code-point order: the same on every machine and locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

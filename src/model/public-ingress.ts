@@ -77,6 +77,7 @@ export class PublicIngress extends Construct {
 
   public constructor(scope: Construct, id: string, props: PublicIngressProps) {
     checkProps(pathOf(scope, id), props);
+    Mesh.of(props.backend)._checkOpen(pathOf(scope, id));
     super(scope, id);
     this.name = props.name ?? `${props.backend?.name}-public`;
     this.openPaths = [...new Set(props.openPaths ?? [])];
@@ -91,7 +92,7 @@ export class PublicIngress extends Construct {
     this.node.addValidation({
       validate: () => this.entry ? [] : [`${this.gateway.name} may not call ${this.backend.name}${this.port ? ` on port ${this.port}` : ''}: declare ${this.backend.name}.allowFrom(${this.gateway.name})`],
     });
-    Mesh.of(props.backend).renderer.renderIngress(this);
+    Mesh.of(props.backend)._registerIngress(this);
   }
 
   /** The gateway's call to the backend that public requests ride on, once declared. */

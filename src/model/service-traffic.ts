@@ -35,6 +35,7 @@ export class ServiceTraffic {
    * @param source where the routing is declared, for error messages
    */
   public route(routing: TrafficRouting, source: string = 'code'): void {
+    this.mesh._checkOpen(this.service.node.path);
     const problems = serviceReleaseProblems(routing, 'routing', false);
     if (problems.length > 0) fail(this.service.node.path, `${problems[0].path}: ${problems[0].message.replace(/: /, '; ')}`);
     if (this.routingSource !== undefined) {

@@ -60,6 +60,7 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
 
   protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
     checkPorts(checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', `new MeshService(namespace, "web", {...})`), 'ports', ports);
+    namespace.mesh._checkOpen(`${namespace.node.path}/${name}`);
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (namespace.node.tryFindChild(name)) {
       fail(`${namespace.node.path}/${name}`, `workload "${namespace.name}/${name}" is declared twice: declare each service once, and add versions with addVersion()`);

@@ -4,7 +4,11 @@ import { ApiObject } from 'cdk8s';
  * Resolving an ApiObject (Lazy values, JSON patches) is most of synth's cost, and checks that read the rendered
  * objects at validation would double it. Validation renders each object once here; the synth that follows
  * writes that same JSON (the next `toJson()` hands it over and forgets it), and checks that run later in the same
- * validation read it through `renderedJson`. Nothing is declared between validation and output, so they agree.
+ * validation read it through `renderedJson`. This replaces `toJson` on the object rather than using Lazy values,
+ * because what is kept is the whole resolved object, patches included, and cdk8s offers no hook between validation
+ * and output. It relies on nothing changing between a validation and the output that follows: no user code runs
+ * between them inside one synth, the mesh refuses declarations once rendered, and every validation renders afresh,
+ * so a patch made between two synths shows in the second (test/render-phase.test.ts holds both).
  */
 const rendered = new WeakMap<ApiObject, any>();
 

@@ -2,16 +2,17 @@ import {
   AuthorizationPolicy,
 } from '../../../imports/istio-security.istio.io';
 import { describeValue, PropsCheck } from '../../model/props-check';
+import type { MeshModel } from '../../model/mesh-model';
+import { RendererWarnings } from '../renderer-warnings';
 import type { Call } from '../../model/call';
-import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
-import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
+import type { ExternalCall, ExternalHost } from '../../model/external-host';
+import { IDataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
-import { MeshService, ServiceVersion } from '../../model/mesh-service';
+import { MeshService } from '../../model/mesh-service';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
 import { carriesHttp } from '../../model/protocol';
 import { RetryCondition } from '../../model/resilience';
-import type { PublicIngress } from '../../model/public-ingress';
 import { checkDnsLabel, fail } from '../../model/validation';
 import type { IMeshWorkload } from '../../model/workload';
 import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
@@ -31,7 +32,7 @@ import { IstioStrictMtls } from '../istio/strict-mtls';
  * namespace on 15001 (outbound), 15006 (inbound plain text), 15008 (HBONE) and 15053 (DNS). No proxy runs as a user
  * of the pod, so no user id is reserved.
  */
-export const AMBIENT_DATA_PLANE: DataPlaneReservations = {
+export const AMBIENT_DATA_PLANE: IDataPlaneReservations = {
   meshName: 'Istio ambient',
   isReservedPort: port => port === 15001 || port === 15006 || port === HBONE_PORT || port === 15053,
   reservedPortsText: '15001, 15006, 15008, 15053',
@@ -64,11 +65,6 @@ export interface IstioAmbientRendererProps extends MeshNetworkPolicyOptions {
    * @default 'standard'
    */
   readonly gatewayApiChannel?: 'standard' | 'experimental';
-  /**
-   * Receives each warning about something ambient renders differently from what was declared.
-   * @default - printed to stderr
-   */
-  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -80,8 +76,7 @@ export interface IstioAmbientRendererProps extends MeshNetworkPolicyOptions {
  */
 export class IstioAmbientRenderer implements IMeshRenderer {
   public readonly dataPlane = AMBIENT_DATA_PLANE;
-  /** Every warning of this render, in order. */
-  public readonly warnings: string[] = [];
+  private readonly report = new RendererWarnings('Istio ambient');
   private readonly networkPolicies: MeshNetworkPolicies;
   private readonly networkPoliciesEnabled: boolean;
   private readonly rootNamespace: string;
@@ -89,14 +84,11 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   private readonly waypointName: string;
   private readonly serviceWaypoints: Set<string>;
   private readonly routeRetries: boolean;
-  private readonly onWarning: (message: string) => void;
   private readonly waypoints = new Map<IMeshWorkload, Waypoint>();
   /** The egress waypoint of each `namespace host`. */
   private readonly egressWaypoints = new Map<string, Waypoint>();
   private readonly traffic = new Map<MeshService, AmbientTrafficRoutes>();
-  private readonly services: MeshService[] = [];
-  private readonly warned = new Set<string>();
-  private reported = false;
+  private services: MeshService[] = [];
 
   public constructor(props: IstioAmbientRendererProps = {}) {
     const at = new PropsCheck('IstioAmbientRenderer');
@@ -107,7 +99,6 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     if (p.gatewayApiChannel !== undefined && p.gatewayApiChannel !== 'standard' && p.gatewayApiChannel !== 'experimental') {
       at.fail('gatewayApiChannel', `${describeValue(p.gatewayApiChannel)} is not a Gateway API channel`, 'write "standard" or "experimental"');
     }
-    if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
     at.boolean('networkPolicies', p.networkPolicies);
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.strictMtls = new IstioStrictMtls(this.rootNamespace);
@@ -116,7 +107,6 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     if (nameError) fail('IstioAmbientRenderer', nameError);
     this.serviceWaypoints = new Set(props.serviceWaypoints ?? []);
     this.routeRetries = props.gatewayApiChannel === 'experimental';
-    this.onWarning = props.onWarning ?? (message => console.warn(`warning: ${message}`));
     this.networkPoliciesEnabled = props.networkPolicies ?? true;
     const needs = {
       controlPlane: { namespace: this.rootNamespace, labels: { app: 'istiod' } },
@@ -137,20 +127,41 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings));
   }
 
-  public namespaceLabels(): Record<string, string> {
-    return { 'istio.io/dataplane-mode': 'ambient' };
+  /** Every warning of this render, in order. */
+  public get warnings(): string[] {
+    return this.report.messages;
   }
 
-  /** What ambient cannot express is read from the traffic model once it is complete (releases apply late). */
-  public renderMesh(mesh: Mesh): void {
-    mesh.node.addValidation({ validate: () => { this.reportUnexpressed(); return []; } });
+  /**
+   * Namespaces (ambient label, STRICT, allow-nothing), each workload's ztunnel policy and, where it needs L7, its
+   * waypoint and routes; egress, ingress and telemetry; then what ambient cannot express of the declared model,
+   * reported.
+   */
+  public render(model: MeshModel): void {
+    this.report.sendTo(model.warnings);
+    this.services = model.services;
+    for (const namespace of model.namespaces) this.renderNamespace(namespace);
+    if (model.strictMtlsMeshWide) this.strictMtls.renderMeshWide(model.mesh);
+    for (const workload of model.workloads) {
+      this.renderWorkload(workload);
+      if (workload instanceof MeshService) this.renderTraffic(workload);
+    }
+    for (const call of model.calls) this.renderCall(call);
+    for (const call of model.externalCalls) this.renderExternalCall(call);
+    // Unlisted egress: nothing to render, ambient has no outbound registry to open; the NetworkPolicies open the ports.
+    for (const ingress of model.ingresses) {
+      new GatewayApiIngress(ingress, 'IstioAmbient', { retries: this.routeRetries });
+    }
+    if (model.telemetry) this.renderTelemetry(model.telemetry);
+    this.reportUnexpressed();
   }
 
   /**
    * STRICT mTLS and an allow-nothing default. ztunnel always speaks mTLS (HBONE) between meshed pods; STRICT adds that
    * plain text from outside the mesh (an unmeshed pod, a node) is refused.
    */
-  public renderNamespace(namespace: MeshNamespace): void {
+  private renderNamespace(namespace: MeshNamespace): void {
+    namespace.resource?.metadata.addLabel('istio.io/dataplane-mode', 'ambient');
     this.strictMtls.renderNamespace(namespace);
     if (namespace.defaultDeny) {
       // Enforced by ztunnel for every pod of the namespace: an ALLOW policy with no rules matches nothing.
@@ -159,45 +170,44 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
-  public renderMeshWideStrictMtls(mesh: Mesh): void {
-    this.strictMtls.renderMeshWide(mesh);
-  }
-
-  public renderWorkload(workload: IMeshWorkload): void {
+  private renderWorkload(workload: IMeshWorkload): void {
     this.networkPolicies.renderWorkload(workload);
-    if (workload instanceof MeshService) {
-      this.services.push(workload);
-      GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
+    if (!workload.namespace.created && workload.ports.length > 0) {
+      const ns = workload.namespace.name;
+      this.report.about(workload.namespace, `the workloads of ${ns}, a namespace this chart does not create, are taken `
+        + `to be in ambient mode: their NetworkPolicies admit callers on the HBONE port ${HBONE_PORT} only, so if ${ns} is `
+        + 'not labelled istio.io/dataplane-mode: ambient by its own chart, their callers are refused; label it so there');
     }
     this.strictMtls.renderWorkload(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     new ZtunnelPolicy(workload, 'ZtunnelPolicy', workload, () => this.waypoints.get(workload));
   }
 
-  public renderCall(call: Call): void {
+  private renderCall(call: Call): void {
     if (call.methods.length > 0 || call.paths.length > 0) this.useWaypoint(call.callee);
     else if (carriesHttp(call.protocol) && (call.timeout !== undefined || call.retries !== undefined || call.fault !== undefined)) {
       this.useWaypoint(call.callee);
     }
   }
 
-  /** A second version needs routing between versions, which only a waypoint does. */
-  public renderVersion(service: MeshService, _version: ServiceVersion): void {
-    if (service.versions.length >= 2 && service.ports.some(p => carriesHttp(p.protocol))) this.useWaypoint(service);
-    this.traffic.get(service)?.addVersion();
-  }
-
-  /** Declared resilience needs a waypoint: ztunnel has no timeouts, retries or circuit breaking. */
-  public renderTraffic(service: MeshService): void {
+  /**
+   * A service needs a waypoint for routing between two versions, or for declared resilience (ztunnel has no timeouts,
+   * retries or circuit breaking) on an HTTP port; a controller's delivery is reported.
+   */
+  private renderTraffic(service: MeshService): void {
+    const http = service.ports.some(p => carriesHttp(p.protocol));
     const declared = service.traffic.declaredResilience;
-    if (service.ports.some(p => carriesHttp(p.protocol)) && Object.values(declared).some(v => v !== undefined)) {
-      this.useWaypoint(service);
+    const settings = Object.entries(declared).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (http && (service.versions.length >= 2 || settings.length > 0)) this.useWaypoint(service);
+    if (!http && settings.length > 0 && service.ports.length > 0) {
+      this.report.about(service, `the declared resilience of ${service.name} (${settings.join(', ')}) is not rendered: `
+        + 'its ports are TCP only, so its connections go from ztunnel to ztunnel, which has no connection limits, outlier '
+        + 'detection, load-balancing choice, timeouts or retries (no DestinationRule applies); enforce the limits in the '
+        + 'client, or use the Istio sidecar render, whose DestinationRule carries them');
     }
-  }
-
-  /** Controller delivery is rendered for the sidecar render only: said once per service, which then follows the release file. */
-  public renderDelivery(service: MeshService): void {
-    this.warn(`[${service.node.path}] Istio ambient: delivery by ${service.delivery.description} is not rendered: the ambient render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio sidecar render`);
+    if (service.delivery.controller) {
+      this.warn(`[${service.node.path}] Istio ambient: delivery by ${service.delivery.description} is not rendered: the ambient render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio sidecar render`);
+    }
   }
 
   /**
@@ -205,13 +215,13 @@ export class IstioAmbientRenderer implements IMeshRenderer {
    * waypoint), where a policy attached to the ServiceEntry admits that namespace's callers of the host and nobody else.
    * A wildcard host cannot go through a waypoint (it has no address to route by): it is reported once.
    */
-  public renderExternalCall(call: ExternalCall): void {
+  private renderExternalCall(call: ExternalCall): void {
     const namespace = call.caller.namespace;
     const id = `ServiceEntry-${namespace.name}`;
     if (call.host.node.tryFindChild(id)) return;
     const entry = new ExternalServiceEntry(call.host, id, { host: call.host, namespace });
     if (call.host.isWildcard) {
-      this.warnOnce(`egress:${call.host.host}`, `[${call.host.node.path}] Istio ambient: egress to ${call.host.host} is not restricted to its callers: a wildcard host cannot go through an egress waypoint, and ambient has no per-workload outbound registry (the sidecar render's REGISTRY_ONLY Sidecar); the NetworkPolicies still open port ${call.host.port} outside the cluster to its callers only. List its hosts one by one where it must be limited`);
+      this.warn(`[${call.host.node.path}] Istio ambient: egress to ${call.host.host} is not restricted to its callers: a wildcard host cannot go through an egress waypoint, and ambient has no per-workload outbound registry (the sidecar render's REGISTRY_ONLY Sidecar); the NetworkPolicies still open port ${call.host.port} outside the cluster to its callers only. List its hosts one by one where it must be limited`);
       return;
     }
     const waypoint = this.waypointIn(namespace, this.waypointName);
@@ -221,22 +231,10 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     new EgressWaypointPolicy(call.host, `EgressPolicy-${namespace.name}`, call.host, namespace, String(entry.resource.metadata.name));
   }
 
-  /** Nothing to render: ambient has no outbound registry to open; the NetworkPolicies open the ports. */
-  public renderUnlistedEgress(_grant: UnlistedEgress): void {}
-
-  /**
-   * The public entry as Gateway API objects on Istio's ingress gateway (a Gateway of class `istio` bound to the existing
-   * gateway), with the token check attached to the Gateway; the gateway sends to the backend's waypoint
-   * (`istio.io/ingress-use-waypoint`).
-   */
-  public renderIngress(ingress: PublicIngress): void {
-    new GatewayApiIngress(ingress, 'IstioAmbient', { retries: this.routeRetries });
-  }
-
   /** The mesh-wide Telemetry (waypoints read it), and dashboards from the waypoints' and ztunnel's metrics. */
-  public renderTelemetry(telemetry: MeshTelemetry): void {
+  private renderTelemetry(telemetry: MeshTelemetry): void {
     new IstioTelemetry(telemetry, 'Istio', this.rootNamespace);
-    GoldenSignalDashboards.render(telemetry, ambientGoldenSignals(service => this.waypoints.has(service)));
+    GoldenSignalDashboards.render(telemetry, ambientGoldenSignals(service => this.waypoints.has(service)), this.services);
   }
 
   /** The waypoint a workload's Service sends its traffic through, when it has one. */
@@ -274,8 +272,6 @@ export class IstioAmbientRenderer implements IMeshRenderer {
 
   /** Warns, naming the feature and the services, about every part of the declared traffic model ambient cannot express. */
   private reportUnexpressed(): void {
-    if (this.reported) return; // validation may run more than once per synth
-    this.reported = true;
     const routed = this.services.filter(s => this.traffic.has(s));
     const named = (what: (s: MeshService) => boolean) => routed.filter(what).map(s => `${s.namespace.name}/${s.name}`);
     const report = (services: string[], message: string) => {
@@ -287,7 +283,10 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       const declaredOn = (s: MeshService) => [s.traffic.declaredResilience.retries?.on, ...calls(s).map(c => c.retries?.on)].some(on => on?.includes(RetryCondition.RESET));
       report(named(declaredOn), 'retries on reset are not rendered: HTTPRoute retries by status; Istio adds connect-failure, refused-stream, unavailable and cancelled to every `retry`');
     } else {
-      report(named(s => s.traffic.declaredResilience.retries !== undefined || calls(s).some(c => c.retries !== undefined)), 'the declared retries are not rendered: HTTPRoute `retry` is in Gateway API\'s experimental channel only (v1.6.1 standard has none); set gatewayApiChannel: "experimental" where its CRDs are installed');
+      const graph = (s: MeshService) => Mesh.of(s).callGraph;
+      const declaredRetries = (s: MeshService) => s.traffic.declaredResilience.retries !== undefined
+        || calls(s).some(c => c.retries !== undefined || graph(s).declaredIdempotent(c) !== undefined);
+      report(named(declaredRetries), 'the declared retries are not rendered, nor the declared idempotency of calls, which decides them: HTTPRoute `retry` is in Gateway API\'s experimental channel only (v1.6.1 standard has none); set gatewayApiChannel: "experimental" where its CRDs are installed');
       report(named(s => calls(s).some(c => carriesHttp(c.protocol) && !this.isIdempotent(c))), 'requests that are not idempotent (POST, PATCH) are safe from replay only if the install sets meshConfig.defaultHttpRetryPolicy to {attempts: 0}: a waypoint applies Istio\'s default retries (2, on connect failure, refused stream and 503) to every HTTPRoute without `retry`');
     }
     report(named(s => (s.traffic.routing.match ?? []).some(m => (m.callers ?? []).length > 0)), 'A/B routing by caller is not rendered: HTTPRoute matches requests (headers, paths), not callers; route by a header instead');
@@ -299,14 +298,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
     return Mesh.of(call.callee).callGraph.isIdempotent(call);
   }
 
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.warn(message);
-  }
-
   private warn(message: string): void {
-    this.warnings.push(message);
-    this.onWarning(message);
+    this.report.warn(message);
   }
 }

@@ -6,15 +6,14 @@ import { peerOf } from './analyzer-peers';
 import {
   AuthorizationPolicy, PeerAuthentication,
 } from '../../../imports/istio-security.istio.io';
-import { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
-import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
+import { IDataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
+import type { MeshModel } from '../../model/mesh-model';
 import { Mesh } from '../../model/mesh';
 import { fail } from '../../model/validation';
 import type { MeshNamespace } from '../../model/mesh-namespace';
-import { MeshService, ServiceVersion } from '../../model/mesh-service';
+import { MeshService } from '../../model/mesh-service';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
-import type { PublicIngress } from '../../model/public-ingress';
 import type { IMeshWorkload } from '../../model/workload';
 import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
 import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } from '../kubernetes/network-policies';
@@ -36,7 +35,7 @@ const ALLOW_NOTHING_ID = 'AllowNothing';
 const MERGED_METRICS_PORT = 15020;
 
 /** The ports the Istio proxy and its agent listen on in every pod, and the proxy's own user id. */
-export const ISTIO_DATA_PLANE: DataPlaneReservations = {
+export const ISTIO_DATA_PLANE: IDataPlaneReservations = {
   meshName: 'Istio',
   isReservedPort: port => (port >= 15000 && port <= 15008) || port === 15020 || port === 15021 || port === 15090,
   reservedPortsText: '15000-15008, 15020, 15021, 15090',
@@ -116,17 +115,30 @@ export class IstioRenderer implements IMeshRenderer {
     return found instanceof ExternalServiceEntry ? found : undefined;
   }
 
-  public namespaceLabels(): Record<string, string> {
-    return { 'istio-injection': 'enabled' };
+  /**
+   * Namespaces (injection, STRICT, allow-nothing), then each workload with its versions, routes and delivery, its
+   * callers' policies, egress, ingress and telemetry; the analyzer checks the whole chart's Istio resources once they
+   * are rendered: errors fail synth with their code, warnings print.
+   */
+  public render(model: MeshModel): void {
+    const mesh = model.mesh;
+    model.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => model.workloads.filter(w => !w.deployed).map(peerOf),
+      undefined, () => String(model.calls.length)));
+    for (const namespace of model.namespaces) this.renderNamespace(namespace);
+    if (model.strictMtlsMeshWide) this.strictMtls.renderMeshWide(mesh);
+    for (const workload of model.workloads) {
+      this.renderWorkload(workload);
+      if (workload instanceof MeshService) this.renderTraffic(workload);
+    }
+    for (const call of model.calls) this.callerPolicy(call.callee);
+    for (const call of model.externalCalls) this.renderExternalCall(call);
+    for (const grant of model.unlistedEgress) this.renderUnlistedEgress(grant);
+    for (const ingress of model.ingresses) new IstioIngressGateway(ingress);
+    if (model.telemetry) this.renderTelemetry(model.telemetry, model.services);
   }
 
-  public renderMesh(mesh: Mesh): void {
-    // The analyzer checks the whole chart's Istio resources at synth: errors fail synth with their code, warnings print.
-    mesh.node.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => mesh.workloads.filter(w => !w.deployed).map(peerOf),
-      undefined, () => String(mesh.callGraph.calls.length)));
-  }
-
-  public renderNamespace(namespace: MeshNamespace): void {
+  private renderNamespace(namespace: MeshNamespace): void {
+    namespace.resource?.metadata.addLabel('istio-injection', 'enabled');
     if (namespace.name === this.rootNamespace && namespace.defaultDeny) {
       fail(namespace.node.path, `defaultDeny in ${namespace.name}, Istio's root namespace, would be an allow-nothing policy for the whole mesh: declare it with defaultDeny: false (each workload there is still guarded by its own policy)`);
     }
@@ -141,25 +153,16 @@ export class IstioRenderer implements IMeshRenderer {
     this.networkPolicies.renderNamespace(namespace);
   }
 
-  public renderMeshWideStrictMtls(mesh: Mesh): void {
-    this.strictMtls.renderMeshWide(mesh);
-  }
-
-  public renderWorkload(workload: IMeshWorkload): void {
+  private renderWorkload(workload: IMeshWorkload): void {
     if (workload.deployed) new WorkloadSidecar(workload, WorkloadSidecar.ID, workload);
     this.networkPolicies.renderWorkload(workload);
-    if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     this.strictMtls.renderWorkload(workload);
     if (workload.ports.length === 0) return; // nothing to guard: it only calls others
     // A peer we do not deploy lives in a namespace without our deny-by-default: its own policy closes it.
     if (!workload.deployed || !workload.namespace.defaultDeny) this.callerPolicy(workload);
   }
 
-  public renderCall(call: Call): void {
-    this.callerPolicy(call.callee);
-  }
-
-  public renderExternalCall(call: ExternalCall): void {
+  private renderExternalCall(call: ExternalCall): void {
     const namespace = call.caller.namespace;
     const id = `ServiceEntry-${namespace.name}`;
     if (call.host.node.tryFindChild(id)) return;
@@ -169,41 +172,25 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   /** The workload's Sidecar lets it reach any host (ALLOW_ANY), with the reason annotated. */
-  public renderUnlistedEgress(grant: UnlistedEgress): void {
+  private renderUnlistedEgress(grant: UnlistedEgress): void {
     const sidecar = grant.caller.node.tryFindChild(WorkloadSidecar.ID);
     if (sidecar instanceof WorkloadSidecar) sidecar.explainUnlistedEgress(grant.reason);
   }
 
-  /**
-   * Nothing per version for the routes (the DestinationRule's subsets and the routes read the versions at synth); under a
-   * controller, the version's Deployment becomes a template whose pods the Rollout runs.
-   */
-  public renderVersion(service: MeshService, version: ServiceVersion): void {
-    const rollout = service.node.tryFindChild(ROLLOUT_ID);
-    if (rollout instanceof ArgoRollout) rollout.takeOver(version);
-  }
-
-  /** Argo Rollouts: a Rollout over the service's versions and an AnalysisTemplate from its golden signals. */
-  public renderDelivery(service: MeshService): void {
-    if (service.node.tryFindChild(ROLLOUT_ID)) return;
-    new ArgoRollout(service, ROLLOUT_ID, service, ISTIO_GOLDEN_SIGNALS);
-  }
-
-  public renderIngress(ingress: PublicIngress): void {
-    new IstioIngressGateway(ingress);
-  }
-
   /** The mesh-wide Telemetry in the root namespace, and the golden-signal dashboards from Istio's metrics. */
-  public renderTelemetry(telemetry: MeshTelemetry): void {
+  private renderTelemetry(telemetry: MeshTelemetry, services: readonly MeshService[]): void {
     new IstioTelemetry(telemetry, 'Istio', this.rootNamespace);
-    GoldenSignalDashboards.render(telemetry, ISTIO_GOLDEN_SIGNALS);
+    GoldenSignalDashboards.render(telemetry, ISTIO_GOLDEN_SIGNALS, services);
   }
 
-  /** One VirtualService and one DestinationRule per deployed service that serves a port. */
-  public renderTraffic(service: MeshService): void {
+  /**
+   * One VirtualService and one DestinationRule per deployed service that serves a port; under Argo Rollouts, a Rollout
+   * over the service's versions and an AnalysisTemplate from its golden signals.
+   */
+  private renderTraffic(service: MeshService): void {
     IstioHostCheck.of(Mesh.of(service));
-    if (service.ports.length === 0) return; // a worker: nothing routes to it
-    new IstioTrafficRoutes(service, IstioTrafficRoutes.ID, service, this.traffic);
+    if (service.ports.length > 0) new IstioTrafficRoutes(service, IstioTrafficRoutes.ID, service, this.traffic);
+    if (service.delivery.controller) new ArgoRollout(service, ROLLOUT_ID, service, ISTIO_GOLDEN_SIGNALS);
   }
 
   private callerPolicy(workload: IMeshWorkload): CallerPolicy {

@@ -2,7 +2,6 @@ import { createHash } from 'crypto';
 import { Lazy, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Mesh } from '../../model/mesh';
 import { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry, ResolvedGoldenSignals } from '../../model/mesh-telemetry';
 
@@ -29,26 +28,16 @@ const WINDOW = '5m';
  * The four golden signals of every service the mesh deploys, from the mesh's own metrics (no application code):
  * one Grafana dashboard per service as a ConfigMap labelled `grafana_dashboard: "1"` (request rate, error rate,
  * p50/p90/p99 latency, CPU and memory against their limits), and a Prometheus rules file with an error-rate and a
- * latency alert per service that serves a port. Services are added as the renderer meets them, so the order of
- * declarations does not matter. CPU and memory limits come from kube-state-metrics (`kube_pod_container_resource_limits`).
+ * latency alert per service that serves a port, for the services of the finished model. CPU and memory limits come
+ * from kube-state-metrics (`kube_pod_container_resource_limits`).
  */
 export class GoldenSignalDashboards extends Construct {
-  /**
-   * Renders the dashboards a MeshTelemetry declares, for the services declared so far; a renderer adds later ones
-   * with `GoldenSignalDashboards.of(mesh)?.addService(service)`.
-   */
-  public static render(telemetry: MeshTelemetry, queries: GoldenSignalQueries): GoldenSignalDashboards | undefined {
+  /** Renders the dashboards a MeshTelemetry declares, for `services` (every service of the finished model). */
+  public static render(telemetry: MeshTelemetry, queries: GoldenSignalQueries, services: readonly MeshService[]): GoldenSignalDashboards | undefined {
     if (!telemetry.goldenSignals) return undefined;
     const dashboards = new GoldenSignalDashboards(telemetry, GoldenSignalDashboards.ID, telemetry.goldenSignals, queries);
-    for (const workload of Mesh.of(telemetry).workloads) if (workload instanceof MeshService) dashboards.addService(workload);
+    for (const service of services) dashboards.addService(service);
     return dashboards;
-  }
-
-  /** The dashboards of a mesh, when its telemetry declares them. */
-  public static of(mesh: Mesh): GoldenSignalDashboards | undefined {
-    const telemetry = mesh.node.children.find((c): c is MeshTelemetry => c instanceof MeshTelemetry);
-    const dashboards = telemetry?.node.tryFindChild(GoldenSignalDashboards.ID);
-    return dashboards instanceof GoldenSignalDashboards ? dashboards : undefined;
   }
 
   private static readonly ID = 'GoldenSignals';

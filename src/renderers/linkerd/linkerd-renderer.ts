@@ -1,13 +1,15 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { MeshTlsAuthentication, NetworkAuthentication } from '../../../imports/linkerd-policy.linkerd.io';
-import { describeValue, PropsCheck } from '../../model/props-check';
+import { PropsCheck } from '../../model/props-check';
 import { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
 import { IMeshRenderer } from '../../model/mesh-renderer';
+import type { MeshModel } from '../../model/mesh-model';
+import { RendererWarnings } from '../renderer-warnings';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { Mesh } from '../../model/mesh';
 import { AdoptedWorkload } from '../../model/adopted-workload';
-import { MeshService, ServiceVersion } from '../../model/mesh-service';
+import { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
 import { carriesHttp } from '../../model/protocol';
 import type { PublicIngress } from '../../model/public-ingress';
@@ -17,7 +19,7 @@ import { GoldenSignalDashboards } from '../kubernetes/golden-signal-dashboards';
 import { MeshNetworkPolicies, MeshNetworkPolicyOptions, networkPolicyDefaults } from '../kubernetes/network-policies';
 import { LINKERD_GOLDEN_SIGNALS } from './golden-signal-queries';
 import { LinkerdEdge, LinkerdEdgeProps } from './edge';
-import { annotatePods, annotateUnlistedEgress, NamespaceEgress } from './egress';
+import { annotateUnlistedEgress, NamespaceEgress } from './egress';
 import { PortServer, Authentication } from './port-server';
 import { probesOf, replaceTcpProbes, serviceProbes } from './probes';
 import { LinkerdPrometheusIdentity, ProxyAdminServer } from './proxy-admin';
@@ -52,11 +54,6 @@ export interface LinkerdRendererProps extends MeshNetworkPolicyOptions {
    * @default - none: a PublicIngress is reported at synth and not rendered
    */
   readonly edge?: LinkerdEdgeProps;
-  /**
-   * Receives each warning about something Linkerd renders differently from what was declared.
-   * @default - printed to stderr
-   */
-  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -70,28 +67,23 @@ export interface LinkerdRendererProps extends MeshNetworkPolicyOptions {
  */
 export class LinkerdRenderer implements IMeshRenderer {
   public readonly dataPlane = LINKERD_DATA_PLANE;
-  /** Every warning of this render, in order. */
-  public readonly warnings: string[] = [];
+  private readonly report = new RendererWarnings('Linkerd');
   private readonly networkPolicies: MeshNetworkPolicies;
   private readonly probeNetworks: string[];
   private readonly probeNetworksDeclared: boolean;
   private readonly prometheus: Required<LinkerdPrometheusIdentity>;
   private readonly edge?: LinkerdEdgeProps;
-  private readonly onWarning: (message: string) => void;
   private readonly servers = new Map<IMeshWorkload, Map<number, PortServer>>();
   private readonly identities = new Map<string, Authentication>();
-  private readonly traffic: MeshService[] = [];
+  private traffic: MeshService[] = [];
   private readonly egress = new Map<MeshNamespace, NamespaceEgress>();
   private readonly unlisted = new Map<IMeshWorkload, UnlistedEgress>();
   private readonly edgeGateways = new Set<IMeshWorkload>();
-  private reported = false;
-  private probeNetworksReported = false;
 
   public constructor(props: LinkerdRendererProps = {}) {
     const at = new PropsCheck('LinkerdRenderer');
     const p = at.object<LinkerdRendererProps>('props', props, '{ probeNetworks: ["10.0.0.0/8"] }', true);
     at.array('probeNetworks', p.probeNetworks, '["10.0.0.0/8"]', (n, item) => at.string(item, n, '"10.0.0.0/8"'));
-    if (p.onWarning !== undefined && typeof p.onWarning !== 'function') at.fail('onWarning', `${describeValue(p.onWarning)} is not a function`, 'pass a function, such as message => console.warn(message)');
     this.probeNetworksDeclared = props.probeNetworks !== undefined;
     this.probeNetworks = props.probeNetworks ?? EVERY_NETWORK;
     if (this.probeNetworks.length === 0) fail('LinkerdRenderer', 'probeNetworks is empty, so no kubelet probe could reach a pod: give the nodes\' (and pods\') CIDRs');
@@ -103,7 +95,6 @@ export class LinkerdRenderer implements IMeshRenderer {
       name: props.prometheus?.name ?? 'prometheus',
     };
     this.edge = props.edge;
-    this.onWarning = props.onWarning ?? (message => console.warn(`warning: ${message}`));
     const needs = {
       controlPlane: { namespace: 'linkerd', labels: { 'linkerd.io/control-plane-ns': 'linkerd' } },
       // 8080: identity (certificates); 8086: destination (discovery); 8090: policy.
@@ -115,30 +106,54 @@ export class LinkerdRenderer implements IMeshRenderer {
     this.networkPolicies = new MeshNetworkPolicies(props, networkPolicyDefaults(needs, props.networkPolicySettings));
   }
 
-  public namespaceLabels(): Record<string, string> {
-    return {};
+  /** Every warning of this render, in order. */
+  public get warnings(): string[] {
+    return this.report.messages;
   }
 
-  /** What Linkerd cannot express is read from the traffic model once it is complete (releases apply late). */
-  public renderMesh(mesh: Mesh): void {
-    mesh.node.addValidation({ validate: () => { this.reportUnexpressed(); return []; } });
+  /**
+   * Namespaces (annotations, proxy admin), each workload's Servers with its versions' probes and routes, every call's
+   * authorization, egress, the edge and telemetry; then what Linkerd cannot express of the declared model, reported.
+   */
+  public render(model: MeshModel): void {
+    this.report.sendTo(model.warnings);
+    for (const namespace of model.namespaces) this.renderNamespace(namespace, model.telemetry);
+    if (model.strictMtlsMeshWide) this.renderMeshWideStrictMtls(model.mesh);
+    for (const workload of model.workloads) {
+      this.renderWorkload(workload);
+      if (workload instanceof MeshService) this.renderTraffic(workload);
+    }
+    for (const call of model.calls) this.renderCall(call);
+    for (const call of model.externalCalls) this.renderExternalCall(call);
+    for (const grant of model.unlistedEgress) this.renderUnlistedEgress(grant);
+    for (const ingress of model.ingresses) this.renderIngress(ingress);
+    if (model.telemetry) this.renderTelemetry(model.telemetry, model.services);
+    this.reportUnexpressed();
   }
 
-  public renderNamespace(namespace: MeshNamespace): void {
+  private renderNamespace(namespace: MeshNamespace, telemetry: MeshTelemetry | undefined): void {
     this.networkPolicies.renderNamespace(namespace);
     // Linkerd reads injection and default policy from annotations. A namespace of another chart cannot be
     // annotated here: there each declared port is closed by its own Server (deny unless authorized).
     if (!namespace.resource) return;
     namespace.resource.metadata.addAnnotation('linkerd.io/inject', 'enabled');
-    if (namespace.defaultDeny) namespace.resource.metadata.addAnnotation('config.linkerd.io/default-inbound-policy', 'deny');
+    // deny: nothing undeclared is admitted. Without it, STRICT still refuses clients without a mesh identity, as Istio's
+    // PeerAuthentication does: the cluster's default (often all-unauthenticated) would admit plain text.
+    const inbound = namespace.defaultDeny ? 'deny' : namespace.strictMtls ? 'all-authenticated' : undefined;
+    if (inbound) namespace.resource.metadata.addAnnotation('config.linkerd.io/default-inbound-policy', inbound);
+    if (namespace.defaultDeny && !namespace.strictMtls) {
+      this.report.about(namespace, `strictMtls: false in ${namespace.name} is not rendered: its default inbound policy `
+        + 'is deny, and its Servers admit mesh identities only, so clients without one are refused anyway; declare the '
+        + 'callers without a mesh identity as workloads of the mesh, or set defaultDeny: false (with strictMtls: false, '
+        + 'the cluster\'s default inbound policy applies)');
+    }
     ProxyAdminServer.forNamespace(namespace, namespace.name, this.prometheusIn(namespace), this.kubelet(namespace));
-    const telemetry = namespace.mesh.node.children.find((c): c is MeshTelemetry => c instanceof MeshTelemetry);
-    if (telemetry) this.annotateAccessLogs(namespace, telemetry);
+    // Linkerd writes an access log per request when the proxy is injected with this annotation.
+    if (telemetry?.accessLogs) namespace.resource.metadata.addAnnotation('config.linkerd.io/access-log', 'json');
   }
 
-  public renderWorkload(workload: IMeshWorkload): void {
+  private renderWorkload(workload: IMeshWorkload): void {
     this.networkPolicies.renderWorkload(workload);
-    if (workload instanceof MeshService) GoldenSignalDashboards.of(Mesh.of(workload))?.addService(workload);
     // A peer of another chart, in a namespace of another chart: its own proxy's admin port, for Prometheus and the kubelet.
     if (!workload.deployed && !workload.namespace.created && workload.ports.length > 0) {
       ProxyAdminServer.forPeer(workload, workload.name, workload.namespace.name, { ...workload.selector },
@@ -166,7 +181,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     }
   }
 
-  public renderCall(call: Call): void {
+  private renderCall(call: Call): void {
     const server = this.servers.get(call.callee)?.get(call.port);
     if (!server) fail(call.callee.node.path, `no Linkerd Server for port ${call.port}: declare the workload before its calls`);
     if (call.methods.length === 0 && call.paths.length === 0) server.allowAll(call.caller);
@@ -175,28 +190,18 @@ export class LinkerdRenderer implements IMeshRenderer {
     if (traffic instanceof LinkerdTrafficRoutes) traffic.addCall(call);
   }
 
-  public renderTraffic(service: MeshService): void {
+  /** Routes over the versions (each a Service of its own when there are two or more); a controller's delivery, reported. */
+  private renderTraffic(service: MeshService): void {
+    if (service.delivery.controller) {
+      this.report.warn(`[${service.node.path}] Linkerd: delivery by ${service.delivery.description} is not rendered: the Linkerd render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI, between a stable and a canary Service), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio render`);
+    }
     if (service.ports.length === 0) return; // a worker: nothing routes to it
     this.traffic.push(service);
-    new LinkerdTrafficRoutes(service, TRAFFIC_ID, service, message => this.warn(message)).addVersion();
-  }
-
-  public renderVersion(service: MeshService, version: ServiceVersion): void {
-    const traffic = service.node.tryFindChild(TRAFFIC_ID);
-    if (traffic instanceof LinkerdTrafficRoutes) traffic.addVersion();
-    const grant = this.unlisted.get(service);
-    if (grant) annotatePods(version.deployment, grant);
-    // The first version's checks were replaced with the workload; a later one's are here (its TCP checks were reported).
-    if (this.servers.has(service) && version !== service.versions[0]) replaceTcpProbes(service, version.deployment);
-  }
-
-  /** Not rendered yet: said once per service; its Deployments keep running, delivered by the release file. */
-  public renderDelivery(service: MeshService): void {
-    this.warn(`[${service.node.path}] Linkerd: delivery by ${service.delivery.description} is not rendered: the Linkerd render has no Rollout yet (the controller would step its HTTPRoute through the Gateway API traffic-router plugin, argoproj-labs/gatewayAPI, between a stable and a canary Service), so ${service.name} is delivered by the release file here: move its canary with npm run release, or use the Istio render`);
+    new LinkerdTrafficRoutes(service, TRAFFIC_ID, service, message => this.report.warn(message)).addVersion();
   }
 
   /** The caller's namespace denies egress outside the declared hosts; the host gets a route admitting its SNI there. */
-  public renderExternalCall(call: ExternalCall): void {
+  private renderExternalCall(call: ExternalCall): void {
     const namespace = call.caller.namespace;
     const egress = this.egress.get(namespace) ?? NamespaceEgress.of(namespace);
     this.egress.set(namespace, egress);
@@ -204,18 +209,18 @@ export class LinkerdRenderer implements IMeshRenderer {
   }
 
   /** Mesh-wide mTLS-only is a setting of the Linkerd install, not an object a chart can render: said once. */
-  public renderMeshWideStrictMtls(mesh: Mesh): void {
+  private renderMeshWideStrictMtls(mesh: Mesh): void {
     this.warn(`[${mesh.node.path}] Linkerd: mesh-wide strict mTLS is not rendered: it is the install's default inbound policy; install Linkerd with proxy.defaultInboundPolicy=all-authenticated (or deny). Namespaces declared here are already closed to unauthenticated clients`);
   }
 
   /** The workload's proxy passes its traffic on the granted ports untouched, with the reason on its pods. */
-  public renderUnlistedEgress(grant: UnlistedEgress): void {
+  private renderUnlistedEgress(grant: UnlistedEgress): void {
     this.unlisted.set(grant.caller, grant);
     annotateUnlistedEgress(grant);
   }
 
   /** A Gateway API Gateway and HTTPRoute on the meshed controller named in `edge`, or one warning without it. */
-  public renderIngress(ingress: PublicIngress): void {
+  private renderIngress(ingress: PublicIngress): void {
     if (!this.edge) {
       this.warn(`[${ingress.node.path}] Linkerd: the public host ${ingress.host} is not rendered (no Gateway, no token check): Linkerd has no ingress of its own; name your meshed Gateway API controller in LinkerdRendererProps.edge (gateway class, namespace, ServiceAccount), or route ${ingress.host} to ${ingress.backend.name} with your ingress controller and validate tokens there`);
       return;
@@ -223,28 +228,26 @@ export class LinkerdRenderer implements IMeshRenderer {
     new LinkerdEdge(ingress, 'LinkerdEdge', ingress, this.edge);
     this.edgeGateways.add(ingress.gateway);
     if (!this.edge.tokenValidation) {
-      this.warn(`[${ingress.node.path}] Linkerd: the JWT check of ${ingress.host} (issuer ${ingress.jwt.issuer}) is not rendered: Linkerd validates no tokens, so requests reach ${ingress.backend.name} through the Gateway without one; configure your controller's JWT feature and name it in LinkerdRendererProps.edge.tokenValidation, or use the Istio render`);
+      // What only the token check would use is named with it, so that it is not dropped without a word.
+      const alsoNot = [
+        ...(ingress.openPaths.length > 0 ? [`its open paths ${ingress.openPaths.join(', ')}`] : []),
+        ...(ingress.gatewayHttpsPort !== undefined ? [`its gatewayHttpsPort ${ingress.gatewayHttpsPort}`] : []),
+      ];
+      const extra = alsoNot.length > 0 ? `, with ${alsoNot.join(' and ')},` : '';
+      this.warn(`[${ingress.node.path}] Linkerd: the JWT check of ${ingress.host} (issuer ${ingress.jwt.issuer})${extra} is not rendered: Linkerd validates no tokens, so requests reach ${ingress.backend.name} through the Gateway without one; configure your controller's JWT feature and name it in LinkerdRendererProps.edge.tokenValidation, or use the Istio render`);
     }
   }
 
   /** Golden-signal dashboards from the Linkerd proxy's metrics; access logs by annotation; tracing is the install's. */
-  public renderTelemetry(telemetry: MeshTelemetry): void {
-    GoldenSignalDashboards.render(telemetry, LINKERD_GOLDEN_SIGNALS);
-    for (const namespace of Mesh.of(telemetry).namespaces) this.annotateAccessLogs(namespace, telemetry);
+  private renderTelemetry(telemetry: MeshTelemetry, services: readonly MeshService[]): void {
+    GoldenSignalDashboards.render(telemetry, LINKERD_GOLDEN_SIGNALS, services);
     if (telemetry.samplingPercentage > 0) {
       this.warn(`[${telemetry.node.path}] Linkerd: tracing to "${telemetry.tracingProvider}" at ${telemetry.samplingPercentage}% is not rendered: Linkerd's proxies trace when the install enables it (linkerd-jaeger) and follow the caller's sampling decision; set the collector and the sampling rate there`);
     }
   }
 
-  private annotateAccessLogs(namespace: MeshNamespace, telemetry: MeshTelemetry): void {
-    // Linkerd writes an access log per request when the proxy is injected with this annotation.
-    if (telemetry.accessLogs && namespace.resource) namespace.resource.metadata.addAnnotation('config.linkerd.io/access-log', 'json');
-  }
-
   /** Warns, naming the feature and the services, about every part of the declared traffic model Linkerd cannot express. */
   private reportUnexpressed(): void {
-    if (this.reported) return; // validation may run more than once per synth
-    this.reported = true;
     const named = (what: (s: MeshService) => boolean) => this.traffic.filter(what).map(s => `${s.namespace.name}/${s.name}`);
     const report = (services: string[], message: string) => {
       if (services.length > 0) this.warn(`Linkerd: ${message} (${services.join(', ')})`);
@@ -301,8 +304,7 @@ export class LinkerdRenderer implements IMeshRenderer {
   }
 
   private warn(message: string): void {
-    this.warnings.push(message);
-    this.onWarning(message);
+    this.report.warn(message);
   }
 
   /**
@@ -348,8 +350,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     const key = `${namespace.name}/kubelet`;
     const known = this.identities.get(key);
     if (known) return known;
-    if (!this.probeNetworksDeclared && !this.probeNetworksReported) {
-      this.probeNetworksReported = true;
+    if (!this.probeNetworksDeclared) {
       this.warn('Linkerd: probeNetworks is not set, so the kubelet\'s probe routes admit GET on the probe paths from every address (0.0.0.0/0, ::/0): set LinkerdRendererProps.probeNetworks to your nodes\' CIDRs (and the pod CIDRs where probes come from the pod network)');
     }
     new NetworkAuthentication(namespace, 'KubeletNetworks', {

@@ -64,7 +64,6 @@ export class LinkerdTrafficRoutes extends Construct {
   private readonly consumerNamespaces = new Map<string, { call: Call; retryAll: boolean } | undefined>();
   /** Calls with routes of their own, and the namespace whose clients follow those routes. */
   private readonly ownRoutes: Array<{ call: Call; matches: RouteMatch[]; namespace: string }> = [];
-  private sharedReported = false;
   private readonly abShared = new Set<string>();
   /** Idempotent methods the calls without settings of their own use, per port: retried with the service's retries. */
   private readonly sharedRetryable = new Map<number, Set<string>>();
@@ -132,8 +131,6 @@ export class LinkerdTrafficRoutes extends Construct {
    * client of its namespace.
    */
   public reportSharedRoutes(): void {
-    if (this.sharedReported) return;
-    this.sharedReported = true;
     const graph = Mesh.of(this.service).callGraph;
     const routesOf = (caller: Call['caller']) => (this.consumerNamespaces.has(caller.namespace.name) ? caller.namespace.name : this.service.namespace.name);
     for (const { call, matches, namespace } of this.ownRoutes) {
