@@ -44,7 +44,8 @@ export function runCold(command: string, args: readonly string[], options: Spawn
     }
     // One line per process measured: peak RSS (KiB), then user and system CPU (seconds).
     const lines = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8').trim().split('\n') : [];
-    const rows = lines.map(l => l.trim().split(/\s+/).map(Number)).filter(r => r.length === 3 && r.every(n => !Number.isNaN(n)));
+    const rows = lines.map(l => l.trim().split(/\s+/).map(Number))
+      .filter(r => r.length === 3 && r.every(n => !Number.isNaN(n)));
     const rss = rows.map(r => r[0]);
     // GNU time counts the children it waited for; the hook's lines are one per node process, so they add up.
     const cpuMs = rows.length > 0 ? rows.reduce((sum, r) => sum + (r[1] + r[2]) * 1000, 0) : NaN;

@@ -123,7 +123,9 @@ function measureLoadFloor(): LoadFloorRow {
     row.floor.push(runCold(process.execPath, LOAD_FLOOR, { cwd: ROOT }).cpuMs);
     row.synth.push(runCold(process.execPath, ['bin/synth.js'], { cwd: ROOT, env: { CDK8S_OUTDIR: undefined } }).cpuMs);
   }
-  if (outputFolders() !== before) throw new Error('`node bin/synth.js` changed the committed output folders: run it and commit them first');
+  if (outputFolders() !== before) {
+    throw new Error('`node bin/synth.js` changed the committed output folders: run it and commit them first');
+  }
   return row;
 }
 
@@ -200,12 +202,15 @@ function report(started: Date, load: number[], compilers: string[], commands: Co
   const synthCpu = median(loadFloor.synth);
   const floorCpu = median(loadFloor.floor);
   const loadRatio = synthCpu / floorCpu;
-  out(`**Synth CPU against the load floor** (CPU time, user + system, of each whole process, median of ${loadFloor.synth.length}, the two run in turn: \`node bin/synth.js\` renders every mesh and runs the analyzer; the load floor only loads cdk8s and cdk8s-plus-28)`);
+  out('**Synth CPU against the load floor** (CPU time, user + system, of each whole process, median of '
+    + `${loadFloor.synth.length}, the two run in turn: \`node bin/synth.js\` renders every mesh and runs the analyzer;`
+    + ' the load floor only loads cdk8s and cdk8s-plus-28)');
   out();
   out('| process | CPU, median | CPU, min to max |');
   out('|---|---:|---:|');
-  out(`| load floor: \`node -e "require('cdk8s'); require('cdk8s-plus-28')"\` | ${sec(floorCpu)} | ${sec(Math.min(...loadFloor.floor))} to ${sec(Math.max(...loadFloor.floor))} |`);
-  out(`| \`node bin/synth.js\` | ${sec(synthCpu)} | ${sec(Math.min(...loadFloor.synth))} to ${sec(Math.max(...loadFloor.synth))} |`);
+  const range = (cpu: number[]) => `${sec(Math.min(...cpu))} to ${sec(Math.max(...cpu))}`;
+  out(`| load floor: \`node -e "${LOAD_FLOOR[1]}"\` | ${sec(floorCpu)} | ${range(loadFloor.floor)} |`);
+  out(`| \`node bin/synth.js\` | ${sec(synthCpu)} | ${range(loadFloor.synth)} |`);
   out();
   out(`Synth CPU / load-floor CPU: **${ratio(loadRatio)}**.`);
   out();

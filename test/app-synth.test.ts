@@ -34,7 +34,7 @@ function files(dir: string): Record<string, string> {
 }
 
 describe('AppSynth.synth', () => {
-  test('writes the files app.synth() writes, running each validation once where cdk8s runs it once per chart too', () => {
+  test('writes the files app.synth() writes, running each validation once (cdk8s runs it again per chart)', () => {
     const [mine, theirs] = [scratch(), scratch()];
     try {
       const fast = twoCharts(mine);
@@ -50,7 +50,7 @@ describe('AppSynth.synth', () => {
     }
   });
 
-  test('fails with the error app.synth() gives, writes nothing, and leaves validation and YAML as cdk8s has them', () => {
+  test('fails with the error app.synth() gives, writes nothing, and puts cdk8s\'s validation back', () => {
     const [mine, theirs] = [scratch(), scratch()];
     const validate = Node.prototype.validate;
     try {

@@ -59,7 +59,9 @@ const scalar = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
 );
-const key = fc.oneof(fc.constantFrom(...TRICKY), fc.string({ maxLength: 8 }), fc.constantFrom('name', 'spec', 'metadata'));
+const key = fc.oneof(
+  fc.constantFrom(...TRICKY), fc.string({ maxLength: 8 }), fc.constantFrom('name', 'spec', 'metadata'),
+);
 const { doc } = fc.letrec(tie => ({
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('map'), tie('list')),
   map: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
@@ -78,8 +80,9 @@ describe('any JSON document', () => {
     const shared = { a: 1 };
     const cases: unknown[][] = [
       [{ x: shared, y: shared }], [{ x: [shared], y: { z: shared } }], [{ a: null, b: null }], [{ a: { b: null } }],
-      [[1, 2]], ['text'], [7], [undefined], [{ a: 1 }, undefined, { b: 2 }], [{}], [{ a: [] , b: {}, c: [[]], d: [{}] }],
-      [{ a: [[1, [2, 3]], { b: [4] }] }], [{ '<<': '' }], [{ a: '<<' }], [{ a: ['<<'] }], [{ 'a': undefined, 'b': 1 }], [{ 10: 'n', b: 1, 2: 'm' }],
+      [[1, 2]], ['text'], [7], [undefined], [{ a: 1 }, undefined, { b: 2 }], [{}],
+      [{ a: [], b: {}, c: [[]], d: [{}] }], [{ a: [[1, [2, 3]], { b: [4] }] }],
+      [{ '<<': '' }], [{ a: '<<' }], [{ a: ['<<'] }], [{ 'a': undefined, 'b': 1 }], [{ 10: 'n', b: 1, 2: 'm' }],
     ];
     for (const docs of cases) expect(written(docs).text).toBe(Yaml.stringify(...docs));
   });
