@@ -9,6 +9,8 @@ export interface ProcessCost {
   readonly wallMs: number;
   /** Peak resident memory of the process tree's largest process, in KiB. */
   readonly maxRssKb: number;
+  /** CPU time (user + system) of the process and the children it waited for, in ms. */
+  readonly cpuMs: number;
   readonly stdout: string;
 }
 
@@ -16,9 +18,9 @@ const GNU_TIME = '/usr/bin/time';
 export const HAS_GNU_TIME = fs.existsSync(GNU_TIME);
 
 /**
- * Runs a command as a cold process and measures its wall time and peak memory: with GNU time
- * (`%M`, the largest resident set among the process and the children it waited for) when present,
- * else by loading `report-rss` into every node process of the command.
+ * Runs a command as a cold process and measures its wall time, CPU time and peak memory: with GNU time
+ * (`%M`, the largest resident set among the process and the children it waited for; `%U %S`, their CPU) when
+ * present, else by loading `report-rss` into every node process of the command.
  */
 export function runCold(command: string, args: readonly string[], options: SpawnSyncOptions = {}): ProcessCost {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-bench-proc-'));
@@ -28,7 +30,7 @@ export function runCold(command: string, args: readonly string[], options: Spawn
     let env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]; // `{ KEY: undefined }` unsets KEY
     if (HAS_GNU_TIME) {
-      argv = [GNU_TIME, '-f', '%M', '-o', rssFile, command, ...args];
+      argv = [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, command, ...args];
     } else {
       argv = [command, ...args];
       const hook = path.join(__dirname, 'report-rss.js');
@@ -40,8 +42,14 @@ export function runCold(command: string, args: readonly string[], options: Spawn
     if (result.status !== 0) {
       throw new Error(`${[command, ...args].join(' ')} exited with ${result.status}: ${result.stderr}`);
     }
-    const rss = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8').trim().split('\n').map(Number).filter(n => !Number.isNaN(n)) : [];
-    return { wallMs, maxRssKb: rss.length > 0 ? Math.max(...rss) : NaN, stdout: String(result.stdout) };
+    // One line per process measured: peak RSS (KiB), then user and system CPU (seconds).
+    const lines = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8').trim().split('\n') : [];
+    const rows = lines.map(l => l.trim().split(/\s+/).map(Number))
+      .filter(r => r.length === 3 && r.every(n => !Number.isNaN(n)));
+    const rss = rows.map(r => r[0]);
+    // GNU time counts the children it waited for; the hook's lines are one per node process, so they add up.
+    const cpuMs = rows.length > 0 ? rows.reduce((sum, r) => sum + (r[1] + r[2]) * 1000, 0) : NaN;
+    return { wallMs, maxRssKb: rss.length > 0 ? Math.max(...rss) : NaN, cpuMs, stdout: String(result.stdout) };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

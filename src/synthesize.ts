@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
+import { AppSynth } from './renderers/app-synth';
 
 /**
  * Synth as a transaction over every output folder (and the files that change with them, such as a release file):
@@ -153,7 +154,7 @@ function commit(lockDir: string, description: string, targets: readonly SynthTar
         fs.mkdirSync(folders[i].staging);
         const app = new App({ outdir: folders[i].staging });
         t.build(app);
-        app.synth();
+        AppSynth.synth(app); // app.synth(), without its repeated validations and yaml's syntax tree
         fs.chmodSync(folders[i].staging, 0o755); // dist/ is for everyone to read
         fsyncTree(folders[i].staging);
         folders[i].contents.push(...filesUnder(folders[i].staging));

@@ -30,9 +30,12 @@ export function checkObjectNames(scope: IConstruct): string[] {
   for (const construct of scope.node.findAll()) {
     if (!(construct instanceof ApiObject)) continue;
     const kind = construct.kind;
-    // A name given lazily (read from the call graph at synth) resolves only with the whole object.
+    const metadata = construct.metadata.toJson();
+    // A name given lazily (read from the call graph at synth) is read from the resolved metadata: rendering the whole
+    // object for it would render it twice per synth. Only JSON patches, applied to the whole object, need it whole.
     const given: unknown = construct.name;
-    const name = typeof given === 'string' ? given : String(construct.toJson().metadata?.name);
+    const patched = ((construct as unknown as { patches?: unknown[] }).patches?.length ?? 0) > 0;
+    const name = typeof given === 'string' ? given : String((patched ? construct.toJson().metadata : metadata)?.name);
     const rule = ruleFor(kind);
     const made = `(made at ${construct.node.path})`;
     if (name.length > rule.max) {
@@ -40,7 +43,7 @@ export function checkObjectNames(scope: IConstruct): string[] {
     } else if (!rule.pattern.test(name)) {
       errors.push(`${kind} name "${name}" ${made} is not valid for a ${kind}: use ${rule.what}`);
     }
-    const labels: Record<string, string> = construct.metadata.toJson().labels ?? {};
+    const labels: Record<string, string> = metadata.labels ?? {};
     for (const [key, value] of Object.entries(labels)) {
       if (typeof value === 'string' && (value.length > 63 || !LABEL_VALUE.test(value))) {
         errors.push(`label ${key}="${value}" of ${kind} ${name} ${made} is not a label value: use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit`);

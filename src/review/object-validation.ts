@@ -1,5 +1,5 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { CRD_SCHEMAS } from './schemas/crd-schemas';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { KubeObject } from './inventory';
 
 /**
@@ -17,18 +17,28 @@ export interface ObjectProblem {
   readonly message: string;
 }
 
-const SCHEMAS = CRD_SCHEMAS as Record<string, any>;
-const SCHEMA_KEYS = Object.keys(SCHEMAS);
-const GROUPS_WITH_SCHEMAS = new Set(SCHEMA_KEYS.map(k => k.split('/')[0]));
+// Loaded when an object first needs them: synth's analyzer reads this module but validates no CRD object, and ajv
+// and the schemas are a sizeable part of a synth's module loading.
+let schemas: { byKey: Record<string, any>; keys: string[]; groups: Set<string> } | undefined;
+function crdSchemas(): NonNullable<typeof schemas> {
+  if (!schemas) {
+    const byKey = (require('./schemas/crd-schemas') as typeof import('./schemas/crd-schemas')).CRD_SCHEMAS as Record<string, any>;
+    const keys = Object.keys(byKey);
+    schemas = { byKey, keys, groups: new Set(keys.map(k => k.split('/')[0])) };
+  }
+  return schemas;
+}
 const validators = new Map<string, ValidateFunction>();
 let ajv: Ajv | undefined;
 
 /** The validator of `group/version/Kind`, compiled when first needed. */
 function validatorOf(key: string): ValidateFunction | undefined {
   let validate = validators.get(key);
-  if (!validate && SCHEMAS[key]) {
-    ajv ??= new Ajv({ strict: false, allErrors: true, verbose: true, validateFormats: false });
-    const closed = close(structuredClone(SCHEMAS[key]));
+  const schema = crdSchemas().byKey[key];
+  if (!validate && schema) {
+    const AjvClass = (require('ajv') as typeof import('ajv')).default;
+    ajv ??= new AjvClass({ strict: false, allErrors: true, verbose: true, validateFormats: false });
+    const closed = close(structuredClone(schema));
     closed.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...closed.properties };
     validate = ajv.compile(closed);
     validators.set(key, validate);
@@ -68,10 +78,10 @@ export function validateObject(o: KubeObject): ObjectProblem[] {
   checkMetadata(o, report);
   if (problems.length > 0) return problems;
   const group = o.apiVersion!.includes('/') ? o.apiVersion!.split('/')[0] : '';
-  if (GROUPS_WITH_SCHEMAS.has(group)) {
+  if (crdSchemas().groups.has(group)) {
     const validate = validatorOf(`${o.apiVersion}/${o.kind}`);
     if (!validate) {
-      const served = SCHEMA_KEYS.filter(k => k.endsWith(`/${o.kind}`) && k.startsWith(`${group}/`)).map(k => k.split('/').slice(0, 2).join('/'));
+      const served = crdSchemas().keys.filter(k => k.endsWith(`/${o.kind}`) && k.startsWith(`${group}/`)).map(k => k.split('/').slice(0, 2).join('/'));
       report(['apiVersion'], served.length > 0 ? `${o.kind} is not served as ${o.apiVersion} (served: ${served.join(', ')})` : `${group} has no kind ${o.kind}`);
     } else if (!validate(o)) {
       for (const e of validate.errors ?? []) report(pathOf(e), describeError(e));
