@@ -222,7 +222,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     }
     new LinkerdEdge(ingress, 'LinkerdEdge', ingress, this.edge);
     this.edgeGateways.add(ingress.gateway);
-    if (!this.edge.tokenValidation) {
+    if (ingress.jwt && !this.edge.tokenValidation) {
       this.warn(`[${ingress.node.path}] Linkerd: the JWT check of ${ingress.host} (issuer ${ingress.jwt.issuer}) is not rendered: Linkerd validates no tokens, so requests reach ${ingress.backend.name} through the Gateway without one; configure your controller's JWT feature and name it in LinkerdRendererProps.edge.tokenValidation, or use the Istio render`);
     }
   }
