@@ -1,5 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { HealthCheck, IstioRenderer, Mesh, MeshService, Protocol } from '../src';
+import { linkerdAccessMatrix } from '../src/review/linkerd/access';
+import { accessMatrix } from '../src/review/matrix';
 import { decide } from './support/linkerd-authz';
 import { ofKind } from './support/manifests';
 import { MESHES, renderOn, schemaErrors } from './support/three-meshes';
@@ -32,6 +34,16 @@ describe.each(MESHES)('gRPC on %s', mesh => {
     const [container] = cart.spec.template.spec.containers;
     expect(container.livenessProbe.grpc).toEqual({ port: 7070, service: 'hipstershop.CartService' });
     expect(container.readinessProbe.grpc).toEqual({ port: 7070, service: 'hipstershop.CartService' });
+  });
+
+  test('the review reads the calls back: web\'s two methods as POST paths, checkout on the whole port', () => {
+    const matrix = mesh === 'linkerd' ? linkerdAccessMatrix(objects) : accessMatrix(objects);
+    const rows = matrix.entries.filter(e => e.to === 'shop/cart' && e.conditions.length === 0 && ['shop/web', 'shop/checkout'].includes(e.from))
+      .map(e => `${e.from} ${e.port} ${e.methods.join(',') || '*'} ${e.paths.join(',') || '*'}`);
+    expect(rows).toEqual([
+      'shop/checkout 7070 * *',
+      'shop/web 7070 POST /hipstershop.CartService/AddItem,/hipstershop.CartService/GetCart',
+    ]);
   });
 
   if (mesh === 'linkerd') {
