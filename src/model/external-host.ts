@@ -66,7 +66,8 @@ export class ExternalHost extends Construct {
     this.port = props.port ?? (props.protocol === Protocol.HTTP ? 80 : 443);
     const where = this.node.path;
     if (props.protocol !== undefined && props.protocol !== Protocol.HTTP) {
-      fail(where, `protocol ${props.protocol} is not offered for an external host: leave it out when callers speak TLS (HTTPS, gRPC over TLS), or use Protocol.HTTP for plain HTTP`);
+      fail(where, `protocol ${props.protocol} is not offered for an external host: `
+        + 'leave it out when callers speak TLS (HTTPS, gRPC over TLS), or use Protocol.HTTP for plain HTTP');
     }
     if (!HOST.test(this.host) || this.host.length > 253) {
       fail(where, `host "${this.host}" is not a DNS name: write a lower-case name such as "api.example.com", or "*.example.com" for its subdomains`);

@@ -124,10 +124,12 @@ function checkProps(path: string, props: PublicIngressProps): void {
   const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
   at.boolean('anonymous', p.anonymous);
   if (p.anonymous === true && p.jwt !== undefined) {
-    at.fail('jwt', 'is given on an anonymous host', 'leave jwt out to serve the host to anyone, or anonymous out to require its tokens');
+    at.fail('jwt', 'is given on an anonymous host',
+      'leave jwt out to serve the host to anyone, or anonymous out to require its tokens');
   }
   if (p.anonymous !== true && p.jwt === undefined) {
-    at.fail('jwt', 'is missing', 'give the issuer of the tokens requests must carry, or declare anonymous: true to serve the host to anyone');
+    at.fail('jwt', 'is missing',
+      'give the issuer of the tokens requests must carry, or declare anonymous: true to serve the host to anyone');
   }
   if (p.anonymous === true && p.openPaths !== undefined) {
     at.fail('openPaths', 'is given on an anonymous host, where every path is open', 'leave openPaths out');
@@ -136,7 +138,9 @@ function checkProps(path: string, props: PublicIngressProps): void {
   checkWorkload(at, 'backend', p.backend, 'pass the workload the public host routes to');
   at.string('host', p.host, '"api.example.com"');
   at.string('credentialName', p.credentialName, '"api-example-com-tls"');
-  const jwt = at.object<JwtIssuer>('jwt', p.jwt, '{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/.well-known/jwks.json" }', p.anonymous === true);
+  const jwtExample = '{ issuer: "https://issuer.example.com", '
+    + 'jwksUri: "https://issuer.example.com/.well-known/jwks.json" }';
+  const jwt = at.object<JwtIssuer>('jwt', p.jwt, jwtExample, p.anonymous === true);
   at.string('jwt.issuer', jwt.issuer, '"https://issuer.example.com"', p.anonymous === true);
   at.string('jwt.jwksUri', jwt.jwksUri, '"https://issuer.example.com/.well-known/jwks.json"', p.anonymous === true);
   at.array('jwt.audiences', jwt.audiences, '["api.example.com"]', (a, item) => at.string(item, a, '"api.example.com"'));
@@ -168,7 +172,8 @@ function validate(where: string, props: PublicIngressProps, name: string, openPa
     if (error) fail(where, `open path: ${error}`);
     // A bare "*" or a suffix pattern opens every API route at once: that is an anonymous host, said as such.
     if (path === '*' || path === '/*' || path.startsWith('*') || path === '/{**}') {
-      fail(where, `open path "${path}" opens every path, or paths of any prefix: list the public prefixes ("/static/*") and templates ("/product/{*}"), or declare anonymous: true`);
+      fail(where, `open path "${path}" opens every path, or paths of any prefix: `
+        + 'list the public prefixes ("/static/*") and templates ("/product/{*}"), or declare anonymous: true');
     }
   }
 }

@@ -65,7 +65,8 @@ export function checkImage(value: string): string | undefined {
   }
   // A tag without a digit ("alpine", "stable", "edge") names a line its publisher moves, not a version.
   if (!/[0-9]/.test(tag)) {
-    return `image "${value}" uses the tag "${tag}", which names no version (its publisher moves it): pin a version, for example "${name}:1.4.2-${tag}", or a digest "@sha256:..."`;
+    return `image "${value}" uses the tag "${tag}", which names no version (its publisher moves it): `
+      + `pin a version, for example "${name}:1.4.2-${tag}", or a digest "@sha256:..."`;
   }
   return undefined;
 }

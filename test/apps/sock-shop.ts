@@ -6,7 +6,8 @@ import { ExistingWorkload, HealthCheck, Mesh, MeshService, MeshServiceProps, Pro
  * Weaveworks' Sock Shop (microservices-demo `deploy/kubernetes/complete-demo.yaml`), declared with soma-mesh as a
  * consumer would: each service's image, ports, probes, env, user and resources as its manifests give them, and its
  * calls as the call graph. Two images there carry no version (`mongo`, `redis:alpine`), which soma-mesh refuses: they
- * are pinned here. The rabbitmq pod's exporter sidecar and management port are left out (nothing in the shop calls them).
+ * are pinned here. The rabbitmq pod's exporter sidecar and management port are left out (nothing in the shop calls
+ * them).
  * Services without a probe there keep soma-mesh's default (a TCP check); those Prometheus scrapes declare `/metrics`.
  */
 export const SOCK_SHOP_NAMESPACE = 'sock-shop';
@@ -52,32 +53,48 @@ export interface SockShop {
 /** Declares the shop in `mesh`: its services, its calls and its public, anonymous storefront. */
 export function declareSockShop(mesh: Mesh): SockShop {
   const ns = mesh.addNamespace(SOCK_SHOP_NAMESPACE);
-  const service = (name: keyof typeof IMAGES, props: Omit<MeshServiceProps, 'image'>) => new MeshService(ns, name, { image: IMAGES[name], ...props });
+  const service = (name: keyof typeof IMAGES, props: Omit<MeshServiceProps, 'image'>) =>
+    new MeshService(ns, name, { image: IMAGES[name], ...props });
   const http80 = [{ port: 80 }];
   const app = { runAsUser: 10001 };
   const s = {
     'front-end': service('front-end', {
-      ...app, ports: [{ port: 80, targetPort: 8079 }], env: { SESSION_REDIS: 'true' }, metrics, resources: resources([100, 300], [300, 1000]),
+      ...app, ports: [{ port: 80, targetPort: 8079 }], env: { SESSION_REDIS: 'true' }, metrics,
+      resources: resources([100, 300], [300, 1000]),
       ...health('/', 300, 30),
     }),
     'catalogue': service('catalogue', {
-      ...app, ports: http80, command: ['/app'], args: ['-port=80'], metrics, resources: resources([100, 200], [100, 200]), ...health('/health', 300, 180),
+      ...app, ports: http80, command: ['/app'], args: ['-port=80'], metrics,
+      resources: resources([100, 200], [100, 200]),
+      ...health('/health', 300, 180),
     }),
     'catalogue-db': service('catalogue-db', {
-      ports: [{ port: 3306, protocol: Protocol.TCP }], env: { MYSQL_ROOT_PASSWORD: 'fake_password', MYSQL_DATABASE: 'socksdb' },
+      ports: [{ port: 3306, protocol: Protocol.TCP }],
+      env: { MYSQL_ROOT_PASSWORD: 'fake_password', MYSQL_DATABASE: 'socksdb' },
     }),
-    'carts': service('carts', { ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 300], [200, 500]) }),
+    'carts': service('carts', {
+      ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 300], [200, 500]),
+    }),
     'carts-db': service('carts-db', { ports: [{ port: 27017, protocol: Protocol.TCP }] }),
-    'orders': service('orders', { ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 500], [300, 500]) }),
-    'orders-db': service('orders-db', { ports: [{ port: 27017, protocol: Protocol.TCP }] }),
-    'payment': service('payment', { ...app, ports: http80, metrics, resources: resources([99, 200], [100, 200]), ...health('/health', 300, 180) }),
-    'shipping': service('shipping', {
-      ...app, ports: http80, env: { ZIPKIN: 'zipkin.jaeger.svc.cluster.local', JAVA_OPTS }, metrics, resources: resources([100, 300], [300, 500]),
+    'orders': service('orders', {
+      ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 500], [300, 500]),
     }),
-    'queue-master': service('queue-master', { ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 300], [300, 500]) }),
+    'orders-db': service('orders-db', { ports: [{ port: 27017, protocol: Protocol.TCP }] }),
+    'payment': service('payment', {
+      ...app, ports: http80, metrics, resources: resources([99, 200], [100, 200]), ...health('/health', 300, 180),
+    }),
+    'shipping': service('shipping', {
+      ...app, ports: http80, env: { ZIPKIN: 'zipkin.jaeger.svc.cluster.local', JAVA_OPTS }, metrics,
+      resources: resources([100, 300], [300, 500]),
+    }),
+    'queue-master': service('queue-master', {
+      ...app, ports: http80, env: { JAVA_OPTS }, metrics, resources: resources([100, 300], [300, 500]),
+    }),
     'rabbitmq': service('rabbitmq', { ports: [{ port: 5672, protocol: Protocol.TCP }] }),
     'session-db': service('session-db', { ports: [{ port: 6379, protocol: Protocol.TCP }] }),
-    'user': service('user', { ...app, ports: http80, metrics, resources: resources([100, 300], [100, 200]), ...health('/health', 300, 180) }),
+    'user': service('user', {
+      ...app, ports: http80, metrics, resources: resources([100, 300], [100, 200]), ...health('/health', 300, 180),
+    }),
     'user-db': service('user-db', { ports: [{ port: 27017, protocol: Protocol.TCP }] }),
   };
 
@@ -102,6 +119,8 @@ export function declareSockShop(mesh: Mesh): SockShop {
     selector: { istio: 'ingressgateway' }, serviceAccountName: 'istio-ingressgateway-service-account',
   });
   s['front-end'].allowFrom(ingress);
-  new PublicIngress(mesh, 'Storefront', { gateway: ingress, backend: s['front-end'], host: 'socks.example.com', credentialName: 'socks-tls', anonymous: true });
+  new PublicIngress(mesh, 'Storefront', {
+    gateway: ingress, backend: s['front-end'], host: 'socks.example.com', credentialName: 'socks-tls', anonymous: true,
+  });
   return { mesh, services: s, ingress };
 }

@@ -58,7 +58,8 @@ export class GatewayApiIngress extends Construct {
         // Only the call's operations are routed (anything else gets a 404 at the gateway). Istio retries twice by
         // default: a call whose requests are not all idempotent must not be replayed.
         const retry = options.retries && !mesh.callGraph.isIdempotent(call) ? { retry: { attempts: 0 } } : {};
-        return [{ matches: edgeMatches(call), backendRefs: [{ group: '', kind: 'Service', name: backend.name, port: call.port }], ...retry }];
+        const backendRefs = [{ group: '', kind: 'Service', name: backend.name, port: call.port }];
+        return [{ matches: edgeMatches(call), backendRefs, ...retry }];
       } }) as unknown as HttpRouteSpec['rules'],
     };
     this.route = new ApiObject(this, 'Route', {

@@ -21,8 +21,8 @@ export interface ExternalServiceEntryProps {
 /**
  * The ServiceEntry of an external host in one namespace of its callers. It is exported to that namespace
  * only (`exportTo: ["."]`), and each caller's Sidecar imports it by `namespace/host`, so exactly the
- * workloads that call the host see it. Callers speak TLS themselves: the port is TLS (routed by SNI); a plain HTTP host's
- * port is HTTP (routed by the Host header).
+ * workloads that call the host see it. Callers speak TLS themselves: the port is TLS (routed by SNI); a plain HTTP
+ * host's port is HTTP (routed by the Host header).
  * A wildcard host cannot be resolved by DNS ahead of time, so it uses resolution NONE (the caller's own
  * DNS answer is kept); a plain host uses DNS.
  */

@@ -69,7 +69,8 @@ export class IstioIngressGateway extends Construct {
         const retries = graph.isIdempotent(call) ? undefined : { attempts: 0 };
         // A service of this mesh routes by version here too, so canary, split and rollback apply at the edge.
         if (backend instanceof MeshService) return edgeRoutes(backend, call).map(route => ({ ...route, retries }));
-        return [{ match: callMatches(call), route: [{ destination: { host: backend.host, port: { number: call.port } } }], retries }];
+        const route = [{ destination: { host: backend.host, port: { number: call.port } } }];
+        return [{ match: callMatches(call), route, retries }];
       } }),
     };
     this.virtualService = new ApiObject(this, 'Routes', {

@@ -74,7 +74,8 @@ export function httpRoutes(service: MeshService): VirtualServiceSpecHttp[] {
  * inside the mesh (header and caller matches, then the split of stable, canary or rollback, and the mirror), so
  * that a release applies at the edge too. Resilience stays with the mesh routes: `retries` is the caller's to set.
  */
-export function edgeRoutes(service: MeshService, call: Call): Array<Pick<VirtualServiceSpecHttp, 'name' | 'match' | 'route' | 'mirror' | 'mirrorPercentage'>> {
+export function edgeRoutes(service: MeshService, call: Call):
+Array<Pick<VirtualServiceSpecHttp, 'name' | 'match' | 'route' | 'mirror' | 'mirrorPercentage'>> {
   const port = call.port;
   const operations = operationMatches(call);
   return versionRules(service, true).flatMap(rule => {

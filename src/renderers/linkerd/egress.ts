@@ -15,7 +15,8 @@ export const UNLISTED_EGRESS_REASON_ANNOTATION = 'soma-mesh.io/unlisted-egress-r
 /**
  * Egress control of one namespace under Linkerd: an `EgressNetwork` with traffic policy `Deny` (every destination
  * outside the cluster that no route names is refused by the clients' proxies), and one route per external host its
- * workloads call: a TLSRoute matching the host's SNI on its port, or for plain HTTP an HTTPRoute matching its Host header. Linkerd applies a namespace's EgressNetwork to the clients of
+ * workloads call: a TLSRoute matching the host's SNI on its port, or for plain HTTP an HTTPRoute matching its Host
+ * header. Linkerd applies a namespace's EgressNetwork to the clients of
  * that namespace only; which workloads reach outside at all (and on which ports) is the NetworkPolicies' part.
  */
 export class NamespaceEgress extends Construct {

@@ -91,7 +91,8 @@ export class PortServer extends Construct {
     // The kubelet GETs an HTTP probe's path; a gRPC probe is the health method, which Linkerd's default probe route
     // never covered: without this route the kubelet's gRPC probe is refused.
     for (const path of this.options.probePaths) {
-      this.authorize(this.routeKind, this.routeFor({ method: this.grpc ? undefined : 'GET', path: { type: 'Exact', value: path } }).name, this.options.kubelet());
+      const route = this.routeFor({ method: this.grpc ? undefined : 'GET', path: { type: 'Exact', value: path } });
+      this.authorize(this.routeKind, route.name, this.options.kubelet());
     }
     const metrics = this.options.metricsPath;
     if (metrics && !this.grpc) this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: metrics } }).name, this.options.prometheus());
@@ -168,9 +169,13 @@ export class PortServer extends Construct {
     const name = this.uniqueRouteName(matchSlug(match));
     const metadata = { name, namespace: this.workload.namespace.name, labels: { app: this.workload.name } };
     const parentRefs = [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }];
+    const id = `Route-${key}`;
     const object: ApiObject = this.grpc
-      ? new ApiObject(this, `Route-${key}`, { apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GRPCRoute', metadata, spec: { parentRefs, rules: [toGrpcRule(match)] } })
-      : new HttpRouteV1Beta3(this, `Route-${key}`, { metadata, spec: { parentRefs, rules: [{ matches: [toMatch(match)] }] } });
+      ? new ApiObject(this, id, {
+        apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GRPCRoute', metadata,
+        spec: { parentRefs, rules: [toGrpcRule(match)] },
+      })
+      : new HttpRouteV1Beta3(this, id, { metadata, spec: { parentRefs, rules: [{ matches: [toMatch(match)] }] } });
     // Where a broad route ties with a narrow one it covers, Linkerd prefers the older: the narrow one is applied first.
     for (const other of this.routes.values()) {
       if (covers(other.match, match)) other.object.addDependency(object);
@@ -191,7 +196,10 @@ export class PortServer extends Construct {
     if (this.grpc) {
       new ApiObject(this, 'CatchAll', {
         apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GRPCRoute',
-        metadata: { name: this.uniqueRouteName('any'), namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
+        metadata: {
+          name: this.uniqueRouteName('any'), namespace: this.workload.namespace.name,
+          labels: { app: this.workload.name },
+        },
         spec: { parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }], rules: [{}] },
       });
       return;
@@ -250,7 +258,8 @@ function toMatch(match: RouteMatch) {
 /** A gRPC match (a path `/package.Service/Method`, or the prefix of a service's methods) as a GRPCRoute rule. */
 function toGrpcRule(match: RouteMatch) {
   if (!match.path) return {};
-  const path = match.path.type === 'Exact' ? match.path.value : match.path.value.replace(/\\(.)/g, '$1').replace(/\.\*$/, '*');
+  const path = match.path.type === 'Exact' ? match.path.value
+    : match.path.value.replace(/\\(.)/g, '$1').replace(/\.\*$/, '*');
   const method = grpcMethodMatch(path);
   return method ? { matches: [{ method: { type: 'Exact', ...method } }] } : {};
 }
