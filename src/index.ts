@@ -17,7 +17,7 @@ export type { IMeshWorkload, MeshWorkload, WorkloadPort } from './model/workload
 export type { Call, CallOptions, DiscoveryEnv } from './model/call';
 export type { CallGraph } from './model/call-graph';
 export { HealthCheck } from './model/health-check';
-export type { HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
+export type { GrpcHealthCheckOptions, HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
 export { Protocol } from './model/protocol';
 export { PropsCheck } from './model/props-check';
 export type { AutoscalingOptions, DisruptionBudgetOptions } from './model/workload-scaling';

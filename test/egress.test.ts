@@ -5,7 +5,10 @@ import { ExternalHost } from '../src/model/external-host';
 import { IstioRenderer, IstioRendererProps } from '../src/renderers/istio/istio-renderer';
 import { Mesh } from '../src/model/mesh';
 import { MeshService } from '../src/model/mesh-service';
+import { HealthCheck } from '../src/model/health-check';
+import { Protocol } from '../src/model/protocol';
 import { CrdSchemas } from './support/crd-schema';
+import { MESHES, renderOn, schemaErrors } from './support/three-meshes';
 import { K8sObject, SHARED } from './support/manifests';
 
 /** The egress constructs on their own: validation, and the optional egress gateway. */
@@ -87,5 +90,45 @@ describe('egress gateway (optional)', () => {
     ]);
     const schemas = new CrdSchemas(path.join(SHARED, 'istio', 'crd-all.gen.yaml'));
     expect(out.filter(o => o.apiVersion.includes('istio.io')).flatMap(o => schemas.errors(o))).toEqual([]);
+  });
+});
+
+describe('an ExternalHost on plain HTTP', () => {
+  /** A workload that reads its cloud's metadata server, which answers plain HTTP on port 80. */
+  const declare = (mesh: Mesh) => {
+    const apps = mesh.addNamespace('apps');
+    const worker = new MeshService(apps, 'worker', { image: 'example/worker:1.0.0', ports: [{ port: 8080 }], liveness: HealthCheck.http('/health') });
+    new ExternalHost(mesh, 'Metadata', { host: 'metadata.google.internal', protocol: Protocol.HTTP }).allowFrom(worker);
+  };
+
+  test.each(MESHES)('%s renders it as HTTP on port 80, never as TLS, valid against the CRDs', mesh => {
+    const { objects } = renderOn(mesh, declare);
+    expect(schemaErrors(objects)).toEqual([]);
+    const text = JSON.stringify(objects);
+    expect(text).not.toMatch(/"tls-80"|"TLS"|TLSRoute/);
+    if (mesh === 'linkerd') {
+      const [route] = objects.filter(o => o.kind === 'HTTPRoute' && o.spec.hostnames?.includes('metadata.google.internal'));
+      expect(route.spec.parentRefs).toEqual([{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'external', namespace: 'apps', port: 80 }]);
+    } else {
+      const [entry] = objects.filter(o => o.kind === 'ServiceEntry');
+      expect(entry.spec.ports).toEqual([{ number: 80, name: 'http-80', protocol: 'HTTP' }]);
+    }
+  });
+
+  test('never passes the egress gateway, which forwards TLS by SNI: it leaves from the caller on port 80', () => {
+    const { chart, mesh, worker } = setup({ egressGateway: {} });
+    new ExternalHost(mesh, 'Metadata', { host: 'metadata.google.internal', protocol: Protocol.HTTP }).allowFrom(worker);
+    const out = Testing.synth(chart) as K8sObject[];
+    expect(out.filter(o => o.kind === 'Gateway')).toEqual([]);
+    const np = out.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'worker-calls')!;
+    expect(np.spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 80 }] },
+    ]);
+  });
+
+  test('refuses another protocol, saying what to write', () => {
+    const { mesh } = setup();
+    expect(() => new ExternalHost(mesh, 'Grpc', { host: 'api.example.com', protocol: Protocol.GRPC }))
+      .toThrow('[test/Mesh/Grpc] protocol GRPC is not offered for an external host: leave it out when callers speak TLS (HTTPS, gRPC over TLS), or use Protocol.HTTP for plain HTTP');
   });
 });

@@ -360,7 +360,7 @@ describe('LinkerdRenderer checks and warnings', () => {
     for (const w of warnings.filter(w => w.includes('now has HTTPRoutes'))) expect(w).toMatch(/^\[soma-agent-hub\/Mesh\/[a-z-]+\/[a-z-]+\/LinkerdServer-\d+\] Linkerd: .*: authorize them/);
   });
 
-  test('refuses methods and paths on a gRPC port (at synth), and an app port the Linkerd proxy uses', () => {
+  test('renders gRPC methods as GRPCRoutes (grpc.test.ts reads them back), and refuses an app port the Linkerd proxy uses', () => {
     const build = (port: number, protocol: Protocol) => {
       const chart = new Chart(Testing.app(), 'c');
       const mesh = new Mesh(chart, 'Mesh', { renderer: new LinkerdRenderer() });
@@ -371,8 +371,7 @@ describe('LinkerdRenderer checks and warnings', () => {
     };
     const grpc = build(9000, Protocol.GRPC);
     grpc.api.allowFrom(grpc.web, { methods: ['POST'], paths: ['/pkg.Svc/Call'] });
-    expect(() => Testing.synth(grpc.chart))
-      .toThrow(/^\[c\/Mesh\/shop\/api <- c\/Mesh\/shop\/web\] port 9000 of api is gRPC: Linkerd routes gRPC by GRPCRoute/);
+    expect(() => Testing.synth(grpc.chart)).not.toThrow();
     expect(() => build(4191, Protocol.HTTP)).toThrow(/\[c\/Mesh\/shop\/api\] port 4191 is taken by the Linkerd proxy in every pod \(4140, 4143, 4191\)/);
   });
 

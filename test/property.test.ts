@@ -23,6 +23,8 @@ const NAMES = ['web', 'api', 'orders', 'users', 'billing', 'search', 'queue', 's
 const SEGMENTS = ['v1', 'items', 'users', 'a-b', '{*}'];
 const PROTOCOLS = [Protocol.HTTP, Protocol.HTTP2, Protocol.GRPC, Protocol.TCP];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+/** A gRPC port's operations are gRPC methods: one method, or every method of a service. */
+const GRPC_METHODS = ['shop.Cart/Get', 'shop.Cart/Add', 'shop.Orders/*'];
 
 const pathArb = fc.tuple(fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 }), fc.constantFrom('', '{**}', '*'))
   .map(([segments, tail]) => {
@@ -45,6 +47,7 @@ const callArb = fc.record({
   port: fc.nat(),
   methods: fc.subarray(METHODS),
   paths: fc.uniqueArray(pathArb, { maxLength: 3 }),
+  grpcMethods: fc.subarray(GRPC_METHODS),
 });
 
 const graphArb = fc.record({
@@ -86,15 +89,19 @@ function build(spec: any): { app: App; mesh: Mesh; declared: Declared[] } {
     if (caller === callee || callee.ports.length === 0) continue;
     const port = callee.ports[c.port % callee.ports.length];
     const http = port.protocol !== Protocol.TCP;
-    const methods = http ? c.methods : [];
-    const paths = http ? c.paths : [];
+    const grpc = port.protocol === Protocol.GRPC;
+    const methods: string[] = grpc ? c.grpcMethods : http ? c.methods : [];
+    const paths: string[] = http && !grpc ? c.paths : [];
     const key = JSON.stringify([caller.node.path, callee.node.path, port.port, [...methods].sort(), [...paths].sort()]);
     if (keys.has(key)) continue;
     keys.add(key);
     callee.allowFrom(caller, { port: port.port, methods, paths });
+    // gRPC methods are the paths of POST requests.
     declared.push({
       from: `${caller.namespace.name}/${caller.name}`, to: `${callee.namespace.name}/${callee.name}`, port: port.port,
-      protocol: port.protocol.toLowerCase(), methods: [...methods].sort(), paths: [...paths].sort(),
+      protocol: port.protocol.toLowerCase(),
+      methods: grpc ? (methods.length > 0 ? ['POST'] : []) : [...methods].sort(),
+      paths: grpc ? methods.map(m => `/${m}`).sort() : [...paths].sort(),
     });
   }
   return { app, mesh, declared };

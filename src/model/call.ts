@@ -27,7 +27,8 @@ export interface CallOptions {
    */
   readonly port?: number;
   /**
-   * HTTP methods the caller may use, upper case. Only on HTTP and gRPC ports.
+   * HTTP methods the caller may use, upper case. Only on HTTP and gRPC ports. On a gRPC port, the gRPC methods:
+   * `package.Service/Method`, or `package.Service/*` for all of a service's (gRPC always sends POST).
    * @default - any method
    */
   readonly methods?: string[];
@@ -76,9 +77,9 @@ export interface Call {
   /** The callee's container port behind `port`: what pod-level rules (authorization, NetworkPolicy) name. */
   readonly targetPort: number;
   readonly protocol: Protocol;
-  /** Empty means any method. */
+  /** Empty means any method. A gRPC call's methods are POST, the methods it names being its paths. */
   readonly methods: readonly string[];
-  /** Empty means any path. */
+  /** Empty means any path. On a gRPC port, `/package.Service/Method` or `/package.Service/*`. */
   readonly paths: readonly string[];
   /** This call's own request timeout, when it has one. */
   readonly timeout?: Duration;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import type { Mesh } from './mesh';
+import { Protocol } from './protocol';
 import { checkPort, fail } from './validation';
 import { checkCaller, checkScopeAndName, isMesh } from './declaration-checks';
 import { PropsCheck } from './props-check';
@@ -10,10 +11,17 @@ export interface ExternalHostProps {
   /** Its DNS name, or a wildcard of one level of subdomains (`*.amazonaws.com`). */
   readonly host: string;
   /**
-   * The port its callers use. Callers speak TLS themselves (HTTPS), so the mesh routes by SNI.
-   * @default 443
+   * The port its callers use.
+   * @default - 443 with TLS; 80 with `Protocol.HTTP`
    */
   readonly port?: number;
+  /**
+   * What callers speak to the host. Left out, they speak TLS themselves (HTTPS), so the mesh routes by SNI.
+   * `Protocol.HTTP`: plain HTTP (a cloud metadata server), routed by the Host header. Plain HTTP to a host never
+   * passes an egress gateway, which forwards TLS by SNI.
+   * @default - TLS
+   */
+  readonly protocol?: Protocol;
 }
 
 /** One egress edge of the call graph: `caller` may open connections to `host`. */
@@ -41,6 +49,8 @@ const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9]
 export class ExternalHost extends Construct {
   public readonly host: string;
   public readonly port: number;
+  /** `Protocol.HTTP` for plain HTTP; undefined when callers speak TLS. */
+  public readonly protocol?: Protocol;
   public readonly mesh: Mesh;
 
   public constructor(mesh: Mesh, id: string, props: ExternalHostProps) {
@@ -49,11 +59,17 @@ export class ExternalHost extends Construct {
     at.string('host', p.host, '"api.example.com"', false);
     at.integer('port', p.port, 1, 65535);
     if (isMesh(mesh)) mesh._checkOpen(`${mesh.node.path}/${id}`);
+    at.oneOf('protocol', p.protocol, Protocol as any, 'Protocol');
     super(mesh, id);
     this.mesh = mesh;
     this.host = props.host;
-    this.port = props.port ?? 443;
+    this.protocol = props.protocol;
+    this.port = props.port ?? (props.protocol === Protocol.HTTP ? 80 : 443);
     const where = this.node.path;
+    if (props.protocol !== undefined && props.protocol !== Protocol.HTTP) {
+      fail(where, `protocol ${props.protocol} is not offered for an external host: `
+        + 'leave it out when callers speak TLS (HTTPS, gRPC over TLS), or use Protocol.HTTP for plain HTTP');
+    }
     if (!HOST.test(this.host) || this.host.length > 253) {
       fail(where, `host "${this.host}" is not a DNS name: write a lower-case name such as "api.example.com", or "*.example.com" for its subdomains`);
     }
@@ -64,6 +80,19 @@ export class ExternalHost extends Construct {
         ? [`no workload calls ${this.host}: call allowFrom(workload) or remove it`]
         : [],
     });
+  }
+
+  /** Whether callers speak TLS to the host, so that a proxy can tell its connections apart by SNI. */
+  public get speaksTls(): boolean {
+    return this.protocol !== Protocol.HTTP;
+  }
+
+  /**
+   * Whether an egress gateway can forward the host's connections untouched: TLS to one plain host, told apart by SNI
+   * (a wildcard has no single destination, plain HTTP no SNI).
+   */
+  public get passesEgressGateway(): boolean {
+    return this.speaksTls && !this.isWildcard;
   }
 
   /** Whether the host names every subdomain of a domain. */

@@ -20,7 +20,10 @@ export interface JwtIssuer {
   readonly audiences?: string[];
 }
 
-/** A public HTTPS entry point to one workload, through the cluster's ingress gateway, behind JWT authentication. */
+/**
+ * A public HTTPS entry point to one workload, through the cluster's ingress gateway: behind JWT authentication, or
+ * open to anyone when declared `anonymous` (a public shop).
+ */
 export interface PublicIngressProps {
   /** The ingress gateway's pods (an ExistingWorkload without ports): they serve the public host. */
   readonly gateway: IMeshWorkload;
@@ -30,10 +33,20 @@ export interface PublicIngressProps {
   readonly host: string;
   /** The Kubernetes TLS Secret of the host's certificate, in the ingress gateway's namespace. */
   readonly credentialName: string;
-  /** Who issues the tokens requests must carry. */
-  readonly jwt: JwtIssuer;
   /**
-   * Exact paths reachable without a token (health checks). Every other path needs a valid JWT.
+   * Who issues the tokens requests must carry. Give it, or declare the host `anonymous`.
+   * @default - none: only with `anonymous: true`
+   */
+  readonly jwt?: JwtIssuer;
+  /**
+   * Serve the host to anyone, without any token check: no issuer, every path public (a shop's storefront). It must be
+   * said here, so that a forgotten `jwt` never opens an API.
+   * @default false - requests need a token of `jwt`
+   */
+  readonly anonymous?: boolean;
+  /**
+   * Paths reachable without a token: exact (`/healthz`), a `*` prefix or suffix (`/static/*`), or templates with `{*}`
+   * (one segment) and `{**}` (the rest), as in `/product/{*}`. Every other path needs a valid JWT.
    * @default - none: every path needs a token
    */
   readonly openPaths?: string[];
@@ -67,8 +80,11 @@ export class PublicIngress extends Construct {
   public readonly backend: IMeshWorkload;
   public readonly host: string;
   public readonly credentialName: string;
-  public readonly jwt: JwtIssuer;
-  /** Exact paths reachable without a token, without repeats. */
+  /** The token issuer; undefined when the host is anonymous. */
+  public readonly jwt?: JwtIssuer;
+  /** Whether the host is served to anyone, without a token check. */
+  public readonly anonymous: boolean;
+  /** Paths reachable without a token, without repeats. */
   public readonly openPaths: readonly string[];
   public readonly gatewayHttpsPort?: number;
   /** The name of the rendered objects. */
@@ -87,6 +103,7 @@ export class PublicIngress extends Construct {
     this.host = props.host;
     this.credentialName = props.credentialName;
     this.jwt = props.jwt;
+    this.anonymous = props.anonymous === true;
     this.gatewayHttpsPort = props.gatewayHttpsPort;
     this.port = props.port;
     this.node.addValidation({
@@ -106,13 +123,27 @@ export class PublicIngress extends Construct {
 function checkProps(path: string, props: PublicIngressProps): void {
   const at = new PropsCheck(path);
   const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
+  at.boolean('anonymous', p.anonymous);
+  if (p.anonymous === true && p.jwt !== undefined) {
+    at.fail('jwt', 'is given on an anonymous host',
+      'leave jwt out to serve the host to anyone, or anonymous out to require its tokens');
+  }
+  if (p.anonymous !== true && p.jwt === undefined) {
+    at.fail('jwt', 'is missing',
+      'give the issuer of the tokens requests must carry, or declare anonymous: true to serve the host to anyone');
+  }
+  if (p.anonymous === true && p.openPaths !== undefined) {
+    at.fail('openPaths', 'is given on an anonymous host, where every path is open', 'leave openPaths out');
+  }
   checkWorkload(at, 'gateway', p.gateway, 'pass the ingress gateway, declared as an ExistingWorkload without ports');
   checkWorkload(at, 'backend', p.backend, 'pass the workload the public host routes to');
   at.string('host', p.host, '"api.example.com"');
   at.string('credentialName', p.credentialName, '"api-example-com-tls"');
-  const jwt = at.object<JwtIssuer>('jwt', p.jwt, '{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/.well-known/jwks.json" }');
-  at.string('jwt.issuer', jwt.issuer, '"https://issuer.example.com"');
-  at.string('jwt.jwksUri', jwt.jwksUri, '"https://issuer.example.com/.well-known/jwks.json"');
+  const jwtExample = '{ issuer: "https://issuer.example.com", '
+    + 'jwksUri: "https://issuer.example.com/.well-known/jwks.json" }';
+  const jwt = at.object<JwtIssuer>('jwt', p.jwt, jwtExample, p.anonymous === true);
+  at.string('jwt.issuer', jwt.issuer, '"https://issuer.example.com"', p.anonymous === true);
+  at.string('jwt.jwksUri', jwt.jwksUri, '"https://issuer.example.com/.well-known/jwks.json"', p.anonymous === true);
   at.array('jwt.audiences', jwt.audiences, '["api.example.com"]', (a, item) => at.string(item, a, '"api.example.com"'));
   at.array('openPaths', p.openPaths, '["/healthz"]', (o, item) => at.string(item, o, '"/healthz"'));
   at.integer('port', p.port, 1, 65535);
@@ -131,13 +162,19 @@ function validate(where: string, props: PublicIngressProps, name: string, openPa
   if (portError) fail(where, portError);
   const nameError = checkDnsLabel('name', name) ?? checkDnsLabel('credentialName', props.credentialName);
   if (nameError) fail(where, nameError);
-  if (!props.jwt.issuer) fail(where, 'jwt.issuer is empty: give the `iss` claim of the tokens');
-  if (!/^https:\/\/[^\s/]+\/\S*$/.test(props.jwt.jwksUri)) {
-    fail(where, `jwt.jwksUri "${props.jwt.jwksUri}" is not an https:// URL with a path: the gateway fetches the signing keys from it and must be able to trust them`);
+  if (props.jwt) {
+    if (!props.jwt.issuer) fail(where, 'jwt.issuer is empty: give the `iss` claim of the tokens');
+    if (!/^https:\/\/[^\s/]+\/\S*$/.test(props.jwt.jwksUri)) {
+      fail(where, `jwt.jwksUri "${props.jwt.jwksUri}" is not an https:// URL with a path: the gateway fetches the signing keys from it and must be able to trust them`);
+    }
   }
   for (const path of openPaths) {
     const error = checkPath(path);
-    if (error) fail(where, error);
-    if (path.includes('*') || path.includes('{')) fail(where, `open path "${path}" is a pattern: list exact paths, so that no API route opens by accident`);
+    if (error) fail(where, `open path: ${error}`);
+    // A bare "*" or a suffix pattern opens every API route at once: that is an anonymous host, said as such.
+    if (path === '*' || path === '/*' || path.startsWith('*') || path === '/{**}') {
+      fail(where, `open path "${path}" opens every path, or paths of any prefix: `
+        + 'list the public prefixes ("/static/*") and templates ("/product/{*}"), or declare anonymous: true');
+    }
   }
 }

@@ -63,6 +63,11 @@ export function checkImage(value: string): string | undefined {
   if (!TAG.test(tag)) {
     return `image "${value}" has an invalid tag "${tag}": a tag is up to 128 letters, digits, '_', '.' and '-'`;
   }
+  // A tag without a digit ("alpine", "stable", "edge") names a line its publisher moves, not a version.
+  if (!/[0-9]/.test(tag)) {
+    return `image "${value}" uses the tag "${tag}", which names no version (its publisher moves it): `
+      + `pin a version, for example "${name}:1.4.2-${tag}", or a digest "@sha256:..."`;
+  }
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { Call, CallOptions, DiscoveryEnv } from './call';
 import { checkMethod, checkPath } from './http-rules';
+import { grpcOperations } from './grpc-operations';
 import type { Mesh } from './mesh';
 import type { MeshNamespace } from './mesh-namespace';
 import { carriesHttp, Protocol } from './protocol';
@@ -106,11 +107,13 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
     checkCallOptions(at, options);
     const where = `${this.node.path} <- ${caller.node.path}`;
     const port = this.resolvePort(where, options.port);
-    const methods = [...new Set(options.methods ?? [])];
-    const paths = [...new Set(options.paths ?? [])];
-    if (!carriesHttp(port.protocol) && (methods.length > 0 || paths.length > 0)) {
+    const declaredMethods = [...new Set(options.methods ?? [])];
+    const declaredPaths = [...new Set(options.paths ?? [])];
+    if (!carriesHttp(port.protocol) && (declaredMethods.length > 0 || declaredPaths.length > 0)) {
       fail(where, `port ${port.port} of ${this.name} is ${port.protocol}: Istio sees no HTTP request there, so methods and paths would make the rule match nothing; remove them or declare the port as HTTP or GRPC`);
     }
+    const { methods, paths } = port.protocol === Protocol.GRPC
+      ? grpcOperations(where, declaredMethods, declaredPaths) : { methods: declaredMethods, paths: declaredPaths };
     for (const method of methods) {
       const error = checkMethod(method);
       if (error) fail(where, error);

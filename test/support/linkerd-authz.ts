@@ -112,7 +112,8 @@ export function serversFor(objects: K8sObject[], pod: LinkerdPod, port: number):
 }
 
 function routesOf(objects: K8sObject[], namespace: string, server: string): K8sObject[] {
-  return objects.filter(o => o.kind === 'HTTPRoute' && /^(policy\.linkerd\.io|gateway\.networking\.k8s\.io)\//.test(o.apiVersion)
+  return objects.filter(o => (o.kind === 'HTTPRoute' && /^(policy\.linkerd\.io|gateway\.networking\.k8s\.io)\//.test(o.apiVersion)
+    || o.kind === 'GRPCRoute' && o.apiVersion.startsWith('gateway.networking.k8s.io/'))
     && o.metadata.namespace === namespace
     && (o.spec.parentRefs ?? []).some((p: any) => p.kind === 'Server' && p.name === server && (p.namespace ?? namespace) === namespace));
 }
@@ -138,6 +139,14 @@ function stringMatches(m: any, value: string | undefined): boolean {
 
 /** The rank of a match for a request (path length, headers, query parameters, method), or undefined when it does not match. */
 export function matchRank(match: any, request: LinkerdRequest): number[] | undefined {
+  // A GRPCRoute match names the service and method: the request's path `/service/method`, always a POST.
+  if (match.method && typeof match.method === 'object') {
+    if (request.method !== 'POST') return undefined;
+    const { service, method } = match.method;
+    const [, svc, rpc] = /^\/([^/]+)\/([^/]+)$/.exec(request.path ?? '') ?? [];
+    if ((service !== undefined && service !== svc) || (method !== undefined && method !== rpc)) return undefined;
+    return [(service ? 1 : 0) + (method ? 1 : 0), 0, 0, 0];
+  }
   if (match.method && match.method !== request.method) return undefined;
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   if (!(match.headers ?? []).every((h: any) => stringMatches(h, headers[h.name.toLowerCase()]))) return undefined;
@@ -260,7 +269,7 @@ export function decide(objects: K8sObject[], pod: LinkerdPod, request: LinkerdRe
   const policies = objects.filter(o => o.kind === 'AuthorizationPolicy' && o.apiVersion.startsWith('policy.linkerd.io/') && o.metadata.namespace === ns && (() => {
     const t = o.spec.targetRef;
     if (t.kind === 'Server') return t.name === server.metadata.name;
-    if (t.kind === 'HTTPRoute') return !!route && t.name === route.metadata.name;
+    if (t.kind === 'HTTPRoute' || t.kind === 'GRPCRoute') return !!route && t.kind === route.kind && t.name === route.metadata.name;
     if (t.kind === 'Namespace') return t.name === ns;
     return false;
   })());

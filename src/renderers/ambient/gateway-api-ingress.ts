@@ -5,6 +5,7 @@ import type { GatewaySpec, HttpRouteSpec } from '../../../imports/gateway-api-ga
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, RequestAuthentication } from '../../../imports/istio-security.istio.io';
 import { Mesh } from '../../model/mesh';
 import type { PublicIngress } from '../../model/public-ingress';
+import { edgeMatches } from '../gateway-api/route-match';
 import { jwtRule, requireJwtRule } from '../istio/ingress-gateway';
 
 /** The GatewayClass of Istio's Gateway API gateways. */
@@ -23,8 +24,10 @@ export class GatewayApiIngress extends Construct {
   public readonly gatewayResource: ApiObject;
   public readonly route: ApiObject;
   public readonly redirect: ApiObject;
-  public readonly requestAuthentication: RequestAuthentication;
-  public readonly requireJwt: AuthorizationPolicy;
+  /** The token check; undefined on an anonymous host. */
+  public readonly requestAuthentication?: RequestAuthentication;
+  /** The refusal of requests without a token; undefined on an anonymous host. */
+  public readonly requireJwt?: AuthorizationPolicy;
 
   /** @param options.retries write the route's `retry` (Gateway API's experimental channel): none unless every request is idempotent */
   public constructor(ingress: PublicIngress, id: string, options: { readonly retries?: boolean } = {}) {
@@ -52,9 +55,11 @@ export class GatewayApiIngress extends Construct {
       rules: Lazy.any({ produce: () => {
         const call = ingress.entry;
         if (!call) return undefined;
-        // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
+        // Only the call's operations are routed (anything else gets a 404 at the gateway). Istio retries twice by
+        // default: a call whose requests are not all idempotent must not be replayed.
         const retry = options.retries && !mesh.callGraph.isIdempotent(call) ? { retry: { attempts: 0 } } : {};
-        return [{ backendRefs: [{ group: '', kind: 'Service', name: backend.name, port: call.port }], ...retry }];
+        const backendRefs = [{ group: '', kind: 'Service', name: backend.name, port: call.port }];
+        return [{ matches: edgeMatches(call), backendRefs, ...retry }];
       } }) as unknown as HttpRouteSpec['rules'],
     };
     this.route = new ApiObject(this, 'Route', {
@@ -68,10 +73,11 @@ export class GatewayApiIngress extends Construct {
     this.redirect = new ApiObject(this, 'Redirect', {
       apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: `${name}-https-redirect`, namespace: backendNamespace, labels: { app: backend.name } }, spec: redirectSpec,
     });
+    if (!ingress.jwt) return; // anonymous: served to anyone, as declared
     const targetRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name }];
     this.requestAuthentication = new RequestAuthentication(this, 'Jwt', {
       metadata: { name: `${name}-jwt`, namespace: gatewayNamespace },
-      spec: { targetRefs, jwtRules: [jwtRule(ingress)] },
+      spec: { targetRefs, jwtRules: [jwtRule(ingress.jwt)] },
     });
     this.requireJwt = new AuthorizationPolicy(this, 'RequireJwt', {
       metadata: { name: `${name}-require-jwt`, namespace: gatewayNamespace },

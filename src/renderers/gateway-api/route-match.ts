@@ -29,6 +29,13 @@ function translatePath(path: string): RouteMatch['path'] {
   return { type: 'Exact', value: path };
 }
 
+/** The HTTPRoute `matches` of a call's operations, for an edge route; `undefined` when it allows every request. */
+export function edgeMatches(call: { readonly methods: readonly string[]; readonly paths: readonly string[] }):
+Array<Record<string, unknown>> | undefined {
+  const matches = routeMatches(call.methods, call.paths).filter(m => m.method !== undefined || m.path !== undefined);
+  return matches.length === 0 ? undefined : matches.map(gatewayMatch);
+}
+
 /** A match as an HTTPRoute rule writes it (`method`, `path: {type, value}`). */
 export function gatewayMatch(match: RouteMatch): Record<string, unknown> {
   return { method: match.method, path: match.path ? { type: match.path.type, value: match.path.value } : undefined };

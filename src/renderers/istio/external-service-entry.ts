@@ -21,7 +21,8 @@ export interface ExternalServiceEntryProps {
 /**
  * The ServiceEntry of an external host in one namespace of its callers. It is exported to that namespace
  * only (`exportTo: ["."]`), and each caller's Sidecar imports it by `namespace/host`, so exactly the
- * workloads that call the host see it. Callers speak TLS themselves: the port is TLS (routed by SNI).
+ * workloads that call the host see it. Callers speak TLS themselves: the port is TLS (routed by SNI); a plain HTTP
+ * host's port is HTTP (routed by the Host header).
  * A wildcard host cannot be resolved by DNS ahead of time, so it uses resolution NONE (the caller's own
  * DNS answer is kept); a plain host uses DNS.
  */
@@ -36,7 +37,10 @@ export class ExternalServiceEntry extends Construct {
       exportTo: egressGatewayNamespace ? ['.', egressGatewayNamespace] : ['.'],
       location: 'MESH_EXTERNAL' as ServiceEntrySpec['location'],
       resolution: (host.isWildcard ? 'NONE' : 'DNS') as ServiceEntrySpec['resolution'],
-      ports: [{ number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }],
+      // Plain HTTP is declared as HTTP: a TLS port would make the proxies wait for a TLS hello that never comes.
+      ports: [host.speaksTls
+        ? { number: host.port, name: `tls-${host.port}`, protocol: 'TLS' }
+        : { number: host.port, name: `http-${host.port}`, protocol: 'HTTP' }],
     };
     this.resource = new ApiObject(this, 'Resource', {
       apiVersion: 'networking.istio.io/v1',

@@ -9,14 +9,15 @@ import {
 } from '../../../imports/istio-security.istio.io';
 import { Mesh } from '../../model/mesh';
 import { MeshService } from '../../model/mesh-service';
-import type { PublicIngress } from '../../model/public-ingress';
-import { edgeRoutes } from './route-table';
+import type { JwtIssuer, PublicIngress } from '../../model/public-ingress';
+import { callMatches, edgeRoutes } from './route-table';
 
 /**
  * A PublicIngress on Istio's ingress gateway: a `Gateway` (HTTPS with the host's certificate; HTTP answers with a
- * redirect to HTTPS), a `VirtualService` binding the public host to the backend, a `RequestAuthentication` on the
- * gateway that validates tokens of the issuer (an invalid token is refused), and a DENY `AuthorizationPolicy` on the
- * gateway that refuses requests for the host without a valid token, except on the open paths.
+ * redirect to HTTPS), a `VirtualService` binding the public host to the backend for the operations the gateway's call
+ * allows, and unless the host is anonymous a `RequestAuthentication` on the gateway that validates tokens of the
+ * issuer (an invalid token is refused), and a DENY `AuthorizationPolicy` on the gateway that refuses requests for the
+ * host without a valid token, except on the open paths.
  */
 export class IstioIngressGateway extends Construct {
   /** The Istio objects of a PublicIngress rendered for Istio, to change a field the props do not offer. */
@@ -31,8 +32,10 @@ export class IstioIngressGateway extends Construct {
 
   public readonly gatewayResource: ApiObject;
   public readonly virtualService: ApiObject;
-  public readonly requestAuthentication: RequestAuthentication;
-  public readonly requireJwt: AuthorizationPolicy;
+  /** The token check; undefined on an anonymous host. */
+  public readonly requestAuthentication?: RequestAuthentication;
+  /** The refusal of requests without a token; undefined on an anonymous host. */
+  public readonly requireJwt?: AuthorizationPolicy;
 
   public constructor(ingress: PublicIngress) {
     super(ingress, IstioIngressGateway.ID);
@@ -61,11 +64,13 @@ export class IstioIngressGateway extends Construct {
       http: Lazy.any({ produce: () => {
         const call = ingress.entry;
         if (!call) return undefined;
-        // Istio retries twice by default; a call whose requests are not all idempotent must not be replayed.
+        // Only the call's operations are routed (anything else gets a 404 at the gateway). Istio retries twice by
+        // default: a call whose requests are not all idempotent must not be replayed.
         const retries = graph.isIdempotent(call) ? undefined : { attempts: 0 };
         // A service of this mesh routes by version here too, so canary, split and rollback apply at the edge.
-        if (backend instanceof MeshService) return edgeRoutes(backend, call.port).map(route => ({ ...route, retries }));
-        return [{ route: [{ destination: { host: backend.host, port: { number: call.port } } }], retries }];
+        if (backend instanceof MeshService) return edgeRoutes(backend, call).map(route => ({ ...route, retries }));
+        const route = [{ destination: { host: backend.host, port: { number: call.port } } }];
+        return [{ match: callMatches(call), route, retries }];
       } }),
     };
     this.virtualService = new ApiObject(this, 'Routes', {
@@ -73,11 +78,12 @@ export class IstioIngressGateway extends Construct {
     });
 
     const gatewayNamespace = gateway.namespace.name;
+    if (!ingress.jwt) return; // anonymous: served to anyone, as declared
     this.requestAuthentication = new RequestAuthentication(this, 'Jwt', {
       metadata: { name: `${name}-jwt`, namespace: gatewayNamespace },
       spec: {
         selector: { matchLabels: { ...gateway.selector } },
-        jwtRules: [jwtRule(ingress)],
+        jwtRules: [jwtRule(ingress.jwt)],
       },
     });
 
@@ -89,12 +95,12 @@ export class IstioIngressGateway extends Construct {
 }
 
 /** The token check of a PublicIngress: tokens of its issuer (and audiences), forwarded to the backend for its claims. */
-export function jwtRule(ingress: PublicIngress): RequestAuthenticationSpecJwtRules {
+export function jwtRule(jwt: JwtIssuer): RequestAuthenticationSpecJwtRules {
   return {
-    issuer: ingress.jwt.issuer,
+    issuer: jwt.issuer,
     // Rendered as `jwks_uri`, the field's proto name, which the CRD accepts like `jwksUri`.
-    jwksUri: ingress.jwt.jwksUri,
-    audiences: ingress.jwt.audiences && ingress.jwt.audiences.length > 0 ? [...ingress.jwt.audiences] : undefined,
+    jwksUri: jwt.jwksUri,
+    audiences: jwt.audiences && jwt.audiences.length > 0 ? [...jwt.audiences] : undefined,
     // The backend reads the caller's claims from the same token.
     forwardOriginalToken: true,
   };

@@ -166,7 +166,7 @@ export class IstioRenderer implements IMeshRenderer {
     const namespace = call.caller.namespace;
     const id = `ServiceEntry-${namespace.name}`;
     if (call.host.node.tryFindChild(id)) return;
-    const viaGateway = this.egressGateway && !call.host.isWildcard ? this.egressGateway : undefined;
+    const viaGateway = this.egressGateway && call.host.passesEgressGateway ? this.egressGateway : undefined;
     new ExternalServiceEntry(call.host, id, { host: call.host, namespace, egressGatewayNamespace: viaGateway?.namespace });
     if (viaGateway) new EgressGatewayRoute(call.host, `EgressGateway-${namespace.name}`, { host: call.host, namespace, gateway: viaGateway });
   }

@@ -2,6 +2,7 @@ import type { Duration } from 'cdk8s';
 import type { VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch, VirtualServiceSpecTcp } from '../../../imports/istio-networking.istio.io';
 import { idempotencyOverridden, retryableMethods } from '../../model/call-resilience';
 import { HTTP_METHODS } from '../../http/methods';
+import type { Call } from '../../model/call';
 import type { MeshService } from '../../model/mesh-service';
 import { carriesHttp, Protocol } from '../../model/protocol';
 import { FaultInjection, formatDuration, perTryTimeout, ResolvedRetries, resolveRetries, RetryCondition } from '../../model/resilience';
@@ -73,14 +74,32 @@ export function httpRoutes(service: MeshService): VirtualServiceSpecHttp[] {
  * inside the mesh (header and caller matches, then the split of stable, canary or rollback, and the mirror), so
  * that a release applies at the edge too. Resilience stays with the mesh routes: `retries` is the caller's to set.
  */
-export function edgeRoutes(service: MeshService, port: number): Array<Pick<VirtualServiceSpecHttp, 'name' | 'match' | 'route' | 'mirror' | 'mirrorPercentage'>> {
-  return versionRules(service, true).map(rule => ({
-    name: rule.name,
-    match: isAll(rule.entries) ? undefined : rule.entries.map(istioMatch),
-    route: destinations(service, port, rule.destinations),
-    mirror: rule.mirror ? { host: service.host, subset: rule.mirror.version, port: { number: port } } : undefined,
-    mirrorPercentage: rule.mirror ? { value: rule.mirror.percent } : undefined,
-  }));
+export function edgeRoutes(service: MeshService, call: Call):
+Array<Pick<VirtualServiceSpecHttp, 'name' | 'match' | 'route' | 'mirror' | 'mirrorPercentage'>> {
+  const port = call.port;
+  const operations = operationMatches(call);
+  return versionRules(service, true).flatMap(rule => {
+    const entries = product(rule.entries, operations);
+    return entries.length === 0 ? [] : [{
+      name: rule.name,
+      match: isAll(entries) ? undefined : entries.map(istioMatch),
+      route: destinations(service, port, rule.destinations),
+      mirror: rule.mirror ? { host: service.host, subset: rule.mirror.version, port: { number: port } } : undefined,
+      mirrorPercentage: rule.mirror ? { value: rule.mirror.percent } : undefined,
+    }];
+  });
+}
+
+/** The requests a call's operations allow (its methods crossed with its paths) as route matches; `undefined`: all. */
+export function callMatches(call: Call): VirtualServiceSpecHttpMatch[] | undefined {
+  const entries = operationMatches(call);
+  return isAll(entries) ? undefined : entries.map(istioMatch);
+}
+
+function operationMatches(call: Call): Match[] {
+  const uris = call.paths.length > 0 ? call.paths.map(uriMatch) : [undefined];
+  const methods = call.methods.length > 0 ? call.methods : [undefined];
+  return methods.flatMap(method => uris.map(uri => ({ ...(method ? { method } : {}), ...(uri ? { uri } : {}) })));
 }
 
 /** The `tcp` routes: the split (and A/B by caller) on each TCP port; TCP has no requests to time out or retry. */

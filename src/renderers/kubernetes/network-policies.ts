@@ -255,12 +255,12 @@ export class WorkloadNetworkPolicy extends Construct {
     const rules: k8s.NetworkPolicyEgressRule[] = [...infrastructure, ...groupByPeer(edges)
       .map(({ peer: to, ports }) => ({ to: [peer(to.namespace, to.labels)], ports: tcp(...ports) }))];
     const gateway = this.settings.egressGateway;
-    // Through the egress gateway, plain hosts are reached at the gateway's pods; wildcard hosts still directly.
-    if (gateway && external.some(c => !c.host.isWildcard)) {
+    // Through the egress gateway, plain TLS hosts are reached at the gateway's pods; the others still directly.
+    if (gateway && external.some(c => c.host.passesEgressGateway)) {
       rules.push({ to: [peer(gateway.namespace, gateway.labels)], ports: tcp(gateway.port) });
     }
     const direct = external.filter(c => !viaProxy.some(v => v.host === c.host));
-    const outside = new Set<number>(direct.filter(c => !gateway || c.host.isWildcard).map(c => c.host.port));
+    const outside = new Set<number>(direct.filter(c => !gateway || !c.host.passesEgressGateway).map(c => c.host.port));
     for (const port of graph.unlistedEgressOf(this.workload)?.ports ?? []) outside.add(port);
     if (outside.size > 0) {
       // External hosts have no fixed addresses: any address outside the cluster, on their ports only.

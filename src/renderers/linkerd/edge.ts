@@ -1,4 +1,4 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
@@ -6,6 +6,7 @@ import {
   HttpRouteSpecRulesFiltersRequestRedirectScheme, HttpRouteSpecRulesFiltersRequestRedirectStatusCode, HttpRouteSpecRulesFiltersType,
 } from '../../../imports/gateway-api-gateway.networking.k8s.io';
 import type { PublicIngress } from '../../model/public-ingress';
+import { edgeMatches } from '../gateway-api/route-match';
 import { checkDnsLabel, checkPort, fail } from '../../model/validation';
 
 /**
@@ -79,17 +80,24 @@ export class LinkerdEdge extends Construct {
       },
     });
     const parent = (sectionName: string) => ({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: ingress.name, namespace: props.controllerNamespace, sectionName });
-    new HttpRoute(this, 'Route', {
+    // A plain object: the typed class maps its rules before synth, when the gateway's call may not be declared yet.
+    new ApiObject(this, 'Route', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
       metadata: {
         name: ingress.name, namespace: backendNs, labels: { app: backend.name },
-        annotations: props.tokenValidation
+        annotations: props.tokenValidation && ingress.jwt
           ? { 'soma-mesh.io/token-validation': `${props.tokenValidation}: issuer ${ingress.jwt.issuer}, keys ${ingress.jwt.jwksUri}` }
           : undefined,
       },
       spec: {
         parentRefs: [parent('https')],
         hostnames: [ingress.host],
-        rules: [{ backendRefs: [{ group: '', kind: 'Service', name: backend.name, port }] }],
+        // Only the gateway's declared operations are routed: anything else gets a 404 at the controller.
+        rules: Lazy.any({ produce: () => [{
+          matches: ingress.entry ? edgeMatches(ingress.entry) : undefined,
+          backendRefs: [{ group: '', kind: 'Service', name: backend.name, port }],
+        }] }),
       },
     });
     new HttpRoute(this, 'Redirect', {

@@ -1,6 +1,6 @@
 import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { TlsRoute } from '../../../imports/gateway-api-gateway.networking.k8s.io';
+import { HttpRoute, TlsRoute } from '../../../imports/gateway-api-gateway.networking.k8s.io';
 import { EgressNetwork, EgressNetworkSpecTrafficPolicy } from '../../../imports/linkerd-policy.linkerd.io';
 import type { ExternalHost, UnlistedEgress } from '../../model/external-host';
 import type { MeshNamespace } from '../../model/mesh-namespace';
@@ -14,8 +14,9 @@ export const UNLISTED_EGRESS_REASON_ANNOTATION = 'soma-mesh.io/unlisted-egress-r
 
 /**
  * Egress control of one namespace under Linkerd: an `EgressNetwork` with traffic policy `Deny` (every destination
- * outside the cluster that no route names is refused by the clients' proxies), and one TLSRoute per external host its
- * workloads call, matching the host's SNI on its port. Linkerd applies a namespace's EgressNetwork to the clients of
+ * outside the cluster that no route names is refused by the clients' proxies), and one route per external host its
+ * workloads call: a TLSRoute matching the host's SNI on its port, or for plain HTTP an HTTPRoute matching its Host
+ * header. Linkerd applies a namespace's EgressNetwork to the clients of
  * that namespace only; which workloads reach outside at all (and on which ports) is the NetworkPolicies' part.
  */
 export class NamespaceEgress extends Construct {
@@ -47,7 +48,7 @@ export class NamespaceEgress extends Construct {
     }
     this.callers.set(host, [caller]);
     const ref = { group: POLICY_GROUP, kind: 'EgressNetwork', name: this.networkName, port: host.port };
-    new TlsRoute(this, `Route-${host.host}`, {
+    const props = {
       metadata: {
         name: `${host.host.replace(/^\*\./, 'any.')}-${host.port}`,
         namespace: this.namespace,
@@ -58,7 +59,10 @@ export class NamespaceEgress extends Construct {
         hostnames: [host.host],
         rules: [{ backendRefs: [ref] }],
       },
-    });
+    };
+    // Plain HTTP carries no SNI: a TLSRoute would never match it.
+    if (host.speaksTls) new TlsRoute(this, `Route-${host.host}`, props);
+    else new HttpRoute(this, `Route-${host.host}`, props);
   }
 }
 

@@ -227,7 +227,7 @@ export class LinkerdRenderer implements IMeshRenderer {
     }
     new LinkerdEdge(ingress, 'LinkerdEdge', ingress, this.edge);
     this.edgeGateways.add(ingress.gateway);
-    if (!this.edge.tokenValidation) {
+    if (ingress.jwt && !this.edge.tokenValidation) {
       // What only the token check would use is named with it, so that it is not dropped without a word.
       const alsoNot = [
         ...(ingress.openPaths.length > 0 ? [`its open paths ${ingress.openPaths.join(', ')}`] : []),

@@ -1,13 +1,15 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthorizationPolicy, HttpRouteV1Beta3, HttpRouteV1Beta3SpecRulesMatchesMethod, HttpRouteV1Beta3SpecRulesMatchesPathType, ServerV1Beta3 } from '../../../imports/linkerd-policy.linkerd.io';
 import { fail } from '../../model/validation';
-import { carriesHttp, portName } from '../../model/protocol';
+import { grpcMethodMatch } from '../../model/grpc-operations';
+import { carriesHttp, portName, Protocol } from '../../model/protocol';
 import type { IMeshWorkload, WorkloadPort } from '../../model/workload';
 import { proxyProtocol } from './proxy-protocol';
 import { covers, intersect, matchKey, matchSlug, patternsOverlap, RouteMatch } from '../gateway-api/route-match';
 
 const POLICY_GROUP = 'policy.linkerd.io';
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /** Who may be authorized on a port: a mesh identity (MeshTLSAuthentication) or the kubelet's network. */
 export interface Authentication {
@@ -37,7 +39,7 @@ export interface PortServerOptions {
 interface Route {
   readonly name: string;
   readonly match: RouteMatch;
-  readonly object: HttpRouteV1Beta3;
+  readonly object: ApiObject;
 }
 
 /**
@@ -77,17 +79,23 @@ export class PortServer extends Construct {
         accessPolicy: 'deny',
       },
     });
-    // gRPC is routed by GRPCRoute, which is not rendered: a gRPC port keeps Linkerd's default probe route.
-    if (workload.deployed && carriesHttp(port.protocol) && port.protocol !== 'GRPC') this.addOwnRoutes();
+    if (workload.deployed && carriesHttp(port.protocol)) this.addOwnRoutes();
+  }
+
+  private get grpc(): boolean {
+    return this.port.protocol === Protocol.GRPC;
   }
 
   /** The kubelet's probe routes and Prometheus's metrics route, on a port of a workload deployed here. */
   private addOwnRoutes(): void {
+    // The kubelet GETs an HTTP probe's path; a gRPC probe is the health method, which Linkerd's default probe route
+    // never covered: without this route the kubelet's gRPC probe is refused.
     for (const path of this.options.probePaths) {
-      this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: path } }).name, this.options.kubelet());
+      const route = this.routeFor({ method: this.grpc ? undefined : 'GET', path: { type: 'Exact', value: path } });
+      this.authorize(this.routeKind, route.name, this.options.kubelet());
     }
     const metrics = this.options.metricsPath;
-    if (metrics) this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: metrics } }).name, this.options.prometheus());
+    if (metrics && !this.grpc) this.authorize('HTTPRoute', this.routeFor({ method: 'GET', path: { type: 'Exact', value: metrics } }).name, this.options.prometheus());
   }
 
   /** Authorizes `caller` for every request on this port. */
@@ -100,15 +108,13 @@ export class PortServer extends Construct {
   /** Authorizes `caller` for requests that match one of `matches` (method and path). */
   public allowMatches(caller: IMeshWorkload, matches: readonly RouteMatch[], where: string): void {
     if (!carriesHttp(this.port.protocol)) fail(where, `port ${this.port.port} of ${this.workload.name} is opaque TCP under Linkerd: no route can match methods or paths there`);
-    if (this.port.protocol === 'GRPC') {
-      fail(where, `port ${this.port.port} of ${this.workload.name} is gRPC: Linkerd routes gRPC by GRPCRoute, which soma-mesh does not render yet; allow the call on the whole port (no methods or paths) or declare the port as HTTP2`);
-    }
     const first = this.routes.size === 0;
-    for (const match of matches) {
+    // gRPC requests are all POSTs: a GRPCRoute matches the service and method (the path) alone.
+    for (const match of this.grpc ? matches.map(m => ({ path: m.path })) : matches) {
       this.callerMatches.push({ caller, match });
       this.routeFor(match);
       for (const route of this.routes.values()) {
-        if (covers(match, route.match)) this.authorize('HTTPRoute', route.name, this.options.identityOf(caller));
+        if (covers(match, route.match)) this.authorize(this.routeKind, route.name, this.options.identityOf(caller));
       }
       this.addIntersections(match, where);
     }
@@ -161,13 +167,15 @@ export class PortServer extends Construct {
     const existing = this.routes.get(key);
     if (existing) return existing;
     const name = this.uniqueRouteName(matchSlug(match));
-    const object = new HttpRouteV1Beta3(this, `Route-${key}`, {
-      metadata: { name, namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
-      spec: {
-        parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }],
-        rules: [{ matches: [toMatch(match)] }],
-      },
-    });
+    const metadata = { name, namespace: this.workload.namespace.name, labels: { app: this.workload.name } };
+    const parentRefs = [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }];
+    const id = `Route-${key}`;
+    const object: ApiObject = this.grpc
+      ? new ApiObject(this, id, {
+        apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GRPCRoute', metadata,
+        spec: { parentRefs, rules: [toGrpcRule(match)] },
+      })
+      : new HttpRouteV1Beta3(this, id, { metadata, spec: { parentRefs, rules: [{ matches: [toMatch(match)] }] } });
     // Where a broad route ties with a narrow one it covers, Linkerd prefers the older: the narrow one is applied first.
     for (const other of this.routes.values()) {
       if (covers(other.match, match)) other.object.addDependency(object);
@@ -176,7 +184,7 @@ export class PortServer extends Construct {
     const route = { name, match, object };
     this.routes.set(key, route);
     for (const other of this.callerMatches) {
-      if (covers(other.match, match)) this.authorize('HTTPRoute', route.name, this.options.identityOf(other.caller));
+      if (covers(other.match, match)) this.authorize(this.routeKind, route.name, this.options.identityOf(other.caller));
     }
     return route;
   }
@@ -185,6 +193,17 @@ export class PortServer extends Construct {
   private ensureCatchAll(): void {
     if (this.catchAll || this.routes.size === 0 || this.serverWideCallers === 0) return;
     this.catchAll = true;
+    if (this.grpc) {
+      new ApiObject(this, 'CatchAll', {
+        apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GRPCRoute',
+        metadata: {
+          name: this.uniqueRouteName('any'), namespace: this.workload.namespace.name,
+          labels: { app: this.workload.name },
+        },
+        spec: { parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: this.serverName }], rules: [{}] },
+      });
+      return;
+    }
     new HttpRouteV1Beta3(this, 'CatchAll', {
       // Named to sort after an exact route on `/` without a method, which it ties with (both match one character).
       metadata: { name: this.uniqueRouteName('prefix-all'), namespace: this.workload.namespace.name, labels: { app: this.workload.name } },
@@ -196,7 +215,11 @@ export class PortServer extends Construct {
   }
 
   /** One AuthorizationPolicy per target and authentication; false when it already exists. */
-  private authorize(kind: 'Server' | 'HTTPRoute', target: string, authentication: Authentication): boolean {
+  private get routeKind(): 'HTTPRoute' | 'GRPCRoute' {
+    return this.grpc ? 'GRPCRoute' : 'HTTPRoute';
+  }
+
+  private authorize(kind: 'Server' | 'HTTPRoute' | 'GRPCRoute', target: string, authentication: Authentication): boolean {
     const key = `${kind}/${target}/${authentication.kind}/${authentication.key}`;
     if (this.authorized.has(key)) return false;
     this.authorized.add(key);
@@ -206,7 +229,7 @@ export class PortServer extends Construct {
         namespace: this.workload.namespace.name, labels: { app: this.workload.name },
       },
       spec: {
-        targetRef: { group: POLICY_GROUP, kind, name: target },
+        targetRef: { group: kind === 'GRPCRoute' ? GATEWAY_GROUP : POLICY_GROUP, kind, name: target },
         requiredAuthenticationRefs: [{ group: POLICY_GROUP, kind: authentication.kind, name: Lazy.any({ produce: () => authentication.name() }) as unknown as string }],
       },
     });
@@ -231,3 +254,12 @@ function toMatch(match: RouteMatch) {
   };
 }
 
+
+/** A gRPC match (a path `/package.Service/Method`, or the prefix of a service's methods) as a GRPCRoute rule. */
+function toGrpcRule(match: RouteMatch) {
+  if (!match.path) return {};
+  const path = match.path.type === 'Exact' ? match.path.value
+    : match.path.value.replace(/\\(.)/g, '$1').replace(/\.\*$/, '*');
+  const method = grpcMethodMatch(path);
+  return method ? { matches: [{ method: { type: 'Exact', ...method } }] } : {};
+}

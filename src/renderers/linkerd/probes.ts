@@ -2,9 +2,15 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { MeshService } from '../../model/mesh-service';
 
+/** The method every gRPC health probe calls, whatever service it asks about. */
+export const GRPC_HEALTH_CHECK = '/grpc.health.v1.Health/Check';
+
 /** What the kubelet probes on a service's pods, read from its Deployments. */
 export interface ServiceProbes {
-  /** GET paths of the HTTP liveness and readiness probes, by port. */
+  /**
+   * Paths the kubelet requests, by port: GET paths of the HTTP liveness and readiness probes, and the gRPC health
+   * method's path of the gRPC probes (a POST, as every gRPC request).
+   */
   readonly httpPaths: Map<number, string[]>;
   /** Whether a liveness or readiness probe opens a TCP connection. */
   readonly tcp: boolean;
@@ -25,10 +31,13 @@ export function probesOf(workloads: readonly ApiObject[]): ServiceProbes {
       for (const probe of [container.livenessProbe, container.readinessProbe]) {
         if (probe?.tcpSocket) tcp = true;
         const get = probe?.httpGet;
-        if (!get || typeof get.port !== 'number') continue;
-        const paths = httpPaths.get(get.port) ?? [];
-        if (!paths.includes(get.path)) paths.push(get.path);
-        httpPaths.set(get.port, paths);
+        const grpc = probe?.grpc;
+        const [port, path] = get && typeof get.port === 'number' ? [get.port, get.path]
+          : grpc && typeof grpc.port === 'number' ? [grpc.port, GRPC_HEALTH_CHECK] : [undefined, undefined];
+        if (port === undefined) continue;
+        const paths = httpPaths.get(port) ?? [];
+        if (!paths.includes(path)) paths.push(path);
+        httpPaths.set(port, paths);
       }
     }
   }

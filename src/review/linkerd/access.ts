@@ -392,7 +392,11 @@ function groupPairs(pairs: Array<[string, string]>): Array<[string[], string[]]>
   const set = new Set(pairs.map(p => p.join(' ')));
   const shown = (m: string[], p: string[]): [string[], string[]] => [m.filter(x => x !== ''), p.filter(x => x !== '')];
   if (set.size === methods.length * paths.length && !(methods.includes('') && methods.length > 1) && !(paths.includes('') && paths.length > 1)) return [shown(methods, paths)];
-  return methods.map(m => shown([m], [...new Set(pairs.filter(p => p[0] === m).map(p => p[1]))].sort()));
+  // Any path ('') of a method holds its narrower routes' paths: the row is the method on any path.
+  return methods.map(m => {
+    const ofMethod = [...new Set(pairs.filter(p => p[0] === m).map(p => p[1]))].sort();
+    return shown([m], ofMethod.includes('') ? [] : ofMethod);
+  });
 }
 
 function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
