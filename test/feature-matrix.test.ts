@@ -3,7 +3,7 @@ import * as ts from 'typescript';
 import { Chart, Duration, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  Delivery, ExistingWorkload, ExternalHost, HealthCheck, IMeshRenderer, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer,
+  Delivery, DeliveryController, ExistingWorkload, ExternalHost, HealthCheck, IMeshRenderer, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer,
   LoadBalancing, Mesh, MeshNamespace, MeshService, MeshServiceProps, MeshTelemetry, Protocol, PublicIngress,
 } from '../src';
 import { REPO_ROOT } from './support/manifests';
@@ -177,7 +177,8 @@ const FEATURES: Record<string, Feature> = {
     declare: (s, on) => {
       const service = api(s, { delivery: Delivery.argoRollouts() }, on);
       service.addVersion('v2', { replicas: 1 });
-      service.traffic.route({ canary: { version: 'v2', weight: 5 } });
+      // A canary the controller started: a Rollout never takes a release-file canary as its first template.
+      service.traffic.route({ canary: { version: 'v2', weight: 5, controller: DeliveryController.ARGO_ROLLOUTS } });
     },
     names: API, istio: 'R', linkerd: /delivery by Argo Rollouts is not rendered/, ambient: /delivery by Argo Rollouts is not rendered/,
   },
@@ -226,6 +227,7 @@ const FEATURES: Record<string, Feature> = {
   // External hosts
   'ExternalHostProps.host': { declare: host({ host: 'api.paypal.com' }, {}), names: 'c/Mesh/Payments', istio: 'R', linkerd: 'R', ambient: 'R' },
   'ExternalHostProps.port': { declare: host({ port: 8443 }, {}), names: 'c/Mesh/Payments', istio: 'R', linkerd: 'R', ambient: 'R' },
+  'ExternalHostProps.protocol': { declare: host({ protocol: Protocol.HTTP, port: 80 }, {}), names: 'c/Mesh/Payments', istio: 'R', linkerd: 'R', ambient: 'R' },
   // The public edge
   'PublicIngressProps.gateway': { declare: ingress(), names: 'c/Mesh/Public', istio: 'R', linkerd: ['R', /the JWT check of api\.example\.com .* is not rendered/], ambient: 'R' },
   'PublicIngressProps.backend': { declare: ingress(), names: 'c/Mesh/Public', istio: 'R', linkerd: ['R', /the JWT check of api\.example\.com .* is not rendered/], ambient: 'R' },
@@ -244,6 +246,7 @@ const FEATURES: Record<string, Feature> = {
   },
   // Istio: the analyzer refuses a token rule on a port of a gateway declared without ports (SM1102), so not here.
   'PublicIngressProps.gatewayHttpsPort': { declare: ingress({ gatewayHttpsPort: 8443 }), names: 'c/Mesh/Public', istio: 'SM1102', linkerd: /the JWT check of api\.example\.com .*, with its gatewayHttpsPort 8443, is not rendered/, ambient: 'R' },
+  'PublicIngressProps.anonymous': { declare: (s, on) => { if (on) ingress({ anonymous: true, jwt: undefined })(s, true); else ingress()(s, false); }, names: 'c/Mesh/Public', istio: 'R', linkerd: 'R', ambient: 'R' },
   'PublicIngressProps.name': { declare: ingress({ name: 'shop-api' }), names: 'c/Mesh/Public', istio: 'R', linkerd: 'R', ambient: 'R' },
   // Telemetry
   'MeshTelemetryProps.tracingProvider': { declare: telemetry({ tracingProvider: 'zipkin', samplingPercentage: 5 }, { samplingPercentage: 5 }), names: 'c/Mesh/Telemetry', istio: 'R', linkerd: /tracing to "zipkin" at 5% is not rendered/, ambient: 'R' },
