@@ -46,7 +46,7 @@ export function synthAll(root: string, releasesFile: string, meshes?: readonly M
   const warnings = new SomaWarnings();
   withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes, warnings)));
-  if (warnings.summary) console.warn(warnings.summary);
+  if (warnings.summary) console.log(warnings.summary); // news only on stderr
 }
 
 /**
@@ -60,7 +60,7 @@ export function main(outdir?: string, releasesFile = 'releases.json', target: Me
   const warnings = new SomaWarnings();
   withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery, warnings)]));
-  if (warnings.summary) console.warn(warnings.summary);
+  if (warnings.summary) console.log(warnings.summary); // news only on stderr
 }
 
 if (require.main === module) {
