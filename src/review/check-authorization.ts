@@ -1,7 +1,7 @@
 import { HTTP_METHODS } from '../http/methods';
 import { CODES } from './codes';
 import { Check, Report } from './finding';
-import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, ROOT_NAMESPACE, selects, Workload } from './inventory';
+import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, selects, Workload } from './inventory';
 
 const HTTP_ONLY_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
 
@@ -14,7 +14,7 @@ export function policyTargets(inventory: Inventory, policy: KubeObject): Workloa
   const namespace = policy.metadata?.namespace ?? 'default';
   const selector = policy.spec?.selector?.matchLabels;
   if (policy.spec?.targetRef || policy.spec?.targetRefs) return [];
-  if (namespace === ROOT_NAMESPACE) return selector ? inventory.workloads.filter(w => selects(selector, w)) : inventory.workloads;
+  if (namespace === inventory.config.rootNamespace) return selector ? inventory.workloads.filter(w => selects(selector, w)) : inventory.workloads;
   return inventory.selected(namespace, selector);
 }
 

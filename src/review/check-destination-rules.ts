@@ -1,6 +1,6 @@
 import { CODES } from './codes';
 import { Check } from './finding';
-import { describe, fqdn, Inventory, KubeObject, selects, Workload } from './inventory';
+import { describe, Inventory, KubeObject, selects, Workload } from './inventory';
 import { mtlsMode } from './mtls';
 import { rolloutRelabelledSubsets, templateLabels } from './rollout-routing';
 
@@ -9,7 +9,7 @@ export function hostWorkloads(inventory: Inventory, host: string, namespace: str
   const service = inventory.service(host, namespace);
   if (service) return inventory.backends(service);
   // A peer of another chart, known by name only: `name.namespace.svc...`.
-  const [name, ns] = fqdn(host, namespace).split('.');
+  const [name, ns] = inventory.fqdn(host, namespace).split('.');
   return inventory.workloadsIn(ns).filter(w => w.peer && w.name === name);
 }
 
@@ -35,11 +35,11 @@ export const checkDestinationRules: Check = (inventory, report) => {
     const namespace = dr.metadata?.namespace ?? 'default';
     const host: string = dr.spec?.host ?? '';
     const workloads = host.includes('*') ? [] : hostWorkloads(inventory, host, namespace);
-    const external = host.includes('*') || !isClusterHost(host);
+    const external = host.includes('*') || !inventory.isClusterHost(host);
     if (!external && workloads.length === 0 && !inventory.service(host, namespace)) {
       report(CODES.DR_HOST_UNKNOWN, dr, `${describe(dr)} has host "${host}", which names no Service or declared workload`);
     }
-    const key = fqdn(host, namespace);
+    const key = inventory.fqdn(host, namespace);
     const other = hosts.get(key);
     if (other && !dr.spec?.workloadSelector) {
       report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${describe(other)} both configure host "${host}": Istio merges them unpredictably`);
@@ -75,8 +75,3 @@ export const checkDestinationRules: Check = (inventory, report) => {
     }
   }
 };
-
-/** Whether a host names something inside the cluster (a short name or `*.svc.cluster.local`). */
-export function isClusterHost(host: string): boolean {
-  return !host.includes('.') || host.endsWith('.svc.cluster.local');
-}

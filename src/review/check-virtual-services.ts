@@ -1,14 +1,14 @@
 import { IDEMPOTENT_METHODS } from '../http/methods';
-import { hostWorkloads, isClusterHost } from './check-destination-rules';
+import { hostWorkloads } from './check-destination-rules';
 import { CODES } from './codes';
 import { Check, Report } from './finding';
-import { describe, fqdn, Inventory, KubeObject } from './inventory';
+import { describe, Inventory, KubeObject } from './inventory';
 
 
 export const checkVirtualServices: Check = (inventory, report) => {
   const subsets = new Map<string, Set<string>>();
   for (const dr of inventory.ofKind('DestinationRule')) {
-    const key = fqdn(dr.spec?.host ?? '', dr.metadata?.namespace ?? 'default');
+    const key = inventory.fqdn(dr.spec?.host ?? '', dr.metadata?.namespace ?? 'default');
     const names = subsets.get(key) ?? new Set<string>();
     for (const s of dr.spec?.subsets ?? []) names.add(s.name);
     subsets.set(key, names);
@@ -20,7 +20,7 @@ export const checkVirtualServices: Check = (inventory, report) => {
     const gateways: string[] = vs.spec?.gateways ?? ['mesh'];
     if (gateways.includes('mesh')) {
       for (const host of vs.spec?.hosts ?? []) {
-        const key = fqdn(host, namespace);
+        const key = inventory.fqdn(host, namespace);
         const other = claimed.get(key);
         if (other) report(CODES.VS_HOST_CONFLICT, vs, `${describe(vs)} and ${describe(other)} both route host "${host}" on the mesh: Istio picks one unpredictably`);
         else claimed.set(key, vs);
@@ -75,12 +75,12 @@ function checkDestination(c: Context, where: string, destination: any): void {
   const host: string = destination.host ?? '';
   const service = inventory.service(host, namespace);
   const known = service || hostWorkloads(inventory, host, namespace).length > 0 || c.entryHosts.has(host)
-    || (!isClusterHost(host) && [...c.entryHosts].some(h => h.startsWith('*.') && host.endsWith(h.slice(1))));
+    || (!inventory.isClusterHost(host) && [...c.entryHosts].some(h => h.startsWith('*.') && host.endsWith(h.slice(1))));
   if (!known) {
     report(CODES.ROUTE_HOST_UNKNOWN, vs, `${where} routes to "${host}", which no Service, declared workload or ServiceEntry defines`);
     return;
   }
-  if (destination.subset && !(c.subsets.get(fqdn(host, namespace))?.has(destination.subset))) {
+  if (destination.subset && !(c.subsets.get(inventory.fqdn(host, namespace))?.has(destination.subset))) {
     report(CODES.ROUTE_SUBSET_UNKNOWN, vs, `${where} routes to subset "${destination.subset}" of "${host}", which no DestinationRule for that host defines: requests get 503s`);
   }
   if (service && (service.spec?.ports ?? []).length > 1 && !destination.port?.number) {

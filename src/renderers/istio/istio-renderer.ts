@@ -123,7 +123,8 @@ export class IstioRenderer implements IMeshRenderer {
   public renderMesh(mesh: Mesh): void {
     // The analyzer checks the whole chart's Istio resources at synth: errors fail synth with their code, warnings print.
     mesh.node.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => mesh.workloads.filter(w => !w.deployed).map(peerOf),
-      undefined, () => String(mesh.callGraph.calls.length)));
+      undefined, () => String(mesh.callGraph.calls.length),
+      () => ({ rootNamespace: this.rootNamespace, trustDomain: mesh.trustDomain, clusterDomain: mesh.clusterDomain })));
   }
 
   public renderNamespace(namespace: MeshNamespace): void {
