@@ -48,6 +48,7 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
       for (const [f, from] of (rule.from ?? []).entries()) checkSource(inventory, policy, `${where}.from[${f}]`, from.source ?? {}, report);
       for (const [t, to] of (rule.to ?? []).entries()) {
         checkOperation(policy, action, `${where}.to[${t}]`, to.operation ?? {}, targets, report);
+        checkServicePorts(inventory, policy, `${where}.to[${t}]`, to.operation ?? {}, report);
       }
     }
   }
@@ -99,6 +100,24 @@ function checkOperation(policy: KubeObject, action: string, where: string, opera
   if (ports.length === 0 && action !== 'DENY') return; // the HTTP ports still match; the TCP ones are simply not allowed
   const effect = action === 'DENY' ? 'denies every connection to' : 'matches nothing on';
   report(CODES.HTTP_ON_TCP, policy, `${where}.operation uses ${httpFields.join(', ')} on TCP port ${tcpPorts.join(', ')}: Istio sees no HTTP request there, so the ${action} rule ${effect} that port`);
+}
+
+/**
+ * A policy attached to Services with `targetRefs` is enforced by their waypoint, which matches `ports` against the
+ * port a request is addressed to: a Service port, not the container port behind it.
+ */
+function checkServicePorts(inventory: Inventory, policy: KubeObject, where: string, operation: any, report: Report): void {
+  const refs: any[] = policy.spec?.targetRefs ?? (policy.spec?.targetRef ? [policy.spec.targetRef] : []);
+  const namespace = policy.metadata?.namespace ?? 'default';
+  const services = refs.filter(r => r?.kind === 'Service' && (r.group ?? '') === '')
+    .map(r => inventory.service(String(r.name), namespace)).filter((s): s is KubeObject => s !== undefined);
+  if (services.length === 0) return;
+  const served = new Set(services.flatMap(s => (s.spec?.ports ?? []).map((p: any) => Number(p?.port))));
+  for (const port of (operation.ports ?? []).map(Number)) {
+    if (served.has(port)) continue;
+    const names = services.map(s => s.metadata?.name).join(', ');
+    report(CODES.PORT_NOT_SERVED, policy, `${where}.operation names port ${port}, but Service ${names} serve${services.length === 1 ? 's' : ''} ${[...served].join(', ') || 'no port'}: at a waypoint ports are Service ports, so the rule never matches`);
+  }
 }
 
 /** Whether Istio sees no HTTP on a port of this protocol (unnamed ports are sniffed: not counted). */
