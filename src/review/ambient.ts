@@ -1,4 +1,5 @@
 import type { KubeObject, PeerWorkload } from './inventory';
+import { LabelSelector } from './label-selector';
 import { podTemplateOf } from './workload-names';
 
 /**
@@ -129,7 +130,7 @@ function namedContainerPort(service: KubeObject, name: string, objects: readonly
   for (const o of objects) {
     if ((o.metadata?.namespace ?? 'default') !== (service.metadata?.namespace ?? 'default')) continue;
     const template = podTemplateOf(o);
-    if (!template || !Object.entries(selector).every(([k, v]) => template.labels[k] === v)) continue;
+    if (!template || !LabelSelector.matchesLabels(selector, template.labels)) continue;
     for (const c of template.spec.containers ?? []) {
       const port = (c?.ports ?? []).find((p: any) => p?.name === name);
       if (port) return String(port.containerPort);

@@ -1,4 +1,5 @@
 import { IstioMeshConfig, resolveMeshConfig, ResolvedMeshConfig } from './istio/mesh-config';
+import { LabelSelector } from './label-selector';
 
 /**
  * A read-only index of Kubernetes objects (plain JSON, as read from YAML or from `ApiObject.toJson()`):
@@ -194,11 +195,9 @@ export class Inventory {
   }
 }
 
-/** Whether a selector picks any pod of a workload. An absent selector picks every pod. */
+/** Whether a label map picks any pod of a workload. An absent map picks every pod. */
 export function selects(matchLabels: Record<string, string> | undefined, workload: Workload): boolean {
-  if (!matchLabels) return true;
-  const entries = Object.entries(matchLabels);
-  return workload.podLabels.some(labels => entries.every(([k, v]) => labels[k] === v));
+  return workload.podLabels.some(labels => LabelSelector.matchesLabels(matchLabels, labels));
 }
 
 /** The protocol Istio reads from a Service port: `appProtocol`, else the name's prefix before `-`. */
