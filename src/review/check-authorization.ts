@@ -36,8 +36,11 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
     checkSelectorSyntax(policy, report);
     const action = policy.spec?.action ?? 'ALLOW';
     const targets = policyTargets(inventory, policy);
-    if (policy.spec?.selector?.matchLabels && !policy.spec?.targetRef && !policy.spec?.targetRefs && targets.length === 0) {
+    const bound = !policy.spec?.targetRef && !policy.spec?.targetRefs;
+    if (policy.spec?.selector?.matchLabels && bound && targets.length === 0) {
       report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, which matches no workload in namespace ${policy.metadata?.namespace ?? 'default'}: the policy does nothing`);
+    } else if (!policy.spec?.selector && bound && targets.length === 0 && policy.metadata?.namespace !== inventory.config.rootNamespace) {
+      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} binds the whole namespace ${policy.metadata?.namespace ?? 'default'}, which runs no workload: the policy does nothing`);
     }
     const rules: any[] | undefined = policy.spec?.rules;
     if (action === 'DENY' && (!rules || rules.length === 0)) {

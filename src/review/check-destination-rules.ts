@@ -29,7 +29,7 @@ function tlsSettings(dr: KubeObject): Array<{ where: string; mode: string }> {
 }
 
 export const checkDestinationRules: Check = (inventory, report) => {
-  const hosts = new Map<string, KubeObject>();
+  const hosts = new Map<string, KubeObject[]>();
   const relabelled = rolloutRelabelledSubsets(inventory);
   for (const dr of inventory.ofKind('DestinationRule')) {
     const namespace = dr.metadata?.namespace ?? 'default';
@@ -39,12 +39,10 @@ export const checkDestinationRules: Check = (inventory, report) => {
     if (!external && workloads.length === 0 && !inventory.service(host, namespace)) {
       report(CODES.DR_HOST_UNKNOWN, dr, `${describe(dr)} has host "${host}", which names no Service or declared workload`);
     }
-    const key = inventory.fqdn(host, namespace);
-    const other = hosts.get(key);
-    if (other && !dr.spec?.workloadSelector) {
-      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${describe(other)} both configure host "${host}": Istio merges them unpredictably`);
+    if (!dr.spec?.workloadSelector) {
+      const key = inventory.fqdn(host, namespace);
+      hosts.set(key, [...(hosts.get(key) ?? []), dr]);
     }
-    hosts.set(key, dr);
 
     for (const { where, mode } of tlsSettings(dr)) {
       if (mode === 'ISTIO_MUTUAL') continue;
@@ -67,11 +65,20 @@ export const checkDestinationRules: Check = (inventory, report) => {
         report(CODES.SUBSET_NO_LABELS, dr, `${describe(dr)} subset "${name}" has no labels, so it is every pod of "${host}"`);
         continue;
       }
-      if (external || workloads.length === 0) continue;
+      // A Service that exists without pods has none in the subset either; a host known by no Service is SM1005's.
+      if (external || (workloads.length === 0 && !inventory.service(host, namespace))) continue;
       if (!workloads.some(w => selects(labels, w))) {
-        const known = workloads.flatMap(w => w.podLabels.map(l => JSON.stringify(l))).join(', ');
+        const known = workloads.flatMap(w => w.podLabels.map(l => JSON.stringify(l))).join(', ') || 'none';
         report(CODES.SUBSET_NO_PODS, dr, `${describe(dr)} subset "${name}" selects ${JSON.stringify(labels)}, which no pod of "${host}" carries (pods: ${known}): requests to it get 503 UH`);
       }
+    }
+  }
+  // Each DestinationRule of a shared host is reported, naming the others.
+  for (const [key, drs] of hosts) {
+    if (drs.length < 2) continue;
+    for (const dr of drs) {
+      const others = drs.filter(o => o !== dr).map(describe).join(', ');
+      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${others} all configure host "${key}": Istio merges them unpredictably`);
     }
   }
 };
