@@ -234,8 +234,8 @@ const CORE_CHECKS: Record<string, (o: KubeObject, report: Reporter) => void> = {
   Namespace: () => undefined,
 };
 
-const WHEN_KEYS = ['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'request.auth.principal', 'request.auth.audiences',
-  'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni'];
+const WHEN_KEYS = ['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'request.auth.principal',
+  'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni'];
 const WHEN_KEY_PREFIXES = [/^request\.headers\[[^\]]+\]$/, /^request\.auth\.claims(\[[^\]]+\])+$/, /^experimental\.envoy\.filters\./];
 
 function checkSelectorLabels(selector: any, path: Array<string | number>, report: Reporter): void {

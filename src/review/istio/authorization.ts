@@ -119,7 +119,7 @@ export function cellOf(policies: readonly KubeObject[], caller: CallerIdentity, 
 function alternatives(rule: any, isAllow: boolean, caller: CallerIdentity, port: number, http: boolean, config: ResolvedMeshConfig, policy: string): Alternative[] {
   if (!http && isAllow && usesHttp(rule)) return []; // istiod drops the whole rule from the TCP filter
   let when: Tri = true;
-  for (const w of rule.when ?? []) when = and(when, condition(w.key, w.values, w.notValues, caller, port, http, config));
+  for (const w of rule.when ?? []) when = and(when, condition(w.key, w.values, w.notValues, caller, port, http, config, policy.split('/')[0]));
   if (when === false) return [];
   const froms: any[] = rule.from ?? [];
   let from: Tri = froms.length === 0;
@@ -159,10 +159,12 @@ function source(s: any, caller: CallerIdentity, http: boolean, config: ResolvedM
   return tri;
 }
 
-function condition(key: string, vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, port: number, http: boolean, config: ResolvedMeshConfig): Tri {
+function condition(key: string, vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, port: number, http: boolean,
+  config: ResolvedMeshConfig, policyNamespace: string): Tri {
   switch (key) {
     case 'source.principal': return principalCondition(vals, nots, caller, config);
     case 'source.namespace': return namespaceCondition(vals, nots, caller);
+    case 'source.serviceAccount': return serviceAccountCondition(vals, nots, caller, policyNamespace);
     case 'destination.port': return values(vals, nots, v => String(v) === String(port));
     default:
       if (!http && HTTP_ONLY_WHEN.test(key)) return true; // dropped from a DENY rule on TCP (ALLOW rules are dropped before)
