@@ -83,6 +83,8 @@ describe('SM1103: a namespace-wide policy in a namespace without workloads (IST0
     expect(found([...shop(), empty, wide('empty')], 'SM1103')).toEqual(['empty/allow-any']);
     expect(found([...shop(), wide('shop')], 'SM1103')).toEqual([]);
     expect(found([...shop(), wide('istio-system')], 'SM1103')).toEqual([]);
+    // An allow-nothing policy (no rules) is a guard for workloads to come.
+    expect(found([...shop(), empty, policy('empty', 'allow-nothing', {})], 'SM1103')).toEqual([]);
   });
 });
 

@@ -37,10 +37,15 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
     const action = policy.spec?.action ?? 'ALLOW';
     const targets = policyTargets(inventory, policy);
     const bound = !policy.spec?.targetRef && !policy.spec?.targetRefs;
+    const namespace = policy.metadata?.namespace ?? 'default';
     if (policy.spec?.selector?.matchLabels && bound && targets.length === 0) {
-      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, which matches no workload in namespace ${policy.metadata?.namespace ?? 'default'}: the policy does nothing`);
-    } else if (!policy.spec?.selector && bound && targets.length === 0 && policy.metadata?.namespace !== inventory.config.rootNamespace) {
-      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} binds the whole namespace ${policy.metadata?.namespace ?? 'default'}, which runs no workload: the policy does nothing`);
+      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, `
+        + `which matches no workload in namespace ${namespace}: the policy does nothing`);
+    } else if (!policy.spec?.selector && bound && targets.length === 0 && namespace !== inventory.config.rootNamespace
+      && (policy.spec?.rules ?? []).length > 0) {
+      // An allow-nothing policy (no rules) in an empty namespace is a guard for workloads to come: not reported.
+      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} binds the whole namespace ${namespace}, which runs no workload: `
+        + 'its rules apply to nothing');
     }
     const rules: any[] | undefined = policy.spec?.rules;
     if (action === 'DENY' && (!rules || rules.length === 0)) {
