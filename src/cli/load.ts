@@ -224,7 +224,8 @@ function parseFile(file: string): { objects: Array<{ object: KubeObject; origin:
         if (item === null || typeof item !== 'object' || Array.isArray(item)) {
           const node: any = doc.getIn(['items', i], true);
           const at = node?.range ? lines.linePos(node.range[0]).line : line;
-          throw new InputError(`${file}:${at}: items[${i}]: not an object (${JSON.stringify(item) ?? String(item)}): each item of a ${value.kind} is a Kubernetes object`);
+          const shown = JSON.stringify(item) ?? String(item);
+          throw new InputError(`${file}:${at}: items[${i}]: not an object (${shown}): each item of a ${value.kind} is a Kubernetes object`);
         }
         result.push({ object: item as KubeObject, origin: { file, doc, lines, base: ['items', i] } });
       });

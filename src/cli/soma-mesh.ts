@@ -62,8 +62,8 @@ interface Args {
 }
 
 const FLAGS = new Set(['--allow-widening', '--help', '--version']);
-const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace', '--default-inbound-policy',
-  '--cluster-domain']);
+const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace',
+  '--default-inbound-policy', '--cluster-domain']);
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];

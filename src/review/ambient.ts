@@ -82,7 +82,8 @@ export function ambientView(objects: readonly KubeObject[], peers: readonly Peer
         const { targetRefs: _refs, targetRef: _ref, ...spec } = o.spec;
         const svc = serviceOf(o.metadata?.namespace ?? 'default', ref.name);
         const rules = svc ? spec.rules?.map((r: any) => toPodPorts(r, svc, objects)) : spec.rules;
-        out.push({ ...o, metadata: { ...o.metadata, name: `${o.metadata?.name}` }, spec: { ...spec, rules, selector: { matchLabels: { ...selector } } } });
+        const bound = { ...spec, rules, selector: { matchLabels: { ...selector } } };
+        out.push({ ...o, metadata: { ...o.metadata, name: `${o.metadata?.name}` }, spec: bound });
       }
       continue;
     }
@@ -116,11 +117,12 @@ function toPodPorts(rule: any, service: KubeObject, objects: readonly KubeObject
     return namedContainerPort(service, String(target), objects);
   };
   const map = (list: unknown[] | undefined) => list && list.map(podPort).filter((p): p is string => p !== undefined);
+  const operation = (o: any) => ({ ...o, ports: map(o.ports), notPorts: map(o.notPorts) });
   return {
     ...rule,
-    to: rule?.to?.map((t: any) => (t?.operation?.ports || t?.operation?.notPorts
-      ? { ...t, operation: { ...t.operation, ports: map(t.operation.ports), notPorts: map(t.operation.notPorts) } } : t)),
-    when: rule?.when?.map((w: any) => (w?.key === 'destination.port' ? { ...w, values: map(w.values), notValues: map(w.notValues) } : w)),
+    to: rule?.to?.map((t: any) => (t?.operation?.ports || t?.operation?.notPorts ? { ...t, operation: operation(t.operation) } : t)),
+    when: rule?.when?.map((w: any) => (w?.key === 'destination.port'
+      ? { ...w, values: map(w.values), notValues: map(w.notValues) } : w)),
   };
 }
 

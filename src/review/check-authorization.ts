@@ -114,7 +114,8 @@ function checkOperation(policy: KubeObject, action: string, where: string, opera
  * A policy attached to Services with `targetRefs` is enforced by their waypoint, which matches `ports` against the
  * port a request is addressed to: a Service port, not the container port behind it.
  */
-function checkServicePorts(inventory: Inventory, policy: KubeObject, where: string, operation: any, report: Report): void {
+function checkServicePorts(inventory: Inventory, policy: KubeObject, where: string, operation: any,
+  report: Report): void {
   const refs: any[] = policy.spec?.targetRefs ?? (policy.spec?.targetRef ? [policy.spec.targetRef] : []);
   const namespace = policy.metadata?.namespace ?? 'default';
   const services = refs.filter(r => r?.kind === 'Service' && (r.group ?? '') === '')
@@ -124,7 +125,9 @@ function checkServicePorts(inventory: Inventory, policy: KubeObject, where: stri
   for (const port of (operation.ports ?? []).map(Number)) {
     if (served.has(port)) continue;
     const names = services.map(s => s.metadata?.name).join(', ');
-    report(CODES.PORT_NOT_SERVED, policy, `${where}.operation names port ${port}, but Service ${names} serve${services.length === 1 ? 's' : ''} ${[...served].join(', ') || 'no port'}: at a waypoint ports are Service ports, so the rule never matches`);
+    const serves = `serve${services.length === 1 ? 's' : ''} ${[...served].join(', ') || 'no port'}`;
+    report(CODES.PORT_NOT_SERVED, policy, `${where}.operation names port ${port}, but Service ${names} ${serves}: `
+      + 'at a waypoint ports are Service ports, so the rule never matches');
   }
 }
 

@@ -78,7 +78,8 @@ export const checkDestinationRules: Check = (inventory, report) => {
     if (drs.length < 2) continue;
     for (const dr of drs) {
       const others = drs.filter(o => o !== dr).map(describe).join(', ');
-      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${others} all configure host "${key}": Istio merges them unpredictably`);
+      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${others} all configure host "${key}": `
+        + 'Istio merges them unpredictably');
     }
   }
 };

@@ -38,7 +38,8 @@ function checkHostConflicts(inventory: Inventory, report: Report): void {
     if (gateways.length > 0 && !gateways.includes('mesh')) continue;
     const namespace = vs.metadata?.namespace ?? 'default';
     const exportTo: string[] = vs.spec?.exportTo ?? [];
-    const scopes = exportTo.length === 0 || exportTo.includes('*') ? [everywhere] : [...new Set(exportTo.map(e => (e === '.' ? namespace : e)))];
+    const scopes = exportTo.length === 0 || exportTo.includes('*') ? [everywhere]
+      : [...new Set(exportTo.map(e => (e === '.' ? namespace : e)))];
     const hosts = (vs.spec?.hosts ?? []).map((h: string) => inventory.fqdn(String(h), namespace));
     hostsOf.set(vs, hosts);
     for (const scope of scopes) {
@@ -56,7 +57,8 @@ function checkHostConflicts(inventory: Inventory, report: Report): void {
     if (scope !== everywhere) {
       for (const [other, others] of byScope) {
         const [otherScope, otherHost] = other.split('\u0000');
-        if (otherScope === everywhere && hostsMatch(host, otherHost)) parties.push(...others.filter(vs => !parties.includes(vs)));
+        if (otherScope !== everywhere || !hostsMatch(host, otherHost)) continue;
+        parties.push(...others.filter(vs => !parties.includes(vs)));
       }
     }
     if (parties.length < 2) continue;
@@ -65,7 +67,8 @@ function checkHostConflicts(inventory: Inventory, report: Report): void {
       reported.add(vs);
       const others = parties.filter(o => o !== vs).map(describe).join(', ');
       const where = scope === everywhere ? 'on the mesh' : `on the mesh in namespace ${scope}`;
-      report(CODES.VS_HOST_CONFLICT, vs, `${describe(vs)} and ${others} all route host "${host}" ${where}: Istio picks one unpredictably`);
+      report(CODES.VS_HOST_CONFLICT, vs, `${describe(vs)} and ${others} all route host "${host}" ${where}: `
+        + 'Istio picks one unpredictably');
     }
   }
 }
@@ -144,21 +147,26 @@ function checkDuplicateMatches(c: Context, kind: string, routes: any[]): void {
     const matches: any[] = route?.match ?? [];
     if (matches.length === 0) {
       // HTTP catch-alls are reported on the catch-all itself (below): here only the TCP and TLS ones.
-      if (unmatched >= 0 && kind !== 'http') c.report(CODES.UNREACHABLE_ROUTE, c.vs, `${where} is never reached: ${kind}[${unmatched}] before it has no match and takes every connection`);
+      if (unmatched >= 0 && kind !== 'http') c.report(CODES.UNREACHABLE_ROUTE, c.vs, afterUnmatched(where, kind, unmatched));
       if (unmatched < 0) unmatched = i;
       continue;
     }
     if (unmatched >= 0) {
-      if (kind !== 'http') c.report(CODES.UNREACHABLE_ROUTE, c.vs, `${where} is never reached: ${kind}[${unmatched}] before it has no match and takes every connection`);
+      if (kind !== 'http') c.report(CODES.UNREACHABLE_ROUTE, c.vs, afterUnmatched(where, kind, unmatched));
       continue;
     }
     const earlier = matches.map(m => seen.get(matchKey(m)));
     if (earlier.every(e => e !== undefined)) {
       const by = [...new Set(earlier)].map(e => `${kind}[${e}]`).join(', ');
-      c.report(CODES.UNREACHABLE_ROUTE, c.vs, `${where} is never reached: each of its matches is already matched by ${by} before it`);
+      c.report(CODES.UNREACHABLE_ROUTE, c.vs, `${where} is never reached: each of its matches is already matched by ${by} `
+        + 'before it');
     }
     for (const m of matches) if (!seen.has(matchKey(m))) seen.set(matchKey(m), i);
   }
+}
+
+function afterUnmatched(where: string, kind: string, unmatched: number): string {
+  return `${where} is never reached: ${kind}[${unmatched}] before it has no match and takes every connection`;
 }
 
 /** A match as it routes: its JSON without its name, keys in order. */

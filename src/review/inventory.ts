@@ -54,8 +54,9 @@ export const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'http2', 'gr
 const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Rollout']);
 
 export class Inventory {
-  /** Reads workloads, Services and mesh resources from a list of objects (and optional peers), under a mesh's settings. */
-  public static of(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = [], config: IstioMeshConfig = {}): Inventory {
+  /** Reads workloads, Services and mesh resources from objects (and optional peers), under a mesh's settings. */
+  public static of(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = [],
+    config: IstioMeshConfig = {}): Inventory {
     return new Inventory(objects, peers, resolveMeshConfig(config));
   }
 
