@@ -142,7 +142,7 @@ describe('YAML of a mesh the tools do not evaluate is refused, never shown open'
     fs.writeFileSync(path.join(dir, 'a.yaml'), docs.map(d => stringify(d)).join('---\n'));
     return dir;
   }
-  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } } };
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } } };
 
   test('Consul intentions', () => {
     const dir = dirWith([deployment, { apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ServiceIntentions', metadata: { name: 'web', namespace: 'shop' }, spec: {} }]);
@@ -163,7 +163,7 @@ describe('YAML of a mesh the tools do not evaluate is refused, never shown open'
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/^soma-mesh: the objects mix Istio \(.*\) and Linkerd \(.*\): review each mesh's render on its own\n$/);
     expect(cli('diff', path.join(REPO_ROOT, 'dist'), DIST_LINKERD).err).toBe(`soma-mesh: ${path.join(REPO_ROOT, 'dist')} holds istio objects and ${DIST_LINKERD} linkerd objects: compare renders of one mesh\n`);
-    expect(cli('check', DIST_LINKERD)).toEqual({ code: 2, out: '', err: 'soma-mesh: these are Linkerd objects: the analyzer\'s checks are Istio\'s (matrix, diff and graph evaluate Linkerd)\n' });
+    expect(cli('check', DIST_LINKERD)).toEqual({ code: 2, out: '', err: `soma-mesh: ${DIST_LINKERD} holds Linkerd objects, and check runs Istio's analyzer only: run \`soma-mesh matrix ${DIST_LINKERD}\` to see who can call whom under Linkerd (diff and graph evaluate Linkerd too)\n` });
   });
 });
 

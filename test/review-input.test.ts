@@ -52,6 +52,10 @@ describe('invalid objects are refused, naming file, line, object and field (exit
     ['serviceAccounts with principals', policy({ rules: [{ from: [{ source: { serviceAccounts: ['shop/web'], principals: ['*'] } }] }] }), 'p.yaml:9: AuthorizationPolicy shop/p: spec.rules[0].from[0].source: cannot set serviceAccounts with namespaces or principals'],
     ['an apiVersion the CRD does not serve', stringify({ apiVersion: 'security.istio.io/v9', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'shop' }, spec: {} }),
       'p.yaml:1: AuthorizationPolicy shop/p: apiVersion: AuthorizationPolicy is not served as security.istio.io/v9 (served: security.istio.io/v1, security.istio.io/v1beta1)'],
+    ['a Deployment without spec', stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop' } }),
+      'p.yaml:1: Deployment shop/api: spec: is required: the API server refuses a Deployment without spec.selector and spec.template'],
+    ['a StatefulSet without selector', stringify({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'db' } } } } }),
+      'p.yaml:7: StatefulSet shop/db: spec.selector: is required: the API server refuses it without one (the labels of the pods it manages)'],
   ];
   test.each(cases)('%s', (_name, yaml, expected) => {
     const dir = dirWith({ 'a.yaml': WORKLOAD, 'p.yaml': yaml });
@@ -70,6 +74,16 @@ describe('invalid objects are refused, naming file, line, object and field (exit
     const result = cli('matrix', dirWith({ 'a.yaml': WORKLOAD, 's.yaml': service }));
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
+  });
+
+  test('a List whose items are not objects is refused at the item, never evaluated', () => {
+    const list = 'apiVersion: v1\nkind: List\nitems:\n  - 1\n  - x\n  - null\n';
+    const dir = dirWith({ 'a.yaml': WORKLOAD, 'list.yaml': list });
+    for (const command of ['matrix', 'check']) {
+      const result = cli(command, dir);
+      expect(result.code).toBe(2);
+      expect(result.err).toBe(`soma-mesh: ${path.join(dir, 'list.yaml')}:4: items[0]: not an object (1): each item of a List is a Kubernetes object\n`);
+    }
   });
 
   test('diff refuses an invalid object on either side', () => {

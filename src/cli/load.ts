@@ -220,7 +220,15 @@ function parseFile(file: string): { objects: Array<{ object: KubeObject; origin:
       continue;
     }
     if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
-      value.items.forEach((item: KubeObject, i: number) => result.push({ object: item, origin: { file, doc, lines, base: ['items', i] } }));
+      value.items.forEach((item: unknown, i: number) => {
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+          const node: any = doc.getIn(['items', i], true);
+          const at = node?.range ? lines.linePos(node.range[0]).line : line;
+          const shown = JSON.stringify(item) ?? String(item);
+          throw new InputError(`${file}:${at}: items[${i}]: not an object (${shown}): each item of a ${value.kind} is a Kubernetes object`);
+        }
+        result.push({ object: item as KubeObject, origin: { file, doc, lines, base: ['items', i] } });
+      });
       continue;
     }
     result.push({ object: value, origin: { file, doc, lines, base: [] } });

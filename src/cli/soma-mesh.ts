@@ -30,6 +30,7 @@ options:
   --trust-domain TD   the mesh's trust domain (default cluster.local)
   --trust-domain-alias TD  a trust domain treated as the local one (repeatable)
   --root-namespace NS the mesh's root namespace (default istio-system)
+  --cluster-domain D  the cluster's DNS domain, of Service hosts (default cluster.local)
   --default-inbound-policy P  Linkerd: the cluster's default inbound policy (default all-unauthenticated)
   --allow-widening    diff: exit 0 even when access widened
   --app FILE          graph: a compiled module exporting a chart class, constructed as new Chart(new App(), 'app')
@@ -63,7 +64,8 @@ interface Args {
 }
 
 const FLAGS = new Set(['--allow-widening', '--help', '--version']);
-const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace', '--default-inbound-policy']);
+const WITH_VALUE = new Set(['--format', '--peers', '--app', '--export', '--trust-domain', '--trust-domain-alias', '--root-namespace',
+  '--default-inbound-policy', '--cluster-domain']);
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -96,6 +98,7 @@ function parseArgs(argv: string[]): Args {
   const peers = (values.get('--peers') ?? []).flatMap(file => loadPeers(file));
   const mesh: AccessMatrixOptions = {
     peers, trustDomain: one('--trust-domain'), trustDomainAliases: values.get('--trust-domain-alias'), rootNamespace: one('--root-namespace'),
+    clusterDomain: one('--cluster-domain'),
   };
   const linkerdDefault = one('--default-inbound-policy') ?? 'all-unauthenticated';
   if (!DEFAULT_POLICIES.includes(linkerdDefault)) throw new InputError(`--default-inbound-policy ${linkerdDefault} is not one of ${DEFAULT_POLICIES.join(', ')}`);
@@ -148,8 +151,11 @@ function runCommand(argv: string[], io: Io): number {
   if (args.version) { io.out(`soma-mesh ${version()}\n`); return 0; }
   const command = args.positional[0];
   const load = (dir: string): LoadedObjects => loadObjects(dir, text => io.err(`soma-mesh: notice: ${text}\n`));
-  const istio = (objects: KubeObject[]) => {
-    if (detectMesh(objects) === 'linkerd') throw new MeshDetectionError('these are Linkerd objects: the analyzer\'s checks are Istio\'s (matrix, diff and graph evaluate Linkerd)');
+  const istio = (objects: KubeObject[], dir: string) => {
+    if (detectMesh(objects) === 'linkerd') {
+      throw new MeshDetectionError(`${dir} holds Linkerd objects, and check runs Istio's analyzer only: run \`soma-mesh matrix ${dir}\` `
+        + 'to see who can call whom under Linkerd (diff and graph evaluate Linkerd too)');
+    }
     return objects;
   };
   // Each mesh's objects are evaluated by that mesh's semantics.
@@ -194,7 +200,7 @@ function runCommand(argv: string[], io: Io): number {
       const [dir] = expectArgs(args, 1, 'check DIR [--format text|json] [--peers FILE]');
       const format = expectFormat(args.format, ['text', 'json'], 'text');
       const { objects, sources } = load(dir);
-      const findings = analyze(istio(objects), { peers: args.peers });
+      const findings = analyze(istio(objects, dir), args.mesh);
       io.out(formatFindings(findings, sources, format));
       return findings.some(f => f.severity === 'error') ? 1 : 0;
     }

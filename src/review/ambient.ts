@@ -1,4 +1,6 @@
 import type { KubeObject, PeerWorkload } from './inventory';
+import { LabelSelector } from './label-selector';
+import { podTemplateOf } from './workload-names';
 
 /**
  * Istio ambient mode, read as the sidecar evaluation the matrix knows: what each pod effectively admits once its two
@@ -7,7 +9,8 @@ import type { KubeObject, PeerWorkload } from './inventory';
  * - ztunnel enforces the `selector` (and namespace-wide) policies at L4: in an ALLOW policy a rule that names an HTTP
  *   attribute never matches, so it is dropped; in a DENY policy the HTTP attributes are dropped and the rest enforced.
  * - a waypoint enforces the policies attached to a Service with `targetRefs`, for requests addressed to that Service;
- *   it then reaches the pods with its own identity. A ztunnel rule that admits a waypoint's identity alone is that
+ *   their `ports` are the Service's (the port a request is addressed to), read here as the `targetPort`s behind them
+ *   (what a sidecar would see); it then reaches the pods with its own identity. A ztunnel rule that admits a waypoint's identity alone is that
  *   hand-over: it is replaced by the Service's attached policy, which now binds the Service's pods.
  * Policies attached to anything else (a ServiceEntry: egress; a Gateway) grant no access to a pod and are left out.
  */
@@ -58,8 +61,10 @@ function withoutHttp(rule: any): any {
 export function ambientView(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = []): KubeObject[] {
   const waypoints = waypointIdentities(objects);
   const isWaypoint = (principal: string) => [...waypoints].some(w => principal.endsWith(`/${w}`) || principal === w);
+  const serviceOf = (namespace: string, service: string) => objects.find(o => o.kind === 'Service'
+    && (o.metadata?.namespace ?? 'default') === namespace && o.metadata?.name === service);
   const selectorOf = (namespace: string, service: string): Record<string, string> | undefined => {
-    const svc = objects.find(o => o.kind === 'Service' && o.metadata?.namespace === namespace && o.metadata?.name === service);
+    const svc = serviceOf(namespace, service);
     return svc ? svc.spec?.selector : peers.find(p => p.namespace === namespace && p.name === service)?.selector;
   };
   const out: KubeObject[] = [];
@@ -75,7 +80,10 @@ export function ambientView(objects: readonly KubeObject[], peers: readonly Peer
         const selector = selectorOf(o.metadata?.namespace ?? 'default', ref.name);
         if (!selector) continue;
         const { targetRefs: _refs, targetRef: _ref, ...spec } = o.spec;
-        out.push({ ...o, metadata: { ...o.metadata, name: `${o.metadata?.name}` }, spec: { ...spec, selector: { matchLabels: { ...selector } } } });
+        const svc = serviceOf(o.metadata?.namespace ?? 'default', ref.name);
+        const rules = svc ? spec.rules?.map((r: any) => toPodPorts(r, svc, objects)) : spec.rules;
+        const bound = { ...spec, rules, selector: { matchLabels: { ...selector } } };
+        out.push({ ...o, metadata: { ...o.metadata, name: `${o.metadata?.name}` }, spec: bound });
       }
       continue;
     }
@@ -93,4 +101,42 @@ export function ambientView(objects: readonly KubeObject[], peers: readonly Peer
     }
   }
   return out;
+}
+
+/**
+ * A waypoint rule with its Service ports replaced by the pod ports behind them (`targetPort`, by number or by the name
+ * of a container port of the Service's pods). A port the Service does not serve never reaches the waypoint: it is
+ * dropped, so `ports` naming only such ports match nothing.
+ */
+function toPodPorts(rule: any, service: KubeObject, objects: readonly KubeObject[]): any {
+  const podPort = (value: unknown): string | undefined => {
+    const sp = (service.spec?.ports ?? []).find((p: any) => String(p?.port) === String(value));
+    if (!sp) return undefined;
+    const target = sp.targetPort ?? sp.port;
+    if (typeof target === 'number' || /^\d+$/.test(String(target))) return String(target);
+    return namedContainerPort(service, String(target), objects);
+  };
+  const map = (list: unknown[] | undefined) => list && list.map(podPort).filter((p): p is string => p !== undefined);
+  const operation = (o: any) => ({ ...o, ports: map(o.ports), notPorts: map(o.notPorts) });
+  return {
+    ...rule,
+    to: rule?.to?.map((t: any) => (t?.operation?.ports || t?.operation?.notPorts ? { ...t, operation: operation(t.operation) } : t)),
+    when: rule?.when?.map((w: any) => (w?.key === 'destination.port'
+      ? { ...w, values: map(w.values), notValues: map(w.notValues) } : w)),
+  };
+}
+
+/** The container port a Service's named `targetPort` resolves to on its pods, if one declares it. */
+function namedContainerPort(service: KubeObject, name: string, objects: readonly KubeObject[]): string | undefined {
+  const selector: Record<string, string> = service.spec?.selector ?? {};
+  for (const o of objects) {
+    if ((o.metadata?.namespace ?? 'default') !== (service.metadata?.namespace ?? 'default')) continue;
+    const template = podTemplateOf(o);
+    if (!template || !LabelSelector.matchesLabels(selector, template.labels)) continue;
+    for (const c of template.spec.containers ?? []) {
+      const port = (c?.ports ?? []).find((p: any) => p?.name === name);
+      if (port) return String(port.containerPort);
+    }
+  }
+  return undefined;
 }

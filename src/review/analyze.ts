@@ -7,14 +7,15 @@ import { checkRollouts } from './check-rollouts';
 import { checkPeerAuthentications, checkServices, checkWorkloads } from './check-workloads';
 import { Check, Finding, makeFinding } from './finding';
 import { Inventory, KubeObject, PeerWorkload } from './inventory';
+import { IstioMeshConfig } from './istio/mesh-config';
 
 /** Every check, in the order their findings are listed. */
 export const CHECKS: readonly Check[] = [
   checkDestinationRules, checkAuthorizationPolicies, checkAmbientPolicies, checkPeerAuthentications, checkServices, checkWorkloads, checkVirtualServices, checkRollouts,
 ];
 
-/** Options of an analysis. */
-export interface AnalyzeOptions {
+/** Options of an analysis: the mesh's settings (root namespace, trust domain, cluster domain) and peers. */
+export interface AnalyzeOptions extends IstioMeshConfig {
   /**
    * Workloads that other charts deploy, which policies may select or name.
    * @default - none
@@ -25,7 +26,7 @@ export interface AnalyzeOptions {
 /** Runs every check over Kubernetes objects (plain JSON) and returns what they found, errors first. */
 export function analyze(objects: readonly KubeObject[], options: AnalyzeOptions = {}): Finding[] {
   // Ambient waypoints are deployed by Istio from their Gateways: they are callers that policies may name.
-  const inventory = Inventory.of(objects, [...(options.peers ?? []), ...waypointPeers(objects)]);
+  const inventory = Inventory.of(objects, [...(options.peers ?? []), ...waypointPeers(objects)], options);
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const check of CHECKS) {

@@ -1,7 +1,7 @@
 import { HTTP_METHODS } from '../http/methods';
 import { CODES } from './codes';
 import { Check, Report } from './finding';
-import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, ROOT_NAMESPACE, selects, Workload } from './inventory';
+import { describe, HTTP_PROTOCOLS, Inventory, KubeObject, selects, Workload } from './inventory';
 
 const HTTP_ONLY_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
 
@@ -14,7 +14,7 @@ export function policyTargets(inventory: Inventory, policy: KubeObject): Workloa
   const namespace = policy.metadata?.namespace ?? 'default';
   const selector = policy.spec?.selector?.matchLabels;
   if (policy.spec?.targetRef || policy.spec?.targetRefs) return [];
-  if (namespace === ROOT_NAMESPACE) return selector ? inventory.workloads.filter(w => selects(selector, w)) : inventory.workloads;
+  if (namespace === inventory.config.rootNamespace) return selector ? inventory.workloads.filter(w => selects(selector, w)) : inventory.workloads;
   return inventory.selected(namespace, selector);
 }
 
@@ -36,8 +36,16 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
     checkSelectorSyntax(policy, report);
     const action = policy.spec?.action ?? 'ALLOW';
     const targets = policyTargets(inventory, policy);
-    if (policy.spec?.selector?.matchLabels && !policy.spec?.targetRef && !policy.spec?.targetRefs && targets.length === 0) {
-      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, which matches no workload in namespace ${policy.metadata?.namespace ?? 'default'}: the policy does nothing`);
+    const bound = !policy.spec?.targetRef && !policy.spec?.targetRefs;
+    const namespace = policy.metadata?.namespace ?? 'default';
+    if (policy.spec?.selector?.matchLabels && bound && targets.length === 0) {
+      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} selects ${JSON.stringify(policy.spec.selector.matchLabels)}, `
+        + `which matches no workload in namespace ${namespace}: the policy does nothing`);
+    } else if (!policy.spec?.selector && bound && targets.length === 0 && namespace !== inventory.config.rootNamespace
+      && (policy.spec?.rules ?? []).length > 0) {
+      // An allow-nothing policy (no rules) in an empty namespace is a guard for workloads to come: not reported.
+      report(CODES.SELECTOR_NO_MATCH, policy, `${describe(policy)} binds the whole namespace ${namespace}, which runs no workload: `
+        + 'its rules apply to nothing');
     }
     const rules: any[] | undefined = policy.spec?.rules;
     if (action === 'DENY' && (!rules || rules.length === 0)) {
@@ -48,6 +56,7 @@ export const checkAuthorizationPolicies: Check = (inventory, report) => {
       for (const [f, from] of (rule.from ?? []).entries()) checkSource(inventory, policy, `${where}.from[${f}]`, from.source ?? {}, report);
       for (const [t, to] of (rule.to ?? []).entries()) {
         checkOperation(policy, action, `${where}.to[${t}]`, to.operation ?? {}, targets, report);
+        checkServicePorts(inventory, policy, `${where}.to[${t}]`, to.operation ?? {}, report);
       }
     }
   }
@@ -99,6 +108,27 @@ function checkOperation(policy: KubeObject, action: string, where: string, opera
   if (ports.length === 0 && action !== 'DENY') return; // the HTTP ports still match; the TCP ones are simply not allowed
   const effect = action === 'DENY' ? 'denies every connection to' : 'matches nothing on';
   report(CODES.HTTP_ON_TCP, policy, `${where}.operation uses ${httpFields.join(', ')} on TCP port ${tcpPorts.join(', ')}: Istio sees no HTTP request there, so the ${action} rule ${effect} that port`);
+}
+
+/**
+ * A policy attached to Services with `targetRefs` is enforced by their waypoint, which matches `ports` against the
+ * port a request is addressed to: a Service port, not the container port behind it.
+ */
+function checkServicePorts(inventory: Inventory, policy: KubeObject, where: string, operation: any,
+  report: Report): void {
+  const refs: any[] = policy.spec?.targetRefs ?? (policy.spec?.targetRef ? [policy.spec.targetRef] : []);
+  const namespace = policy.metadata?.namespace ?? 'default';
+  const services = refs.filter(r => r?.kind === 'Service' && (r.group ?? '') === '')
+    .map(r => inventory.service(String(r.name), namespace)).filter((s): s is KubeObject => s !== undefined);
+  if (services.length === 0) return;
+  const served = new Set(services.flatMap(s => (s.spec?.ports ?? []).map((p: any) => Number(p?.port))));
+  for (const port of (operation.ports ?? []).map(Number)) {
+    if (served.has(port)) continue;
+    const names = services.map(s => s.metadata?.name).join(', ');
+    const serves = `serve${services.length === 1 ? 's' : ''} ${[...served].join(', ') || 'no port'}`;
+    report(CODES.PORT_NOT_SERVED, policy, `${where}.operation names port ${port}, but Service ${names} ${serves}: `
+      + 'at a waypoint ports are Service ports, so the rule never matches');
+  }
 }
 
 /** Whether Istio sees no HTTP on a port of this protocol (unnamed ports are sniffed: not counted). */

@@ -1,6 +1,6 @@
 import { CODES } from './codes';
 import { Check } from './finding';
-import { describe, fqdn, Inventory, KubeObject, selects, Workload } from './inventory';
+import { describe, Inventory, KubeObject, selects, Workload } from './inventory';
 import { mtlsMode } from './mtls';
 import { rolloutRelabelledSubsets, templateLabels } from './rollout-routing';
 
@@ -9,7 +9,7 @@ export function hostWorkloads(inventory: Inventory, host: string, namespace: str
   const service = inventory.service(host, namespace);
   if (service) return inventory.backends(service);
   // A peer of another chart, known by name only: `name.namespace.svc...`.
-  const [name, ns] = fqdn(host, namespace).split('.');
+  const [name, ns] = inventory.fqdn(host, namespace).split('.');
   return inventory.workloadsIn(ns).filter(w => w.peer && w.name === name);
 }
 
@@ -29,22 +29,20 @@ function tlsSettings(dr: KubeObject): Array<{ where: string; mode: string }> {
 }
 
 export const checkDestinationRules: Check = (inventory, report) => {
-  const hosts = new Map<string, KubeObject>();
+  const hosts = new Map<string, KubeObject[]>();
   const relabelled = rolloutRelabelledSubsets(inventory);
   for (const dr of inventory.ofKind('DestinationRule')) {
     const namespace = dr.metadata?.namespace ?? 'default';
     const host: string = dr.spec?.host ?? '';
     const workloads = host.includes('*') ? [] : hostWorkloads(inventory, host, namespace);
-    const external = host.includes('*') || !isClusterHost(host);
+    const external = host.includes('*') || !inventory.isClusterHost(host);
     if (!external && workloads.length === 0 && !inventory.service(host, namespace)) {
       report(CODES.DR_HOST_UNKNOWN, dr, `${describe(dr)} has host "${host}", which names no Service or declared workload`);
     }
-    const key = fqdn(host, namespace);
-    const other = hosts.get(key);
-    if (other && !dr.spec?.workloadSelector) {
-      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${describe(other)} both configure host "${host}": Istio merges them unpredictably`);
+    if (!dr.spec?.workloadSelector) {
+      const key = inventory.fqdn(host, namespace);
+      hosts.set(key, [...(hosts.get(key) ?? []), dr]);
     }
-    hosts.set(key, dr);
 
     for (const { where, mode } of tlsSettings(dr)) {
       if (mode === 'ISTIO_MUTUAL') continue;
@@ -67,16 +65,21 @@ export const checkDestinationRules: Check = (inventory, report) => {
         report(CODES.SUBSET_NO_LABELS, dr, `${describe(dr)} subset "${name}" has no labels, so it is every pod of "${host}"`);
         continue;
       }
-      if (external || workloads.length === 0) continue;
+      // A Service that exists without pods has none in the subset either; a host known by no Service is SM1005's.
+      if (external || (workloads.length === 0 && !inventory.service(host, namespace))) continue;
       if (!workloads.some(w => selects(labels, w))) {
-        const known = workloads.flatMap(w => w.podLabels.map(l => JSON.stringify(l))).join(', ');
+        const known = workloads.flatMap(w => w.podLabels.map(l => JSON.stringify(l))).join(', ') || 'none';
         report(CODES.SUBSET_NO_PODS, dr, `${describe(dr)} subset "${name}" selects ${JSON.stringify(labels)}, which no pod of "${host}" carries (pods: ${known}): requests to it get 503 UH`);
       }
     }
   }
+  // Each DestinationRule of a shared host is reported, naming the others.
+  for (const [key, drs] of hosts) {
+    if (drs.length < 2) continue;
+    for (const dr of drs) {
+      const others = drs.filter(o => o !== dr).map(describe).join(', ');
+      report(CODES.DUPLICATE_SUBSET, dr, `${describe(dr)} and ${others} all configure host "${key}": `
+        + 'Istio merges them unpredictably');
+    }
+  }
 };
-
-/** Whether a host names something inside the cluster (a short name or `*.svc.cluster.local`). */
-export function isClusterHost(host: string): boolean {
-  return !host.includes('.') || host.endsWith('.svc.cluster.local');
-}

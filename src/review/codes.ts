@@ -76,7 +76,7 @@ export const CODES = {
   ROUTE_PORT_REQUIRED: code('SM1403', E, 'VirtualService routes to a multi-port Service without a destination port',
     'set `destination.port.number`', 'related istioctl check, not equivalent: IST0112'),
   VS_HOST_CONFLICT: code('SM1404', E, 'two VirtualServices claim the same host on the mesh', 'merge them into one VirtualService per host', 'KIA1106; related istioctl check, not equivalent: IST0109'),
-  UNREACHABLE_ROUTE: code('SM1405', W, 'VirtualService route can never be reached: it follows a catch-all route',
+  UNREACHABLE_ROUTE: code('SM1405', W, 'VirtualService route can never be reached: it follows a catch-all route, or earlier routes list all its matches',
     'move the catch-all route last, or remove the unreachable route', 'related istioctl check, not equivalent: IST0130'),
   RETRY_NON_IDEMPOTENT: code('SM1406', W, 'route that may carry non-idempotent requests (POST, PATCH) is retried',
     'set `retries: { attempts: 0 }` on that route (Istio retries twice by default), or match only idempotent methods', 'none'),

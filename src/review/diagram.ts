@@ -1,4 +1,5 @@
 import { AccessEntry, AccessMatrix } from './matrix';
+import { LabelSelector } from './label-selector';
 
 /** One arrow of a call-graph picture. */
 export interface DiagramEdge {
@@ -33,7 +34,7 @@ export function edgesOfMatrix(matrix: AccessMatrix, objects: readonly any[] = []
     const ns = sidecar.metadata.namespace;
     const labels: Record<string, string> = sidecar.spec.workloadSelector.labels ?? {};
     const workload = workloads.find(w => w.metadata.namespace === ns
-      && Object.entries(labels).every(([k, v]) => w.spec?.template?.metadata?.labels?.[k] === v));
+      && LabelSelector.matchesLabels(labels, w.spec?.template?.metadata?.labels ?? {}));
     const from = `${ns}/${workload?.spec?.template?.metadata?.labels?.app ?? sidecar.metadata.name}`;
     const imported: string[] = (sidecar.spec.egress ?? []).flatMap((e: any) => e.hosts ?? []);
     for (const entry of entries) {

@@ -24,8 +24,8 @@ const STRENGTH: Record<string, number> = { STRICT: 2, PERMISSIVE: 1, DISABLE: 0,
 export function diffObjects(before: readonly KubeObject[], after: readonly KubeObject[], peersOrOptions: readonly PeerWorkload[] | AccessMatrixOptions = {}): AccessDiff {
   const options: AccessMatrixOptions = Array.isArray(peersOrOptions) ? { peers: peersOrOptions as PeerWorkload[] } : peersOrOptions as AccessMatrixOptions;
   const peers = options.peers ?? [];
-  const oldInventory = Inventory.of(before, peers);
-  const newInventory = Inventory.of(after, peers);
+  const oldInventory = Inventory.of(before, peers, options);
+  const newInventory = Inventory.of(after, peers, options);
   const diff = diffMatrices(accessMatrix(before, options), accessMatrix(after, options));
   const weakened = [...diff.mtlsWeakened, ...destinationRuleTls(oldInventory, newInventory)];
   return { ...diff, mtlsWeakened: weakened, widened: diff.gained.length > 0 || weakened.length > 0 };

@@ -1,3 +1,6 @@
+import { IstioMeshConfig, resolveMeshConfig, ResolvedMeshConfig } from './istio/mesh-config';
+import { LabelSelector } from './label-selector';
+
 /**
  * A read-only index of Kubernetes objects (plain JSON, as read from YAML or from `ApiObject.toJson()`):
  * workloads with their pod labels, identity and ports, Services, and the Istio resources the checks read.
@@ -46,18 +49,20 @@ export interface Workload {
   readonly peer: boolean;
 }
 
-export const ROOT_NAMESPACE = 'istio-system';
 export const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'http2', 'grpc', 'grpc-web', 'https']);
 // An Argo Rollout carries its own template, or takes a Deployment's (`workloadRef`), which is read as a Deployment.
 const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Rollout']);
 
 export class Inventory {
-  /** Reads workloads, Services and mesh resources from a list of objects (and optional peers). */
-  public static of(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = []): Inventory {
-    return new Inventory(objects, peers);
+  /** Reads workloads, Services and mesh resources from objects (and optional peers), under a mesh's settings. */
+  public static of(objects: readonly KubeObject[], peers: readonly PeerWorkload[] = [],
+    config: IstioMeshConfig = {}): Inventory {
+    return new Inventory(objects, peers, resolveMeshConfig(config));
   }
 
   public readonly objects: readonly KubeObject[];
+  /** The mesh's settings (root namespace, trust domain, cluster domain) every check reads. */
+  public readonly config: ResolvedMeshConfig;
   public readonly workloads: Workload[] = [];
   public readonly services: KubeObject[] = [];
   public readonly namespaces = new Set<string>();
@@ -69,8 +74,9 @@ export class Inventory {
   private readonly workloadByPrincipal = new Map<string, Workload>();
   private readonly serviceByHost = new Map<string, KubeObject>();
 
-  private constructor(objects: readonly KubeObject[], peers: readonly PeerWorkload[]) {
+  private constructor(objects: readonly KubeObject[], peers: readonly PeerWorkload[], config: ResolvedMeshConfig) {
     this.objects = objects;
+    this.config = config;
     const byKey = new Map<string, Workload>();
     for (const o of objects) {
       if (!o || typeof o !== 'object' || !o.kind) continue;
@@ -112,12 +118,12 @@ export class Inventory {
       push(this.workloadsByNamespace, w.namespace, w);
       const labels = new Set(w.podLabels.flatMap(l => Object.entries(l).map(([k, v]) => `${w.namespace}\u0000${k}=${v}`)));
       for (const label of labels) push(this.workloadsByLabel, label, w);
-      this.workloadByPrincipal.set(`cluster.local/ns/${w.namespace}/sa/${w.serviceAccount}`, w);
+      this.workloadByPrincipal.set(`ns/${w.namespace}/sa/${w.serviceAccount}`, w);
     }
     for (const s of this.ofKind('Service')) {
       this.services.push(s);
       const ns = s.metadata?.namespace ?? 'default';
-      this.serviceByHost.set(`${s.metadata?.name}.${ns}.svc.cluster.local`, s);
+      this.serviceByHost.set(`${s.metadata?.name}.${ns}.svc.${config.clusterDomain}`, s);
       this.applyServiceProtocols(s);
     }
   }
@@ -148,14 +154,24 @@ export class Inventory {
     return candidates.filter(w => selects(matchLabels, w));
   }
 
-  /** The workload running as this principal (trust domain `cluster.local`), if any. */
+  /** The workload running as this principal (in any trust domain), if any. */
   public workloadOfPrincipal(principal: string): Workload | undefined {
-    return this.workloadByPrincipal.get(principal.replace(/^[^/]+\/ns\//, 'cluster.local/ns/'));
+    return this.workloadByPrincipal.get(principal.replace(/^[^/]+\/ns\//, 'ns/'));
   }
 
   /** The Service a host names, resolved from `namespace` as Istio does for short names. */
   public service(host: string, namespace: string): KubeObject | undefined {
-    return this.serviceByHost.get(fqdn(host, namespace));
+    return this.serviceByHost.get(this.fqdn(host, namespace));
+  }
+
+  /** A host as Istio resolves it in this cluster: a short name (no dot) is a Service of `namespace`. */
+  public fqdn(host: string, namespace: string): string {
+    return fqdn(host, namespace, this.config.clusterDomain);
+  }
+
+  /** Whether a host names something inside the cluster (a short name or `*.svc.<cluster domain>`). */
+  public isClusterHost(host: string): boolean {
+    return !host.includes('.') || host.endsWith(`.svc.${this.config.clusterDomain}`);
   }
 
   /** The workloads behind a Service (those whose pods its selector picks). */
@@ -180,11 +196,9 @@ export class Inventory {
   }
 }
 
-/** Whether a selector picks any pod of a workload. An absent selector picks every pod. */
+/** Whether a label map picks any pod of a workload. An absent map picks every pod. */
 export function selects(matchLabels: Record<string, string> | undefined, workload: Workload): boolean {
-  if (!matchLabels) return true;
-  const entries = Object.entries(matchLabels);
-  return workload.podLabels.some(labels => entries.every(([k, v]) => labels[k] === v));
+  return workload.podLabels.some(labels => LabelSelector.matchesLabels(matchLabels, labels));
 }
 
 /** The protocol Istio reads from a Service port: `appProtocol`, else the name's prefix before `-`. */
@@ -202,8 +216,8 @@ export const KNOWN_PROTOCOLS: ReadonlySet<string> = new Set([
 ]);
 
 /** A host as Istio resolves it: a short name (no dot) is a Service of the resource's namespace; anything else is literal. */
-export function fqdn(host: string, namespace: string): string {
-  return host.includes('.') ? host : `${host}.${namespace}.svc.cluster.local`;
+export function fqdn(host: string, namespace: string, clusterDomain = 'cluster.local'): string {
+  return host.includes('.') ? host : `${host}.${namespace}.svc.${clusterDomain}`;
 }
 
 /** Where an object is: `Kind namespace/name`. */

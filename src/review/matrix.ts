@@ -97,7 +97,7 @@ export const NO_IDENTITY = '(no identity)';
 const NO_ALLOW_POLICY = '(no ALLOW policy)';
 const IDENTITY_SOURCE = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
 const POSITIVE_SOURCE = ['principals', 'namespaces', 'serviceAccounts', 'trustDomains'];
-const IDENTITY_WHEN = new Set(['source.principal', 'source.namespace']);
+const IDENTITY_WHEN = new Set(['source.principal', 'source.namespace', 'source.serviceAccount']);
 
 /** Evaluates requests against the objects a matrix was computed from. */
 class Evaluator {
@@ -191,6 +191,12 @@ class Evaluator {
       else (this.podsByNamespace.get(value) ?? []).forEach(p => pods.add(p));
       outside.set(`ns:${value}`, { principal: undefined, namespace: value.includes('*') ? undefined : value });
     };
+    const serviceAccount = (value: string, policy: KubeObject) => {
+      const [ns, sa] = value.includes('/') ? value.split('/', 2) : [policy.metadata?.namespace ?? 'default', value];
+      principal(`${this.config.trustDomain}/ns/${ns}/sa/${sa}`);
+      // The account in any trust domain, as istiod matches it.
+      outside.set(`sa:${ns}/${sa}`, { principal: undefined, namespace: ns, serviceAccount: sa });
+    };
     for (const policy of policies) {
       if ((policy.spec?.action ?? 'ALLOW') !== 'ALLOW') continue;
       for (const rule of policy.spec?.rules ?? []) {
@@ -198,17 +204,13 @@ class Evaluator {
           const s = f?.source ?? {};
           (s.principals ?? []).forEach((v: string) => principal(String(v)));
           (s.namespaces ?? []).forEach((v: string) => namespace(String(v)));
-          for (const v of s.serviceAccounts ?? []) {
-            const [ns, sa] = String(v).includes('/') ? String(v).split('/', 2) : [policy.metadata?.namespace ?? 'default', String(v)];
-            principal(`${this.config.trustDomain}/ns/${ns}/sa/${sa}`);
-            // The account in any trust domain, as istiod matches it.
-            outside.set(`sa:${ns}/${sa}`, { principal: undefined, namespace: ns, serviceAccount: sa });
-          }
+          for (const v of s.serviceAccounts ?? []) serviceAccount(String(v), policy);
           if (s.trustDomains) { this.pods.forEach(p => pods.add(p)); outside.set(OTHER_IDENTITIES, { principal: undefined }); }
         }
         for (const w of rule?.when ?? []) {
           if (w?.key === 'source.principal') (w.values ?? []).forEach((v: string) => principal(String(v)));
           if (w?.key === 'source.namespace') (w.values ?? []).forEach((v: string) => namespace(String(v)));
+          if (w?.key === 'source.serviceAccount') (w.values ?? []).forEach((v: string) => serviceAccount(String(v), policy));
         }
       }
     }

@@ -1,5 +1,4 @@
-import { Inventory, ROOT_NAMESPACE, Workload } from './inventory';
-import { resolveMeshConfig } from './istio/mesh-config';
+import { Inventory, Workload } from './inventory';
 import { PeerAuthentications } from './istio/peer-authentication';
 
 const byInventory = new WeakMap<Inventory, PeerAuthentications>();
@@ -11,7 +10,7 @@ const byInventory = new WeakMap<Inventory, PeerAuthentications>();
 export function mtlsMode(inventory: Inventory, workload: Workload, port: number): string {
   let modes = byInventory.get(inventory);
   if (!modes) {
-    modes = new PeerAuthentications(inventory.ofKind('PeerAuthentication'), resolveMeshConfig({ rootNamespace: ROOT_NAMESPACE }));
+    modes = new PeerAuthentications(inventory.ofKind('PeerAuthentication'), inventory.config);
     byInventory.set(inventory, modes);
   }
   const templates = workload.podLabels.length > 0 ? workload.podLabels : [{}];

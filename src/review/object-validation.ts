@@ -198,10 +198,20 @@ function checkTemplate(template: any, path: Array<string | number>, report: Repo
   checkPodSpec(template.spec, [...path, 'spec'], report);
 }
 
+/** Kinds that apps/v1 refuses without `spec.selector` (and so without `spec`). */
+const SELECTOR_REQUIRED = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+
 function checkWorkload(o: KubeObject, report: Reporter): void {
   const spec: any = o.spec;
-  if (spec === undefined) return;
+  const selectorRequired = o.apiVersion === 'apps/v1' && SELECTOR_REQUIRED.has(o.kind!);
+  if (spec === undefined || spec === null) {
+    if (selectorRequired) report(['spec'], `is required: the API server refuses a ${o.kind} without spec.selector and spec.template`);
+    return;
+  }
   if (typeof spec !== 'object' || Array.isArray(spec)) { report(['spec'], 'must be a map'); return; }
+  if (selectorRequired && (spec.selector === undefined || spec.selector === null)) {
+    report(['spec', 'selector'], 'is required: the API server refuses it without one (the labels of the pods it manages)');
+  }
   if (spec.selector !== undefined) {
     if (typeof spec.selector !== 'object' || Array.isArray(spec.selector)) report(['spec', 'selector'], `must be a map with matchLabels, not ${Array.isArray(spec.selector) ? 'a list' : JSON.stringify(spec.selector)}`);
     else stringMap(spec.selector.matchLabels, ['spec', 'selector', 'matchLabels'], report);
@@ -242,8 +252,8 @@ const CORE_CHECKS: Record<string, (o: KubeObject, report: Reporter) => void> = {
   Namespace: () => undefined,
 };
 
-const WHEN_KEYS = ['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'request.auth.principal', 'request.auth.audiences',
-  'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni'];
+const WHEN_KEYS = ['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'request.auth.principal',
+  'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni'];
 const WHEN_KEY_PREFIXES = [/^request\.headers\[[^\]]+\]$/, /^request\.auth\.claims(\[[^\]]+\])+$/, /^experimental\.envoy\.filters\./];
 
 function checkSelectorLabels(selector: any, path: Array<string | number>, report: Reporter): void {

@@ -9,12 +9,6 @@ export interface NamedPods {
   readonly objects: KubeObject[];
 }
 
-export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return true;
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
-}
-
 export function appName(p: NamedPods): string {
   return p.labels['app.kubernetes.io/name'] ?? p.labels.app ?? p.objects[0]?.metadata?.name ?? '?';
 }

@@ -12,6 +12,8 @@ import { K8sObject, ofKind } from './manifests';
  *   (`cluster.local/ns/<namespace>/sa/<gateway name>`).
  * - A request addressed to a pod, or to a Service without a waypoint, reaches the destination's ztunnel with the
  *   caller's identity.
+ * - Ports: a waypoint matches `ports` against the port the request was addressed to, the Service port (its listener is
+ *   the Service's); ztunnel, like a sidecar, against the pod's port: a Service port's `targetPort`.
  * - ztunnel enforces the policies without `targetRefs` that select the pod (or select nothing, in its namespace or in
  *   the root namespace), at L4 only: in an ALLOW policy a rule naming any HTTP attribute never matches; in a DENY
  *   policy the HTTP attributes are dropped and the rest enforced. STRICT mTLS refuses plain text.
@@ -27,6 +29,7 @@ export interface AmbientRequest {
   principal?: string;
   /** `service`: addressed to the callee's Service (its name); `pod`: to the pod's address, bypassing any waypoint. */
   via: 'service' | 'pod';
+  /** The port dialled: a Service port via the Service, a container port via the pod. */
   port: number;
   method: string;
   path: string;
@@ -151,6 +154,13 @@ export class AmbientMesh {
     });
   }
 
+  /** The pod port behind a Service port (a numeric `targetPort`, else the port itself). */
+  private targetPort(namespace: string, service: string, port: number): number {
+    const svc = ofKind(this.objects, 'Service').find(s => s.metadata.namespace === namespace && s.metadata.name === service);
+    const target = (svc?.spec?.ports ?? []).find((p: any) => p.port === port)?.targetPort;
+    return typeof target === 'number' ? target : port;
+  }
+
   /** The decision for a request to `pod`, whose Service is named `service`. */
   public decide(pod: AmbientPod, service: string, request: AmbientRequest): AmbientDecision {
     const policies = ofKind(this.objects, 'AuthorizationPolicy');
@@ -168,6 +178,7 @@ export class AmbientMesh {
         peer = { principal: `cluster.local/ns/${pod.namespace}/sa/${waypoint}`, namespace: pod.namespace };
       }
     }
+    if (request.via === 'service') request = { ...request, port: this.targetPort(pod.namespace, service, request.port) };
     if (!peer.principal && this.strict(pod)) return { allowed: false, why: 'STRICT: plain text refused', waypoint };
     const atZtunnel = policies.filter(p => !p.spec?.targetRefs && !p.spec?.targetRef && (
       (p.metadata.namespace === pod.namespace && (!p.spec?.selector || Object.entries(p.spec.selector.matchLabels ?? {}).every(([k, v]) => pod.labels[k] === v)))

@@ -39,7 +39,8 @@ export class ZtunnelPolicy extends Construct {
     if (calls.length === 0) return undefined; // an ALLOW policy without rules matches nothing: the workload is closed
     const waypoint = this.waypointOf();
     if (waypoint) {
-      const ports = [...new Set(calls.map(c => c.port))].sort((a, b) => a - b).map(String);
+      // ztunnel sees the waypoint's connection to the pod: the container port.
+      const ports = [...new Set(calls.map(c => c.targetPort))].sort((a, b) => a - b).map(String);
       return [{ from: [{ source: { principals: [waypoint.principal] } }], to: [{ operation: { ports } }] }];
     }
     const l7 = calls.find(c => c.methods.length > 0 || c.paths.length > 0);
@@ -54,7 +55,8 @@ export class ZtunnelPolicy extends Construct {
 /**
  * The L7 policy of a workload whose Service uses a waypoint, attached to the Service with `targetRefs` and enforced by
  * the waypoint for every request addressed to the Service: each caller's principal with its ports, methods and paths in
- * one rule, as the sidecar render writes them.
+ * one rule, as the sidecar render writes them, except that its ports are Service ports: the waypoint matches the port
+ * the request was addressed to (its listener is the Service's), not the container port behind it.
  */
 export class WaypointPolicy extends Construct {
   public readonly resource: AuthorizationPolicy;
@@ -67,7 +69,7 @@ export class WaypointPolicy extends Construct {
       spec: {
         targetRefs: [{ group: '', kind: 'Service', name: workload.name }],
         action: AuthorizationPolicySpecAction.ALLOW,
-        rules: Lazy.any({ produce: () => callerRules(graph.callsTo(workload)) }),
+        rules: Lazy.any({ produce: () => callerRules(graph.callsTo(workload).map(c => ({ ...c, targetPort: c.port }))) }),
       },
     });
   }

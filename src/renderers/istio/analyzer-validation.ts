@@ -5,6 +5,7 @@ import { analyze } from '../../review/analyze';
 import { CODE_LIST, Severity } from '../../review/codes';
 import { Finding } from '../../review/finding';
 import { KubeObject, PeerWorkload } from '../../review/inventory';
+import { IstioMeshConfig } from '../../review/istio/mesh-config';
 
 const ACKNOWLEDGE_KEY = 'soma-mesh:analyzer-acknowledge';
 
@@ -35,8 +36,12 @@ export class Analyzer {
     return undefined;
   }
 
-  /** Analyzes every ApiObject of a chart; findings carry the construct path of their object. */
-  public static analyzeChart(chart: Chart, peers: readonly PeerWorkload[] = []): ConstructFinding[] {
+  /**
+   * Analyzes every ApiObject of a chart under the renderer's mesh settings (root namespace, trust domain, cluster
+   * domain); findings carry the construct path of their object.
+   */
+  public static analyzeChart(chart: Chart, peers: readonly PeerWorkload[] = [],
+    meshConfig: IstioMeshConfig = {}): ConstructFinding[] {
     const apiObjects = chart.node.findAll().filter(ApiObject.isApiObject);
     const byJson = new Map<KubeObject, ApiObject>();
     const objects = apiObjects.map(o => {
@@ -44,7 +49,7 @@ export class Analyzer {
       byJson.set(json, o);
       return json;
     });
-    return analyze(objects, { peers }).map(f => {
+    return analyze(objects, { ...meshConfig, peers }).map(f => {
       const apiObject = byJson.get(f.object)!;
       const acknowledged = f.severity === Severity.WARNING ? Analyzer.acknowledgement(apiObject, f.code) ?? f.acknowledged : undefined;
       return { ...f, path: apiObject.node.path, acknowledged };
@@ -80,12 +85,16 @@ export class AnalyzerValidation implements IValidation {
     private readonly warn: (line: string) => void = line => process.stderr.write(`warning: ${line}\n`),
     /** Changes whenever the declarations change (constructs or calls added): decides when to analyze again. */
     private readonly version: () => string = () => '',
+    /** The renderer's mesh settings, read when synth validates. */
+    private readonly meshConfig: () => IstioMeshConfig = () => ({}),
   ) {}
 
   public validate(): string[] {
     const chart = this.chart();
     const key = `${chart.node.findAll().length}|${this.version()}`;
-    if (this.last?.key !== key) this.last = { key, findings: Analyzer.analyzeChart(chart, this.peers()) };
+    if (this.last?.key !== key) {
+      this.last = { key, findings: Analyzer.analyzeChart(chart, this.peers(), this.meshConfig()) };
+    }
     const findings = this.last.findings;
     for (const f of findings) {
       const line = formatConstructFinding(f);

@@ -123,7 +123,8 @@ export class IstioRenderer implements IMeshRenderer {
   public render(model: MeshModel): void {
     const mesh = model.mesh;
     model.addValidation(new AnalyzerValidation(() => Chart.of(mesh), () => model.workloads.filter(w => !w.deployed).map(peerOf),
-      undefined, () => String(model.calls.length)));
+      undefined, () => String(model.calls.length),
+      () => ({ rootNamespace: this.rootNamespace, trustDomain: mesh.trustDomain, clusterDomain: mesh.clusterDomain })));
     for (const namespace of model.namespaces) this.renderNamespace(namespace);
     if (model.strictMtlsMeshWide) this.strictMtls.renderMeshWide(mesh);
     for (const workload of model.workloads) {

@@ -1,8 +1,9 @@
 import { KubeObject } from '../inventory';
 import { ResolvedMeshConfig } from './mesh-config';
 import { MeshPod } from './mesh-pods';
-import { labelsMatch } from '../workload-names';
-import { stringMatch } from './string-match';
+import { LabelSelector } from '../label-selector';
+import { and, or, Tri } from '../three-valued';
+import { escapeRegex, stringMatch } from './string-match';
 
 /**
  * Istio's AuthorizationPolicy semantics for a sidecar, evaluated for one caller, one destination pod and port, as
@@ -51,8 +52,6 @@ export interface Cell {
   readonly custom: Alternative[];
 }
 
-type Tri = true | false | string[];
-
 const HTTP_ONLY_SOURCE = ['requestPrincipals', 'notRequestPrincipals'];
 const HTTP_ONLY_OPERATION = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
 const HTTP_ONLY_WHEN = /^request\./;
@@ -94,11 +93,11 @@ export class PolicyIndex {
     const seen = new Set<KubeObject>();
     for (const [k, v] of Object.entries(pod.labels)) {
       for (const p of this.byLabel.get(`${pod.namespace}\u0000${k}=${v}`) ?? []) {
-        if (!seen.has(p) && labelsMatch(p.spec.selector.matchLabels, pod.labels)) { seen.add(p); result.push(p); }
+        if (!seen.has(p) && LabelSelector.matchesLabels(p.spec.selector.matchLabels, pod.labels)) { seen.add(p); result.push(p); }
       }
     }
     // In the root namespace a selector matches workloads of every namespace.
-    for (const p of this.rootSelected) if (labelsMatch(p.spec.selector.matchLabels, pod.labels)) result.push(p);
+    for (const p of this.rootSelected) if (LabelSelector.matchesLabels(p.spec.selector.matchLabels, pod.labels)) result.push(p);
     return result;
   }
 }
@@ -120,7 +119,7 @@ export function cellOf(policies: readonly KubeObject[], caller: CallerIdentity, 
 function alternatives(rule: any, isAllow: boolean, caller: CallerIdentity, port: number, http: boolean, config: ResolvedMeshConfig, policy: string): Alternative[] {
   if (!http && isAllow && usesHttp(rule)) return []; // istiod drops the whole rule from the TCP filter
   let when: Tri = true;
-  for (const w of rule.when ?? []) when = and(when, condition(w.key, w.values, w.notValues, caller, port, http, config));
+  for (const w of rule.when ?? []) when = and(when, condition(w.key, w.values, w.notValues, caller, port, http, config, policy.split('/')[0]));
   if (when === false) return [];
   const froms: any[] = rule.from ?? [];
   let from: Tri = froms.length === 0;
@@ -160,10 +159,12 @@ function source(s: any, caller: CallerIdentity, http: boolean, config: ResolvedM
   return tri;
 }
 
-function condition(key: string, vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, port: number, http: boolean, config: ResolvedMeshConfig): Tri {
+function condition(key: string, vals: string[] | undefined, nots: string[] | undefined, caller: CallerIdentity, port: number, http: boolean,
+  config: ResolvedMeshConfig, policyNamespace: string): Tri {
   switch (key) {
     case 'source.principal': return principalCondition(vals, nots, caller, config);
     case 'source.namespace': return namespaceCondition(vals, nots, caller);
+    case 'source.serviceAccount': return serviceAccountCondition(vals, nots, caller, policyNamespace);
     case 'destination.port': return values(vals, nots, v => String(v) === String(port));
     default:
       if (!http && HTTP_ONLY_WHEN.test(key)) return true; // dropped from a DENY rule on TCP (ALLOW rules are dropped before)
@@ -241,7 +242,7 @@ function namespaceCondition(vals: string[] | undefined, nots: string[] | undefin
   const match = (pattern: string) => {
     if (p === null) return false;
     if (p === undefined) return stringMatch(pattern, caller.namespace!);
-    const re = new RegExp(`^.*/ns/${escape(pattern).replace(/\\\*/g, '.*')}/.*$`);
+    const re = new RegExp(`^.*/ns/${escapeRegex(pattern).replace(/\\\*/g, '.*')}/.*$`);
     return re.test(`spiffe://${p}`);
   };
   return values(vals, nots, v => match(String(v)));
@@ -264,7 +265,7 @@ function serviceAccountCondition(vals: string[] | undefined, nots: string[] | un
   const match = (value: string) => {
     if (p === null) return false;
     const [ns, sa] = value.includes('/') ? value.split('/', 2) : [policyNamespace, value];
-    return new RegExp(`^spiffe://.+/ns/${escape(ns)}/(.+/|)sa/${escape(sa)}(/.+)?$`).test(`spiffe://${p}`);
+    return new RegExp(`^spiffe://.+/ns/${escapeRegex(ns)}/(.+/|)sa/${escapeRegex(sa)}(/.+)?$`).test(`spiffe://${p}`);
   };
   return values(vals, nots, v => match(String(v)));
 }
@@ -279,23 +280,6 @@ function trustDomainCondition(vals: string[] | undefined, nots: string[] | undef
   return values(expand(vals), expand(nots), v => p !== null && stringMatch(String(v), p.split('/')[0]));
 }
 
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function and(a: Tri, b: Tri): Tri {
-  if (a === false || b === false) return false;
-  if (a === true) return b;
-  if (b === true) return a;
-  return [...a, ...b];
-}
-
-function or(a: Tri, b: Tri): Tri {
-  if (a === true || b === true) return true;
-  if (a === false) return b;
-  if (b === false) return a;
-  return [`${a.join(' and ')} or ${b.join(' and ')}`];
-}
 
 function prune(op: HttpOperation): HttpOperation {
   const result: Record<string, readonly string[]> = {};

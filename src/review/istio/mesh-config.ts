@@ -1,6 +1,6 @@
 /**
- * The mesh-wide settings that the YAML does not carry but Istio's authorization depends on (istiod's MeshConfig).
- * The cluster's DNS domain is not among them: the matrix never resolves a host (a rule on `hosts` depends on the
+ * The mesh-wide settings that the YAML does not carry but Istio depends on (istiod's MeshConfig, and the cluster's DNS
+ * domain, by which the analyzer resolves short hosts; the matrix never resolves one: a rule on `hosts` depends on the
  * request's Host header).
  */
 export interface IstioMeshConfig {
@@ -19,6 +19,11 @@ export interface IstioMeshConfig {
    * @default 'istio-system'
    */
   readonly rootNamespace?: string;
+  /**
+   * The cluster's DNS domain: a Service's host is `<name>.<namespace>.svc.<clusterDomain>`.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
 }
 
 /** A mesh config with every default filled in. */
@@ -26,6 +31,7 @@ export interface ResolvedMeshConfig {
   readonly trustDomain: string;
   readonly trustDomainAliases: readonly string[];
   readonly rootNamespace: string;
+  readonly clusterDomain: string;
 }
 
 export function resolveMeshConfig(config: IstioMeshConfig = {}): ResolvedMeshConfig {
@@ -33,5 +39,6 @@ export function resolveMeshConfig(config: IstioMeshConfig = {}): ResolvedMeshCon
     trustDomain: config.trustDomain ?? 'cluster.local',
     trustDomainAliases: config.trustDomainAliases ?? [],
     rootNamespace: config.rootNamespace ?? 'istio-system',
+    clusterDomain: config.clusterDomain ?? 'cluster.local',
   };
 }

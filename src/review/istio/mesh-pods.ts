@@ -1,5 +1,6 @@
 import { KubeObject, PeerWorkload } from '../inventory';
-import { appName, labelsMatch, NamedPods, podTemplateOf } from '../workload-names';
+import { LabelSelector } from '../label-selector';
+import { appName, NamedPods, podTemplateOf } from '../workload-names';
 import { PortTraffic, servicePortProtocol, trafficOf, UNKNOWN_PROTOCOL } from './protocol';
 
 /**
@@ -84,7 +85,7 @@ export function meshPods(objects: readonly KubeObject[], peers: readonly PeerWor
     const protocols = new Map<number, string>();
     for (const s of servicesByNamespace.get(namespace) ?? []) {
       const selector = s.spec?.selector;
-      if (!selector || Object.keys(selector).length === 0 || !labelsMatch(selector, t.labels)) continue;
+      if (!selector || Object.keys(selector).length === 0 || !LabelSelector.matchesLabels(selector, t.labels)) continue;
       for (const sp of s.spec?.ports ?? []) {
         const target = sp.targetPort ?? sp.port;
         let port: number | undefined;

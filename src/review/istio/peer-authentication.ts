@@ -1,7 +1,7 @@
 import { KubeObject } from '../inventory';
 import { ResolvedMeshConfig } from './mesh-config';
 import { MeshPod } from './mesh-pods';
-import { labelsMatch } from '../workload-names';
+import { LabelSelector } from '../label-selector';
 
 /**
  * The mTLS mode a pod's port accepts, by PeerAuthentication precedence: the pod's own policy (a non-empty selector
@@ -22,7 +22,7 @@ export class PeerAuthentications {
 
   public mode(pod: Pick<MeshPod, 'namespace' | 'labels'>, port: number): string {
     const local = this.byNamespace.get(pod.namespace) ?? [];
-    const own = local.find(p => !namespaceWide(p) && labelsMatch(p.spec.selector.matchLabels, pod.labels));
+    const own = local.find(p => !namespaceWide(p) && LabelSelector.matchesLabels(p.spec.selector.matchLabels, pod.labels));
     const namespace = local.find(namespaceWide);
     const mesh = (this.byNamespace.get(this.config.rootNamespace) ?? []).find(namespaceWide);
     const portLevel = own?.spec?.portLevelMtls?.[String(port)]?.mode;

@@ -22,7 +22,7 @@ function templateRegex(pattern: string): RegExp {
   let re = templates.get(pattern);
   if (!re) {
     const body = pattern.split(/(\{\*\*\}|\{\*\})/).map(part => (part === '{**}' ? REST : part === '{*}' ? SEGMENT
-      : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+      : escapeRegex(part))).join('');
     re = new RegExp(`^${body}$`);
     templates.set(pattern, re);
   }
@@ -33,4 +33,9 @@ function templateRegex(pattern: string): RegExp {
 export function pathMatch(pattern: string, path: string): boolean {
   const bare = path.split('?')[0];
   return isPathTemplate(pattern) ? templateRegex(pattern).test(bare) : stringMatch(pattern, bare);
+}
+
+/** A literal string inside a regular expression (Istio's namespace and service-account matchers are regexes). */
+export function escapeRegex(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,5 +1,7 @@
 import { KubeObject, PeerWorkload } from '../inventory';
 import { AccessDecision, AccessEntry, AccessMatrix, AccessRequest, ANY_CALLER, diffKey, key, MatrixWorkload, NO_IDENTITY, withEvaluator } from '../matrix';
+import { LabelSelector } from '../label-selector';
+import { and, Tri } from '../three-valued';
 import { mergeAlike } from '../workload-names';
 import { LinkerdPod, linkerdPods, identityOf, DEFAULT_POLICIES } from './workloads';
 
@@ -21,7 +23,6 @@ export interface LinkerdMatrixOptions {
   readonly trustDomain?: string;
 }
 
-type Tri = true | false | string[];
 const HTTP_PROTOCOLS = new Set(['HTTP/1', 'HTTP/2', 'gRPC', 'unknown']);
 const ANY_IDENTITY = '(any meshed identity)';
 
@@ -90,7 +91,7 @@ class LinkerdEvaluator {
   public serverOf(pod: LinkerdPod, port: number): KubeObject | undefined {
     const portName = pod.ports.find(p => p.port === port)?.name;
     return (this.serversByNamespace.get(pod.namespace) ?? [])
-      .filter(s => selects(s.spec?.podSelector, pod.labels) && (s.spec?.port === port || (portName !== undefined && s.spec?.port === portName)))
+      .filter(s => LabelSelector.selects(s.spec?.podSelector, pod.labels) && (s.spec?.port === port || (portName !== undefined && s.spec?.port === portName)))
       .sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))[0];
   }
 
@@ -107,7 +108,7 @@ class LinkerdEvaluator {
     const ns = server.metadata?.namespace ?? 'default';
     // The legacy ServerAuthorization names its Servers, or selects them by their labels.
     const legacy = (this.serverAuthorizations.get(ns) ?? []).filter(a => a.spec?.server?.name === server.metadata?.name
-      || (a.spec?.server?.selector && selects(a.spec.server.selector, server.metadata?.labels ?? {})));
+      || (a.spec?.server?.selector && LabelSelector.selects(a.spec.server.selector, server.metadata?.labels ?? {})));
     return [...this.policiesOn('Server', ns, server.metadata?.name), ...this.policiesOn('Namespace', ns, ns), ...legacy];
   }
 
@@ -193,20 +194,6 @@ function identityMatch(caller: Caller, patterns: string[], deployed: ReadonlySet
   return open.length === 0 ? false : [`the caller's identity in [${open.join(', ')}]`];
 }
 
-function selects(selector: any, labels: Record<string, string>): boolean {
-  if (!selector || typeof selector !== 'object') return false;
-  for (const [k, v] of Object.entries<string>(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = e.key in labels;
-    const value = labels[e.key];
-    if (e.operator === 'In' && !(has && (e.values ?? []).includes(value))) return false;
-    if (e.operator === 'NotIn' && has && (e.values ?? []).includes(value)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
 function routeMatches(route: KubeObject): RouteMatch[] {
   const result: RouteMatch[] = [];
   for (const rule of route.spec?.rules ?? [{}]) {
@@ -248,13 +235,6 @@ function shownPath(m: RouteMatch): string {
   if (m.pathType === 'PathPrefix') return m.path === '/' ? '' : `${m.path.replace(/\/$/, '')}/{**}`;
   const template = m.path.replace(/\/\.\*$/, '/{**}').replace(/\[\^\/\]\+/g, '{*}');
   return /[\\^$()[\]|+?.*]/.test(template.replace(/\{\*\*?\}/g, '')) ? `~${m.path}` : template;
-}
-
-function and(a: Tri, b: Tri): Tri {
-  if (a === false || b === false) return false;
-  if (a === true) return b;
-  if (b === true) return a;
-  return [...a, ...b];
 }
 
 /** Decides one request under Linkerd. */
