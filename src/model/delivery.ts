@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { PropsCheck } from './props-check';
 import type { TrafficRouting } from './routing';
 
 /**
@@ -86,6 +87,9 @@ export class Delivery {
    * when a measurement of the canary's 5xx share or p99 latency crosses its threshold.
    */
   public static argoRollouts(analysis: CanaryAnalysisOptions = {}): Delivery {
+    const at = new PropsCheck('Delivery.argoRollouts');
+    at.knownKeys('analysis', at.object('analysis', analysis, '{ maxServerErrorRatio: 0.01 }', true), 'CanaryAnalysisOptions');
+    at.declaredTypes('analysis', analysis, 'CanaryAnalysisOptions');
     return new Delivery(DeliveryController.ARGO_ROLLOUTS, {
       maxServerErrorRatio: analysis.maxServerErrorRatio ?? 0.01,
       maxLatencyP99: analysis.maxLatencyP99 ?? Duration.seconds(1),

@@ -71,9 +71,9 @@ export class MeshTelemetry extends Construct {
   public constructor(mesh: Mesh, id: string, props: MeshTelemetryProps = {}) {
     const at = checkScopeAndName(mesh, 'Mesh', isMesh, id, 'id', 'new MeshTelemetry(mesh, "Telemetry", { samplingPercentage: 1 })');
     const p = at.object<MeshTelemetryProps>('props', props, '{ tracingProvider: "otel-tracing", samplingPercentage: 1 }', true);
+    at.knownKeys('', p, 'MeshTelemetryProps');
     at.string('tracingProvider', p.tracingProvider, '"otel-tracing"', true);
     at.number('samplingPercentage', p.samplingPercentage, 0, 100);
-    at.boolean('accessLogs', p.accessLogs);
     if (p.goldenSignals !== undefined && p.goldenSignals !== false) {
       const g = at.object<GoldenSignalOptions>('goldenSignals', p.goldenSignals, '{ errorRateThreshold: 0.05 }, or false');
       at.string('goldenSignals.namespace', g.namespace, '"observability"', true);
@@ -81,6 +81,7 @@ export class MeshTelemetry extends Construct {
       at.number('goldenSignals.latencyP99Ms', g.latencyP99Ms, 0, Number.MAX_SAFE_INTEGER);
       at.string('goldenSignals.alertFor', g.alertFor, '"10m"', true);
     }
+    at.declaredTypes('', p, 'MeshTelemetryProps');
     super(mesh, id);
     const where = this.node.path;
     if (mesh.node.children.some(c => c !== this && c instanceof MeshTelemetry)) {

@@ -68,6 +68,7 @@ export class Mesh extends Construct {
     if (!isConstruct(scope)) at.fail('scope', `${scope === null ? 'null' : typeof scope} is not a construct`, 'create the Mesh in a Chart: new Mesh(chart, "Mesh", {...})');
     at.string('id', id, '"Mesh"', false);
     const p = at.object<MeshProps>('props', props, '{ renderer: new IstioRenderer() }');
+    at.knownKeys('', p, 'MeshProps');
     const renderer = p.renderer as unknown as Record<string, unknown> | undefined;
     if (typeof renderer !== 'object' || renderer === null) {
       at.fail('renderer', renderer === undefined ? 'is missing' : `${renderer === null ? 'null' : typeof renderer} is not a renderer`, 'pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`');
@@ -76,6 +77,7 @@ export class Mesh extends Construct {
     if (missing.length > 0) at.fail('renderer', `has no ${missing.join(', ')}`, 'pass a renderer of this library, such as new IstioRenderer() or new LinkerdRenderer()');
     at.string('trustDomain', p.trustDomain, '"cluster.local"', true);
     at.string('clusterDomain', p.clusterDomain, '"cluster.local"', true);
+    at.declaredTypes('', p, 'MeshProps');
     super(scope, id);
     this.trustDomain = props.trustDomain ?? 'cluster.local';
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';

@@ -1,5 +1,7 @@
 import { Duration } from 'cdk8s';
 import { fail } from './validation';
+import { ShapeProblem, typeProblemIn, unknownKeyIn } from './props-shape';
+import { PROPS_SHAPES } from './props-shapes.generated';
 
 /**
  * Runtime checks of what callers pass to a construct or method, for JavaScript callers (and TypeScript with `any`):
@@ -84,6 +86,33 @@ export class PropsCheck {
       this.fail(prop, isNot(value, 'an object'), `write ${written(prop, example)}`);
     }
     for (const [key, item] of Object.entries(value)) each(key, item, `${prop}[${JSON.stringify(key)}]`);
+  }
+
+  /**
+   * Refuses a key that the props interface `shape` does not declare, at any depth of `value` (nested structs, lists
+   * and maps of them): `[path] resilience.retries.attemps: unknown; did you mean "attempts"?`. The interfaces are read
+   * at build time (props-shapes.generated.ts), so this check never drifts from them. Run it before the other checks:
+   * a misspelt key is the likelier mistake, and its value would otherwise be ignored silently.
+   * @param prop the name the value goes by in messages: `''` for a construct's props (their keys stand alone),
+   * `options` for a method's options
+   */
+  public knownKeys(prop: string, value: unknown, shape: string): void {
+    this.report(unknownKeyIn(PROPS_SHAPES, { struct: shape }, prop, value));
+  }
+
+  /**
+   * Checks every field of `value` against the type the props interface `shape` declares for it (required fields
+   * present; strings, numbers, booleans, lists, maps, enums and structs of the right kind), at any depth. Run it after
+   * the hand-written checks, which say more (ranges, examples); it catches what they leave out.
+   */
+  public declaredTypes(prop: string, value: unknown, shape: string): void {
+    if (value === undefined) return;
+    this.report(typeProblemIn(PROPS_SHAPES, { struct: shape }, prop, value, true));
+  }
+
+  private report(found: ShapeProblem | undefined): void {
+    if (!found) return;
+    this.fail(found.prop || 'props', found.problem ?? isNot(found.value, found.expected!), found.fix);
   }
 
   /** A cdk8s Duration. */

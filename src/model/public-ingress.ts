@@ -105,6 +105,7 @@ export class PublicIngress extends Construct {
 function checkProps(path: string, props: PublicIngressProps): void {
   const at = new PropsCheck(path);
   const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
+  at.knownKeys('', p, 'PublicIngressProps');
   checkWorkload(at, 'gateway', p.gateway, 'pass the ingress gateway, declared as an ExistingWorkload without ports');
   checkWorkload(at, 'backend', p.backend, 'pass the workload the public host routes to');
   at.string('host', p.host, '"api.example.com"');
@@ -117,6 +118,7 @@ function checkProps(path: string, props: PublicIngressProps): void {
   at.integer('port', p.port, 1, 65535);
   at.integer('gatewayHttpsPort', p.gatewayHttpsPort, 1, 65535);
   at.string('name', p.name, '"api-public"', true);
+  at.declaredTypes('', p, 'PublicIngressProps');
 }
 
 function validate(where: string, props: PublicIngressProps, name: string, openPaths: readonly string[]): void {
