@@ -73,6 +73,11 @@ function generate() {
       return { array: item ? describe(item, nameIfAnonymous) : 'any' };
     }
     if (type.getCallSignatures().length > 0 && type.getProperties().length === 0) return 'function';
+    if (type.isIntersection()) {
+      // `ReleaseVersion & { steps?: number[] }`: one struct of both members' fields.
+      addShape(nameIfAnonymous, type);
+      return { struct: nameIfAnonymous };
+    }
     const symbol = type.aliasSymbol ?? type.getSymbol();
     const name = symbol?.getName();
     const declaration = symbol?.declarations?.[0];
@@ -112,7 +117,7 @@ function generate() {
       const described = describe(type, `${owner}(${parameter.getName()})`);
       for (const struct of structsIn(described)) {
         if (!takenBy.has(struct)) takenBy.set(struct, []);
-        takenBy.get(struct).push(`${owner}(${parameter.getName()})`);
+        if (!takenBy.get(struct).includes(`${owner}(${parameter.getName()})`)) takenBy.get(struct).push(`${owner}(${parameter.getName()})`);
       }
     }
   }
@@ -127,6 +132,10 @@ function generate() {
   }
 
   const entry = checker.getSymbolAtLocation(program.getSourceFile(ENTRY));
+  // A class exported as a type only (`export type { ServiceTraffic }`) is made by the library, never by `new`.
+  const typeOnly = new Set(checker.getExportsOfModule(entry)
+    .filter(s => (s.declarations ?? []).every(d => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)))
+    .map(s => named(s)));
   const exported = checker.getExportsOfModule(entry).map(named)
     .filter(s => (s.declarations ?? []).some(d => ROOT_DIRS.some(dir => (inProject(d) ?? '').startsWith(dir))))
     .sort((a, b) => a.getName().localeCompare(b.getName()));
@@ -134,18 +143,17 @@ function generate() {
     const declaration = symbol.declarations[0];
     if (symbol.flags & ts.SymbolFlags.Class && !SKIPPED_CLASSES.has(symbol.getName())) {
       const classType = checker.getTypeOfSymbolAtLocation(symbol, declaration);
-      for (const signature of classType.getConstructSignatures()) {
+      for (const signature of typeOnly.has(symbol) ? [] : classType.getConstructSignatures()) {
         const ctor = signature.getDeclaration();
         if (ctor && ts.getCombinedModifierFlags(ctor) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
         addParameters(`new ${symbol.getName()}`, signature);
       }
       const instanceType = checker.getDeclaredTypeOfSymbol(symbol);
-      const members = [
-        ...classType.getProperties().map(m => [m, `${symbol.getName()}.`]),
-        ...instanceType.getProperties().map(m => [m, `${symbol.getName()}#`]),
-      ];
-      for (const [member, prefix] of members) {
+      const members = [...classType.getProperties().map(m => [m, '.']), ...instanceType.getProperties().map(m => [m, '#'])];
+      for (const [member, separator] of members) {
         const memberDeclaration = member.valueDeclaration;
+        // An inherited method is named after the class that declares it: MeshWorkload#allowFrom, once.
+        const prefix = `${memberDeclaration?.parent?.name?.text ?? symbol.getName()}${separator}`;
         if (!memberDeclaration || !(member.flags & ts.SymbolFlags.Method) || member.getName().startsWith('_')) continue;
         // A renderer's render* methods are the model talking to it; @internal members are the model's own plumbing.
         if (/^render[A-Z]/.test(member.getName()) || ts.getJSDocTags(memberDeclaration).some(t => t.tagName.text === 'internal')) continue;

@@ -30,7 +30,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
     },
   },
   'CallOptions': {
-    takenBy: ['AdoptedWorkload#allowFrom(options)', 'ExistingWorkload#allowFrom(options)', 'MeshService#allowFrom(options)', 'MeshWorkload#allowFrom(options)'],
+    takenBy: ['MeshWorkload#allowFrom(options)'],
     fields: {
       port: { optional: true, type: 'number' },
       methods: { optional: true, type: { array: 'string' } },
@@ -318,7 +318,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
     },
   },
   'ResilienceOptions': {
-    takenBy: ['new ServiceTraffic(options)'],
     fields: {
       timeout: { optional: true, type: { instance: 'Duration' } },
       retries: { optional: true, type: { struct: 'RetryOptions' } },
@@ -382,6 +381,14 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       port: { optional: false, type: 'number' },
       targetPort: { optional: true, type: 'number' },
       protocol: { optional: true, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'], names: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
+    },
+  },
+  'startCanary(options)': {
+    takenBy: ['startCanary(options)'],
+    fields: {
+      image: { optional: true, type: 'string' },
+      replicas: { optional: true, type: 'number' },
+      steps: { optional: true, type: { array: 'number' } },
     },
   },
 };
