@@ -118,8 +118,9 @@ function checkReleases(at: PropsCheck, releases: SomaAgentHubProps['releases']):
   const example = '{ file: readReleaseFile("releases.json"), source: "releases.json" }';
   const r = at.object('releases', releases, example);
   if (typeof r.file === 'string') {
-    at.fail('releases.file', `${JSON.stringify(r.file)} (a string) is not a release file`,
-      `pass what the file holds: releases: { file: readReleaseFile(${JSON.stringify(r.file)}), source: ${JSON.stringify(r.file)} }`);
+    const path = JSON.stringify(r.file);
+    at.fail('releases.file', `${path} (a string) is not a release file`,
+      `pass what the file holds: releases: { file: readReleaseFile(${path}), source: ${path} }`);
   }
   at.object('releases.file', r.file, 'readReleaseFile("releases.json")');
   at.string('releases.source', r.source, '"releases.json"');

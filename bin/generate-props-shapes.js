@@ -20,6 +20,9 @@ const SKIPPED_CLASSES = new Set(['PropsCheck', 'Analyzer']);
  */
 const RECORDS = new Set(['Call', 'ExternalCall', 'UnlistedEgress', 'ServiceVersion', 'ResolvedNetworkPolicySettings']);
 
+const hidden = ts.ModifierFlags.Private | ts.ModifierFlags.Protected;
+const isTypeOnlyExport = specifier => specifier.isTypeOnly || specifier.parent.parent.isTypeOnly;
+
 function inProject(decl) {
   const file = path.relative(root, decl.getSourceFile().fileName).split(path.sep).join('/');
   return file.startsWith('src/') ? file : undefined;
@@ -45,13 +48,19 @@ function generate() {
     return members.map(m => m.value).filter(v => v !== undefined);
   }
 
-  /** A type as data: 'string', 'number', 'boolean', 'function', 'any', or { struct | array | record | enum | instance | oneOf | literal }. */
+  /**
+   * A type as data: 'string', 'number', 'boolean', 'function', 'any',
+   * or { struct | array | record | enum | instance | oneOf | literal }.
+   */
   function describe(type, nameIfAnonymous) {
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return 'any';
     if (type.flags & ts.TypeFlags.EnumLiteral || type.flags & ts.TypeFlags.Enum) {
       const symbol = type.isUnion() ? type.types[0].symbol?.parent : type.symbol?.parent ?? type.symbol;
-      const members = type.isUnion() ? type.types : [type];
-      return { enum: symbol ? symbol.getName() : 'enum', values: enumValues(type), names: members.map(m => m.symbol.getName()) };
+      const values = enumValues(type);
+      // The members' names, where they differ from their values (`ARGO_ROLLOUTS = 'argo-rollouts'`), for messages.
+      const names = (type.isUnion() ? type.types : [type]).map(m => m.symbol.getName());
+      const described = { enum: symbol ? symbol.getName() : 'enum', values };
+      return names.every((n, i) => n === values[i]) ? described : { ...described, names };
     }
     if (type.flags & ts.TypeFlags.Boolean) return 'boolean';
     if (type.flags & ts.TypeFlags.BooleanLiteral) return { literal: checker.typeToString(type) === 'true' };
@@ -84,11 +93,13 @@ function generate() {
     if (symbol && symbol.flags & ts.SymbolFlags.Class) return { instance: name };
     const index = type.getStringIndexType();
     if (index && type.getProperties().length === 0) return { record: describe(index, nameIfAnonymous) };
-    // Types of other packages (cdk8s-plus's ContainerResources, VolumeMount) and interfaces with methods (IMeshWorkload)
-    // are objects of their own: their keys are not ours to judge.
+    // Types of other packages (cdk8s-plus's ContainerResources, VolumeMount) and interfaces with methods
+    // (IMeshWorkload) are objects of their own: their keys are not ours to judge.
     const ours = declaration && inProject(declaration);
     const hasMethods = type.getProperties().some(p => p.flags & ts.SymbolFlags.Method);
-    if (!ours || hasMethods || /^I[A-Z]/.test(name ?? '')) return { instance: name && name !== '__type' ? name : 'object' };
+    if (!ours || hasMethods || /^I[A-Z]/.test(name ?? '')) {
+      return { instance: name && name !== '__type' ? name : 'object' };
+    }
     const shapeName = symbol.flags & ts.SymbolFlags.Interface || type.aliasSymbol ? name : nameIfAnonymous;
     addShape(shapeName, type);
     return { struct: shapeName };
@@ -117,7 +128,8 @@ function generate() {
       const described = describe(type, `${owner}(${parameter.getName()})`);
       for (const struct of structsIn(described)) {
         if (!takenBy.has(struct)) takenBy.set(struct, []);
-        if (!takenBy.get(struct).includes(`${owner}(${parameter.getName()})`)) takenBy.get(struct).push(`${owner}(${parameter.getName()})`);
+        const taker = `${owner}(${parameter.getName()})`;
+        if (!takenBy.get(struct).includes(taker)) takenBy.get(struct).push(taker);
       }
     }
   }
@@ -134,7 +146,7 @@ function generate() {
   const entry = checker.getSymbolAtLocation(program.getSourceFile(ENTRY));
   // A class exported as a type only (`export type { ServiceTraffic }`) is made by the library, never by `new`.
   const typeOnly = new Set(checker.getExportsOfModule(entry)
-    .filter(s => (s.declarations ?? []).every(d => ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)))
+    .filter(s => (s.declarations ?? []).every(d => ts.isExportSpecifier(d) && isTypeOnlyExport(d)))
     .map(s => named(s)));
   const exported = checker.getExportsOfModule(entry).map(named)
     .filter(s => (s.declarations ?? []).some(d => ROOT_DIRS.some(dir => (inProject(d) ?? '').startsWith(dir))))
@@ -145,19 +157,23 @@ function generate() {
       const classType = checker.getTypeOfSymbolAtLocation(symbol, declaration);
       for (const signature of typeOnly.has(symbol) ? [] : classType.getConstructSignatures()) {
         const ctor = signature.getDeclaration();
-        if (ctor && ts.getCombinedModifierFlags(ctor) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+        if (ctor && ts.getCombinedModifierFlags(ctor) & hidden) continue;
         addParameters(`new ${symbol.getName()}`, signature);
       }
       const instanceType = checker.getDeclaredTypeOfSymbol(symbol);
-      const members = [...classType.getProperties().map(m => [m, '.']), ...instanceType.getProperties().map(m => [m, '#'])];
+      const members = [
+        ...classType.getProperties().map(m => [m, '.']),
+        ...instanceType.getProperties().map(m => [m, '#']),
+      ];
       for (const [member, separator] of members) {
         const memberDeclaration = member.valueDeclaration;
         // An inherited method is named after the class that declares it: MeshWorkload#allowFrom, once.
         const prefix = `${memberDeclaration?.parent?.name?.text ?? symbol.getName()}${separator}`;
         if (!memberDeclaration || !(member.flags & ts.SymbolFlags.Method) || member.getName().startsWith('_')) continue;
         // A renderer's render* methods are the model talking to it; @internal members are the model's own plumbing.
-        if (/^render[A-Z]/.test(member.getName()) || ts.getJSDocTags(memberDeclaration).some(t => t.tagName.text === 'internal')) continue;
-        if (ts.getCombinedModifierFlags(memberDeclaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+        if (/^render[A-Z]/.test(member.getName())) continue;
+        if (ts.getJSDocTags(memberDeclaration).some(t => t.tagName.text === 'internal')) continue;
+        if (ts.getCombinedModifierFlags(memberDeclaration) & hidden) continue;
         for (const signature of checker.getTypeOfSymbolAtLocation(member, memberDeclaration).getCallSignatures()) {
           addParameters(`${prefix}${member.getName()}`, signature);
         }
@@ -171,46 +187,63 @@ function generate() {
   return render(shapes, takenBy);
 }
 
-function literal(described) {
-  if (typeof described === 'string') return `'${described}'`;
-  const entries = Object.entries(described).map(([key, value]) => {
-    if (Array.isArray(value)) {
-      return `${key}: [${value.map(v => typeof v === 'object' ? literal(v) : JSON.stringify(v).replace(/"/g, '\'')).join(', ')}]`;
-    }
-    return `${key}: ${typeof value === 'object' ? literal(value) : typeof value === 'string' ? `'${value}'` : String(value)}`;
-  });
-  return `{ ${entries.join(', ')} }`;
+const MAX_LINE = 120;
+
+const quote = s => `'${s.replace(/\\/g, '\\\\').replace(/'/g, '\\\'')}'`;
+const keyOf = k => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k));
+
+/** `value` as TypeScript source on one line. */
+function inline(value) {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`;
+  return `{ ${Object.entries(value).map(([k, v]) => `${keyOf(k)}: ${inline(v)}`).join(', ')} }`;
+}
+
+/**
+ * Lines of `${prefix}${value},` at `indent`, on one line when it fits in MAX_LINE, else one entry a line.
+ * `depth` levels from the top are always one entry a line, for readable diffs.
+ */
+function print(value, indent, prefix, depth) {
+  const pad = ' '.repeat(indent);
+  const one = `${pad}${prefix}${inline(value)},`;
+  if (typeof value !== 'object' || value === null || (depth <= 0 && one.length <= MAX_LINE)) return [one];
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  const entries = Array.isArray(value)
+    ? value.map(v => ['', v])
+    : Object.entries(value).map(([k, v]) => [`${keyOf(k)}: `, v]);
+  const inner = entries.flatMap(([p, v]) => print(v, indent + 2, p, depth - 1));
+  return [`${pad}${prefix}${open}`, ...inner, `${pad}${close},`];
 }
 
 function render(shapes, takenBy) {
-  const lines = [
+  const data = {};
+  for (const name of [...shapes.keys()].sort()) {
+    const taken = (takenBy.get(name) ?? []).sort();
+    const fields = Object.fromEntries(shapes.get(name).fields
+      .map(([field, optional, type]) => [field, { optional, type }]));
+    data[name] = taken.length > 0 ? { takenBy: taken, fields } : { fields };
+  }
+  const body = print(data, 0, '', 3);
+  return [
     '// generated by bin/generate-props-shapes.js from the props interfaces of src/: do not edit',
     '// (run `node bin/generate-props-shapes.js` after changing one; test/props-shapes.test.ts checks it is current)',
     'import type { PropsShape } from \'./props-shape\';',
     '',
     '/** Every props and options interface a public constructor, method or function takes, and the structs in them. */',
-    'export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {',
-  ];
-  for (const name of [...shapes.keys()].sort()) {
-    const { fields } = shapes.get(name);
-    const taken = (takenBy.get(name) ?? []).sort();
-    lines.push(`  '${name}': {`);
-    if (taken.length > 0) lines.push(`    takenBy: [${taken.map(t => `'${t}'`).join(', ')}],`);
-    lines.push('    fields: {');
-    for (const [field, optional, type] of fields) {
-      lines.push(`      ${/^[A-Za-z_$][\w$]*$/.test(field) ? field : `'${field}'`}: { optional: ${optional}, type: ${literal(type)} },`);
-    }
-    lines.push('    },', '  },');
-  }
-  lines.push('};', '');
-  return lines.join('\n');
+    `export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = ${body[0]}`,
+    ...body.slice(1, -1),
+    '};',
+    '',
+  ].join('\n');
 }
 
 const text = generate();
 if (process.argv.includes('--check')) {
   const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
   if (current !== text) {
-    process.stderr.write(`${path.relative(root, OUT)} is not current with the props interfaces: run node bin/generate-props-shapes.js\n`);
+    const file = path.relative(root, OUT);
+    process.stderr.write(`${file} is not current with the props interfaces: run node bin/generate-props-shapes.js\n`);
     process.exit(1);
   }
 } else {

@@ -4,9 +4,9 @@ import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioAmbientRenderer, IstioRenderer, LinkerdRenderer, Mesh,
-  MeshNamespace, MeshService, MeshTelemetry, nextStep, promote, Protocol, PublicIngress, rendererFor, MeshTarget, rollback,
-  setCanaryWeight, setSplit, setStable, startCanary,
+  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioAmbientRenderer, IstioRenderer,
+  LinkerdRenderer, Mesh, MeshNamespace, MeshService, MeshTarget, MeshTelemetry, nextStep, promote, Protocol,
+  PublicIngress, rendererFor, rollback, setCanaryWeight, setSplit, setStable, startCanary,
 } from '../src';
 import { PROPS_SHAPES } from '../src/model/props-shapes.generated';
 import { SomaAgentHub } from '../app/soma-agent-hub';
@@ -33,9 +33,13 @@ function base(): Base {
   const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
   const shop = mesh.addNamespace('shop');
   const web = new MeshService(shop, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
-  const db = new MeshService(shop, 'db', { image: 'example/db:1.0.0', ports: [{ port: 5432, protocol: Protocol.TCP }] });
+  const db = new MeshService(shop, 'db', {
+    image: 'example/db:1.0.0', ports: [{ port: 5432, protocol: Protocol.TCP }],
+  });
   const system = mesh.addNamespace('istio-system', { create: false, strictMtls: false });
-  const gateway = new ExistingWorkload(system, 'ingressgateway', { selector: { istio: 'ingressgateway' }, serviceAccountName: 'ingressgateway' });
+  const gateway = new ExistingWorkload(system, 'ingressgateway', {
+    selector: { istio: 'ingressgateway' }, serviceAccountName: 'ingressgateway',
+  });
   return { app, chart, mesh, shop, web, db, gateway };
 }
 
@@ -57,7 +61,8 @@ function messageOf(declare: (b: Base) => unknown): string {
 }
 
 test('the generated description is current with the props interfaces', () => {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'generate-props-shapes.js'), '--check'], { encoding: 'utf8' });
+  const generator = path.join(REPO_ROOT, 'bin', 'generate-props-shapes.js');
+  const result = spawnSync(process.execPath, [generator, '--check'], { encoding: 'utf8' });
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
 });
@@ -66,11 +71,18 @@ describe('an unknown key is refused with the nearest declared one', () => {
   const CASES: Array<[string, (b: Base) => unknown, string]> = [
     ['top level', b => new MeshService(b.shop, 'x', js({ image, ports, resolience: {} })),
       '[shop-app/Mesh/shop/x] resolience: unknown; did you mean "resilience"?'],
-    ['nested', b => new MeshService(b.shop, 'x', js({ image, ports, resilience: { outlierDetection: { consecutiveErrors: 3 } } })),
-      '[shop-app/Mesh/shop/x] resilience.outlierDetection.consecutiveErrors: unknown; did you mean "consecutiveServerErrors"?'],
-    ['in a list of structs', b => new MeshService(b.shop, 'x', js({ image, ports: [{ port: 80 }, { port: 81, protocl: Protocol.TCP }] })),
+    ['nested',
+      b => new MeshService(b.shop, 'x', js({
+        image, ports, resilience: { outlierDetection: { consecutiveErrors: 3 } },
+      })),
+      '[shop-app/Mesh/shop/x] resilience.outlierDetection.consecutiveErrors: unknown; '
+        + 'did you mean "consecutiveServerErrors"?'],
+    ['in a list of structs',
+      b => new MeshService(b.shop, 'x', js({ image, ports: [{ port: 80 }, { port: 81, protocl: Protocol.TCP }] })),
       '[shop-app/Mesh/shop/x] ports[1].protocl: unknown; did you mean "protocol"?'],
-    ['three deep', b => new MeshService(b.shop, 'x', js({ image, ports, resilience: { fault: { abort: { percent: 1, httpStatus: 503, status: 503 } } } })),
+    ['three deep', b => new MeshService(b.shop, 'x', js({
+      image, ports, resilience: { fault: { abort: { percent: 1, httpStatus: 503, status: 503 } } },
+    })),
       '[shop-app/Mesh/shop/x] resilience.fault.abort.status: unknown; did you mean "httpStatus"?'],
     ['in a method\'s options', b => b.web.allowFrom(b.db, js({ prot: 8080 })),
       '[shop-app/Mesh/shop/web <- shop-app/Mesh/shop/db] options.prot: unknown; did you mean "port"?'],
@@ -78,15 +90,17 @@ describe('an unknown key is refused with the nearest declared one', () => {
       '[shop-app/Mesh/shop/db <- shop-app/Mesh/shop/web] options.env.schema: unknown; did you mean "scheme"?'],
     ['case only', b => new ExternalHost(b.mesh, 'X', js({ host: 'api.example.com', Port: 443 })),
       '[shop-app/Mesh/X] Port: unknown; did you mean "port"?'],
-    ['a renderer\'s', () => new IstioRenderer(js({ networkPolicy: false })), '[IstioRenderer] networkPolicy: unknown; did you mean "networkPolicies"?'],
-    ['adopted workload (unchecked before)', b => MeshService.adopt(b.shop, 'w', js({ workload: deployment(b.chart), servicAccountName: 'w' })),
+    ['a renderer\'s', () => new IstioRenderer(js({ networkPolicy: false })),
+      '[IstioRenderer] networkPolicy: unknown; did you mean "networkPolicies"?'],
+    ['adopted workload (unchecked before)',
+      b => MeshService.adopt(b.shop, 'w', js({ workload: deployment(b.chart), servicAccountName: 'w' })),
       '[shop-app/Mesh/shop/w] servicAccountName: unknown; did you mean "serviceAccountName"?'],
   ];
   test.each(CASES)('%s', (_name, declare, message) => {
     expect(messageOf(declare)).toBe(message);
   });
 
-  test('class instances in props are not walked as structs: Duration, EnvValue, Volume, Cpu and Size are taken as they are', () => {
+  test('class instances in props are taken as they are, not walked: Duration, EnvValue, Volume, Cpu, Size', () => {
     const b = base();
     const volume = kplus.Volume.fromEmptyDir(b.chart, 'Cache', 'cache');
     new MeshService(b.shop, 'x', {
@@ -106,14 +120,18 @@ describe('a field no hand-written check covers is checked against its declared t
   const CASES: Array<[string, (b: Base) => unknown, string]> = [
     ['required nested field missing', b => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: {} })),
       '[shop-app/Mesh/shop/x] autoscaling.maxReplicas: is missing; write maxReplicas: a number'],
-    ['nested field of the wrong type', b => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: { maxReplicas: '10' } })),
+    ['nested field of the wrong type',
+      b => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: { maxReplicas: '10' } })),
       '[shop-app/Mesh/shop/x] autoscaling.maxReplicas: "10" (a string) is not a number; write maxReplicas: a number'],
-    ['a renderer\'s nested struct', () => new LinkerdRenderer(js({ edge: { gatewayClassName: 'x', controllerNamespace: 'y' } })),
+    ['a renderer\'s nested struct',
+      () => new LinkerdRenderer(js({ edge: { gatewayClassName: 'x', controllerNamespace: 'y' } })),
       '[LinkerdRenderer] edge.controllerServiceAccount: is missing; write controllerServiceAccount: a string'],
     ['an analysis field', () => Delivery.argoRollouts(js({ minRequests: '50' })),
       '[Delivery.argoRollouts] analysis.minRequests: "50" (a string) is not a number; write minRequests: a number'],
-    ['a union of number and string', b => new MeshService(b.shop, 'x', js({ image, ports, disruptionBudget: { minAvailable: true } })),
-      '[shop-app/Mesh/shop/x] disruptionBudget.minAvailable: true is not a string or a number; write minAvailable: a string or a number'],
+    ['a union of number and string',
+      b => new MeshService(b.shop, 'x', js({ image, ports, disruptionBudget: { minAvailable: true } })),
+      '[shop-app/Mesh/shop/x] disruptionBudget.minAvailable: true is not a string or a number; '
+        + 'write minAvailable: a string or a number'],
   ];
   test.each(CASES)('%s', (_name, declare, message) => {
     expect(messageOf(declare)).toBe(message);
@@ -128,7 +146,9 @@ function deployment(chart: Chart): kplus.Deployment {
 
 const release = () => ({ stable: 'v1', canary: { version: 'v2', weight: 5 } });
 const jwt = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/keys.json' };
-const ingress = (b: Base) => ({ gateway: b.gateway, backend: b.web, host: 'api.example.com', credentialName: 'api-tls', jwt });
+const ingress = (b: Base) => ({
+  gateway: b.gateway, backend: b.web, host: 'api.example.com', credentialName: 'api-tls', jwt,
+});
 const edge = { gatewayClassName: 'envoy', controllerNamespace: 'envoy-gateway', controllerServiceAccount: 'envoy' };
 const pods = { namespace: 'monitoring', labels: { app: 'prometheus' } };
 /** Puts `extra` into a struct of this kind: `with(extra)` is a valid value with the extra key merged in. */
@@ -143,25 +163,38 @@ const PLACES: Record<string, Record<string, Place>> = {
     'MeshService.adopt(props)': (b, x) => MeshService.adopt(b.shop, 'w', js({ workload: deployment(b.chart), ...x })),
     'new AdoptedWorkload(props)': (b, x) => MeshService.adopt(b.shop, 'w', js({ workload: deployment(b.chart), ...x })),
   },
-  AutoscalingOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: { maxReplicas: 3, ...x } })) },
+  AutoscalingOptions: {
+    nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: { maxReplicas: 3, ...x } })),
+  },
   'CallGraph#allowUnlistedEgress(options)': {
-    'CallGraph#allowUnlistedEgress(options)': (b, x) => b.mesh.callGraph.allowUnlistedEgress(b.web, js({ reason: 'calls URLs its users supply', ...x })),
+    'CallGraph#allowUnlistedEgress(options)': (b, x) =>
+      b.mesh.callGraph.allowUnlistedEgress(b.web, js({ reason: 'calls URLs its users supply', ...x })),
   },
   CallOptions: { 'MeshWorkload#allowFrom(options)': (b, x) => b.web.allowFrom(b.db, js(x)) },
   CanaryAnalysisOptions: { 'Delivery.argoRollouts(analysis)': (_b, x) => Delivery.argoRollouts(js(x)) },
   CanaryRelease: { nested: (b, x) => b.web.traffic.route(js({ canary: { version: 'v1', weight: 0, ...x } })) },
-  ConnectionPoolOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: { connectionPool: x } })) },
+  ConnectionPoolOptions: {
+    nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: { connectionPool: x } })),
+  },
   DiscoveryEnv: { nested: (b, x) => b.db.allowFrom(b.web, js({ env: { name: 'DB_URL', ...x } })) },
-  DisruptionBudgetOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, disruptionBudget: x })) },
+  DisruptionBudgetOptions: {
+    nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, disruptionBudget: x })),
+  },
   EgressGatewayOptions: { nested: (_b, x) => new IstioRenderer(js({ egressGateway: x })) },
   ExistingWorkloadProps: {
-    'new ExistingWorkload(props)': (b, x) => new ExistingWorkload(b.shop, 'e', js({ selector: { app: 'e' }, serviceAccountName: 'e', ...x })),
+    'new ExistingWorkload(props)': (b, x) =>
+      new ExistingWorkload(b.shop, 'e', js({ selector: { app: 'e' }, serviceAccountName: 'e', ...x })),
   },
-  ExternalHostProps: { 'new ExternalHost(props)': (b, x) => new ExternalHost(b.mesh, 'X', js({ host: 'api.example.com', ...x })) },
+  ExternalHostProps: {
+    'new ExternalHost(props)': (b, x) => new ExternalHost(b.mesh, 'X', js({ host: 'api.example.com', ...x })),
+  },
   FaultInjection: { nested: (b, x) => b.web.allowFrom(b.db, js({ fault: x })) },
-  'FaultInjection.abort': { nested: (b, x) => b.web.allowFrom(b.db, js({ fault: { abort: { percent: 1, httpStatus: 503, ...x } } })) },
+  'FaultInjection.abort': {
+    nested: (b, x) => b.web.allowFrom(b.db, js({ fault: { abort: { percent: 1, httpStatus: 503, ...x } } })),
+  },
   'FaultInjection.delay': {
-    nested: (b, x) => b.web.allowFrom(b.db, js({ fault: { delay: { percent: 1, duration: Duration.seconds(1), ...x } } })),
+    nested: (b, x) =>
+      b.web.allowFrom(b.db, js({ fault: { delay: { percent: 1, duration: Duration.seconds(1), ...x } } })),
   },
   GoldenSignalOptions: { nested: (b, x) => new MeshTelemetry(b.mesh, 'T', js({ goldenSignals: x })) },
   HealthCheckOptions: { 'HealthCheck.command(options)': (_b, x) => HealthCheck.command(['true'], js(x)) },
@@ -181,17 +214,27 @@ const PLACES: Record<string, Record<string, Place>> = {
   MeshProps: { 'new Mesh(props)': (b, x) => new Mesh(b.chart, 'M', js({ renderer: new IstioRenderer(), ...x })) },
   MeshServiceProps: { 'new MeshService(props)': (b, x) => new MeshService(b.shop, 'x', js({ image, ports, ...x })) },
   MeshTelemetryProps: { 'new MeshTelemetry(props)': (b, x) => new MeshTelemetry(b.mesh, 'T', js(x)) },
-  MetricsEndpoint: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, metrics: { path: '/metrics', ...x } })) },
+  MetricsEndpoint: {
+    nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, metrics: { path: '/metrics', ...x } })),
+  },
   NetworkPolicySettings: { nested: (_b, x) => new IstioRenderer(js({ networkPolicySettings: x })) },
-  OutlierDetectionOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: { outlierDetection: x } })) },
-  PodsInNamespace: { nested: (_b, x) => new IstioRenderer(js({ networkPolicySettings: { prometheus: { ...pods, ...x } } })) },
+  OutlierDetectionOptions: {
+    nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: { outlierDetection: x } })),
+  },
+  PodsInNamespace: {
+    nested: (_b, x) => new IstioRenderer(js({ networkPolicySettings: { prometheus: { ...pods, ...x } } })),
+  },
   PortHealthCheckOptions: {
     'HealthCheck.http(options)': (_b, x) => HealthCheck.http('/healthz', js(x)),
     'HealthCheck.tcp(options)': (_b, x) => HealthCheck.tcp(js(x)),
   },
-  PublicIngressProps: { 'new PublicIngress(props)': (b, x) => new PublicIngress(b.mesh, 'P', js({ ...ingress(b), ...x })) },
+  PublicIngressProps: {
+    'new PublicIngress(props)': (b, x) => new PublicIngress(b.mesh, 'P', js({ ...ingress(b), ...x })),
+  },
   ReleaseFile: { 'applyReleases(file)': (b, x) => applyReleases(b.mesh, js({ services: {}, ...x }), 'releases.json') },
-  ReleaseVersion: { nested: (b, x) => applyReleases(b.mesh, js({ services: { web: { versions: { v2: x } } } }), 'releases.json') },
+  ReleaseVersion: {
+    nested: (b, x) => applyReleases(b.mesh, js({ services: { web: { versions: { v2: x } } } }), 'releases.json'),
+  },
   ResilienceOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: x })) },
   RetryOptions: { nested: (b, x) => b.web.allowFrom(b.db, js({ retries: x })) },
   ServiceRelease: {
@@ -206,7 +249,9 @@ const PLACES: Record<string, Record<string, Place>> = {
   ServiceVersionOptions: { 'MeshService#addVersion(options)': (b, x) => b.web.addVersion('v2', js(x)) },
   TrafficMirror: { nested: (b, x) => b.web.traffic.route(js({ mirror: { version: 'v2', percent: 5, ...x } })) },
   TrafficRouting: { 'ServiceTraffic#route(routing)': (b, x) => b.web.traffic.route(js(x)) },
-  VersionMatch: { nested: (b, x) => b.web.traffic.route(js({ match: [{ version: 'v1', headers: { 'x-beta': '1' }, ...x }] })) },
+  VersionMatch: {
+    nested: (b, x) => b.web.traffic.route(js({ match: [{ version: 'v1', headers: { 'x-beta': '1' }, ...x }] })),
+  },
   WorkloadPort: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports: [{ port: 80, ...x }] })) },
   'startCanary(options)': { 'startCanary(options)': (_b, x) => startCanary(js(release()), 'v3', js(x)) },
 };
@@ -214,17 +259,21 @@ const PLACES: Record<string, Record<string, Place>> = {
 /** Functions that only read a routing that `route` has already checked: their callers are the library's own. */
 const READERS = ['deliveredVersion(routing)', 'resolveSplit(routing)'];
 /** The release file's schema names unknown keys in its own words (`unknown key "x": use ...`). */
-const SCHEMA_CHECKED = ['CanaryRelease', 'ReleaseFile', 'ReleaseVersion', 'ServiceRelease', 'TrafficMirror', 'TrafficRouting', 'VersionMatch'];
+const SCHEMA_CHECKED = [
+  'CanaryRelease', 'ReleaseFile', 'ReleaseVersion', 'ServiceRelease', 'TrafficMirror', 'TrafficRouting', 'VersionMatch',
+];
 
 describe('every struct of the generated description refuses an unknown key, wherever it is taken', () => {
   test('each struct is placed through each of its takers', () => {
     const expected = Object.fromEntries(Object.entries(PROPS_SHAPES)
       .map(([name, shape]) => [name, (shape.takenBy ?? ['nested']).filter(t => !READERS.includes(t)).sort()]));
-    const placed = Object.fromEntries(Object.entries(PLACES).map(([name, places]) => [name, Object.keys(places).sort()]));
+    const placed = Object.fromEntries(Object.entries(PLACES)
+      .map(([name, places]) => [name, Object.keys(places).sort()]));
     expect(placed).toEqual(expected);
   });
 
-  const cases = Object.entries(PLACES).flatMap(([shape, places]) => Object.entries(places).map(([taker, place]) => [shape, taker, place] as const));
+  const cases = Object.entries(PLACES)
+    .flatMap(([shape, places]) => Object.entries(places).map(([taker, place]) => [shape, taker, place] as const));
   test.each(cases)('%s through %s', (shape, _taker, place) => {
     const message = messageOf(b => place(b, { zzUnknownKey: 1 }));
     if (SCHEMA_CHECKED.includes(shape)) {
@@ -239,8 +288,8 @@ describe('SomaAgentHub and applyReleases given a path where the release file goe
   test('SomaAgentHub says what releases takes', () => {
     const app = new App({ outdir: fs.mkdtempSync('/tmp/soma-props-shapes-') });
     expect(() => new SomaAgentHub(app, 'soma-agent-hub', js({ releases: { file: 'releases.json' } })))
-      .toThrow(new Error('[soma-agent-hub] releases.file: "releases.json" (a string) is not a release file; pass what the file holds: '
-        + 'releases: { file: readReleaseFile("releases.json"), source: "releases.json" }'));
+      .toThrow(new Error('[soma-agent-hub] releases.file: "releases.json" (a string) is not a release file; '
+        + 'pass what the file holds: releases: { file: readReleaseFile("releases.json"), source: "releases.json" }'));
   });
 
   test('SomaAgentHub refuses releases without its source', () => {
@@ -251,7 +300,7 @@ describe('SomaAgentHub and applyReleases given a path where the release file goe
 
   test('applyReleases says what file takes', () => {
     expect(messageOf(b => applyReleases(b.mesh, js('releases.json'), 'releases.json')))
-      .toBe('[applyReleases] file: "releases.json" (a string) is not a release file; read it first and pass what it holds: '
-        + 'readReleaseFile("releases.json"), with source "releases.json"');
+      .toBe('[applyReleases] file: "releases.json" (a string) is not a release file; '
+        + 'read it first and pass what it holds: readReleaseFile("releases.json"), with source "releases.json"');
   });
 });

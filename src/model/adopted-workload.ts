@@ -143,11 +143,13 @@ export class AdoptedWorkload extends MeshWorkload {
 
 /** Every prop's type, before anything is made. */
 function checkedProps(namespace: MeshNamespace, name: string, props: AdoptedWorkloadProps): AdoptedWorkloadProps {
-  const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', 'MeshService.adopt(namespace, "web", { workload })');
+  const example = 'MeshService.adopt(namespace, "web", { workload })';
+  const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', example);
   const p = at.object<AdoptedWorkloadProps>('props', props, '{ workload: deployment }');
   at.knownKeys('', p, 'AdoptedWorkloadProps');
   if (!(p.workload instanceof Deployment) && !(p.workload instanceof StatefulSet)) {
-    fail(at.path, 'workload is not a cdk8s-plus Deployment or StatefulSet: pass the object your chart built, such as `new kplus.Deployment(chart, "Web", {...})`');
+    fail(at.path, 'workload is not a cdk8s-plus Deployment or StatefulSet: pass the object your chart built, '
+      + 'such as `new kplus.Deployment(chart, "Web", {...})`');
   }
   checkPorts(at, 'ports', p.ports);
   at.string('serviceAccountName', p.serviceAccountName, '"web"', true);

@@ -88,7 +88,8 @@ export class Delivery {
    */
   public static argoRollouts(analysis: CanaryAnalysisOptions = {}): Delivery {
     const at = new PropsCheck('Delivery.argoRollouts');
-    at.knownKeys('analysis', at.object('analysis', analysis, '{ maxServerErrorRatio: 0.01 }', true), 'CanaryAnalysisOptions');
+    const given = at.object('analysis', analysis, '{ maxServerErrorRatio: 0.01 }', true);
+    at.knownKeys('analysis', given, 'CanaryAnalysisOptions');
     at.declaredTypes('analysis', analysis, 'CanaryAnalysisOptions');
     return new Delivery(DeliveryController.ARGO_ROLLOUTS, {
       maxServerErrorRatio: analysis.maxServerErrorRatio ?? 0.01,

@@ -24,7 +24,7 @@ export interface PropsField {
 }
 
 export interface PropsShape {
-  /** The constructors, methods and functions that take it, as `new Class(param)`, `Class#method(param)`, `Class.static(param)`. */
+  /** What takes it, as `new Class(param)`, `Class#method(param)`, `Class.staticMethod(param)`, `function(param)`. */
   readonly takenBy?: readonly string[];
   readonly fields: Readonly<Record<string, PropsField>>;
 }
@@ -61,7 +61,8 @@ export function unknownKeyIn(shapes: Shapes, type: FieldType, prop: string, valu
     for (const key of Object.keys(value)) {
       const field = fields[key];
       if (field === undefined) {
-        return { prop: join(prop, key), problem: 'unknown', fix: `did you mean ${JSON.stringify(nearest(key, Object.keys(fields)))}?` };
+        const suggestion = nearest(key, Object.keys(fields));
+        return { prop: join(prop, key), problem: 'unknown', fix: `did you mean ${JSON.stringify(suggestion)}?` };
       }
       const found = unknownKeyIn(shapes, field.type, join(prop, key), value[key]);
       if (found) return found;
@@ -92,13 +93,18 @@ export function unknownKeyIn(shapes: Shapes, type: FieldType, prop: string, valu
 }
 
 /** The first field, anywhere in `value`, missing though required, or not of its declared type. */
-export function typeProblemIn(shapes: Shapes, type: FieldType, prop: string, value: unknown, optional: boolean): ShapeProblem | undefined {
-  if (value === undefined) return optional ? undefined : { prop, problem: 'is missing', fix: `write ${written(prop, type)}` };
+export function typeProblemIn(
+  shapes: Shapes, type: FieldType, prop: string, value: unknown, optional: boolean,
+): ShapeProblem | undefined {
+  if (value === undefined) {
+    return optional ? undefined : { prop, problem: 'is missing', fix: `write ${written(prop, type)}` };
+  }
   if (!fits(type, value)) return { prop, value, expected: what(type), fix: `write ${written(prop, type)}` };
   if (typeof type === 'string') return undefined;
   if (type.struct !== undefined) {
     for (const [key, field] of Object.entries(shapes[type.struct].fields)) {
-      const found = typeProblemIn(shapes, field.type, join(prop, key), (value as Record<string, unknown>)[key], field.optional);
+      const item = (value as Record<string, unknown>)[key];
+      const found = typeProblemIn(shapes, field.type, join(prop, key), item, field.optional);
       if (found) return found;
     }
   } else if (type.array !== undefined) {
@@ -127,10 +133,11 @@ function fits(type: FieldType, value: unknown): boolean {
     case 'boolean': return typeof value === 'boolean';
     case 'function': return typeof value === 'function';
   }
-  if (type.struct !== undefined || type.record !== undefined) return typeof value === 'object' && value !== null && !Array.isArray(value);
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (type.struct !== undefined || type.record !== undefined) return isObject;
   if (type.array !== undefined) return Array.isArray(value);
   if (type.values !== undefined) return typeof value === 'string' && type.values.includes(value);
-  if (type.instance !== undefined) return (typeof value === 'object' && value !== null && !Array.isArray(value)) || typeof value === 'function';
+  if (type.instance !== undefined) return isObject || typeof value === 'function';
   if (type.oneOf !== undefined) return type.oneOf.some(t => fits(t, value));
   if (type.literal !== undefined) return value === type.literal;
   return true;
@@ -155,8 +162,8 @@ function what(type: FieldType): string {
 
 /** The fix: `write ${prop}: <what>`, or the enum's members as `use` does for a hand-checked enum. */
 function written(prop: string, type: FieldType): string {
-  if (typeof type === 'object' && type.enum !== undefined && type.names !== undefined) {
-    return `one of ${type.names.map(n => `${type.enum}.${n}`).join(', ')}`;
+  if (typeof type === 'object' && type.enum !== undefined) {
+    return `one of ${(type.names ?? type.values ?? []).map(n => `${type.enum}.${n}`).join(', ')}`;
   }
   const last = prop.endsWith(']') ? '' : `${prop.split('.').pop()}: `;
   return `${last}${what(type)}`;

@@ -4,8 +4,11 @@ import type { PropsShape } from './props-shape';
 
 /** Every props and options interface a public constructor, method or function takes, and the structs in them. */
 export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
-  'AdoptedWorkloadProps': {
-    takenBy: ['MeshService.adopt(props)', 'new AdoptedWorkload(props)'],
+  AdoptedWorkloadProps: {
+    takenBy: [
+      'MeshService.adopt(props)',
+      'new AdoptedWorkload(props)',
+    ],
     fields: {
       workload: { optional: false, type: { oneOf: [{ instance: 'Deployment' }, { instance: 'StatefulSet' }] } },
       ports: { optional: true, type: { array: { struct: 'WorkloadPort' } } },
@@ -14,7 +17,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       service: { optional: true, type: 'boolean' },
     },
   },
-  'AutoscalingOptions': {
+  AutoscalingOptions: {
     fields: {
       minReplicas: { optional: true, type: 'number' },
       maxReplicas: { optional: false, type: 'number' },
@@ -23,14 +26,18 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
     },
   },
   'CallGraph#allowUnlistedEgress(options)': {
-    takenBy: ['CallGraph#allowUnlistedEgress(options)'],
+    takenBy: [
+      'CallGraph#allowUnlistedEgress(options)',
+    ],
     fields: {
       reason: { optional: false, type: 'string' },
       ports: { optional: true, type: { array: 'number' } },
     },
   },
-  'CallOptions': {
-    takenBy: ['MeshWorkload#allowFrom(options)'],
+  CallOptions: {
+    takenBy: [
+      'MeshWorkload#allowFrom(options)',
+    ],
     fields: {
       port: { optional: true, type: 'number' },
       methods: { optional: true, type: { array: 'string' } },
@@ -42,8 +49,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       env: { optional: true, type: { oneOf: ['string', { struct: 'DiscoveryEnv' }] } },
     },
   },
-  'CanaryAnalysisOptions': {
-    takenBy: ['Delivery.argoRollouts(analysis)'],
+  CanaryAnalysisOptions: {
+    takenBy: [
+      'Delivery.argoRollouts(analysis)',
+    ],
     fields: {
       maxServerErrorRatio: { optional: true, type: 'number' },
       maxLatencyP99: { optional: true, type: { instance: 'Duration' } },
@@ -55,14 +64,14 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       prometheusAddress: { optional: true, type: 'string' },
     },
   },
-  'CanaryRelease': {
+  CanaryRelease: {
     fields: {
       version: { optional: false, type: 'string' },
       weight: { optional: false, type: 'number' },
       steps: { optional: true, type: { array: 'number' } },
     },
   },
-  'ConnectionPoolOptions': {
+  ConnectionPoolOptions: {
     fields: {
       maxConnections: { optional: true, type: 'number' },
       maxPendingRequests: { optional: true, type: 'number' },
@@ -71,20 +80,20 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       connectTimeout: { optional: true, type: { instance: 'Duration' } },
     },
   },
-  'DiscoveryEnv': {
+  DiscoveryEnv: {
     fields: {
       name: { optional: false, type: 'string' },
       scheme: { optional: true, type: 'string' },
       path: { optional: true, type: 'string' },
     },
   },
-  'DisruptionBudgetOptions': {
+  DisruptionBudgetOptions: {
     fields: {
       minAvailable: { optional: true, type: { oneOf: ['string', 'number'] } },
       maxUnavailable: { optional: true, type: { oneOf: ['string', 'number'] } },
     },
   },
-  'EgressGatewayOptions': {
+  EgressGatewayOptions: {
     fields: {
       namespace: { optional: true, type: 'string' },
       selector: { optional: true, type: { record: 'string' } },
@@ -92,22 +101,26 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       containerPort: { optional: true, type: 'number' },
     },
   },
-  'ExistingWorkloadProps': {
-    takenBy: ['new ExistingWorkload(props)'],
+  ExistingWorkloadProps: {
+    takenBy: [
+      'new ExistingWorkload(props)',
+    ],
     fields: {
       selector: { optional: false, type: { record: 'string' } },
       serviceAccountName: { optional: false, type: 'string' },
       ports: { optional: true, type: { array: { struct: 'WorkloadPort' } } },
     },
   },
-  'ExternalHostProps': {
-    takenBy: ['new ExternalHost(props)'],
+  ExternalHostProps: {
+    takenBy: [
+      'new ExternalHost(props)',
+    ],
     fields: {
       host: { optional: false, type: 'string' },
       port: { optional: true, type: 'number' },
     },
   },
-  'FaultInjection': {
+  FaultInjection: {
     fields: {
       delay: { optional: true, type: { struct: 'FaultInjection.delay' } },
       abort: { optional: true, type: { struct: 'FaultInjection.abort' } },
@@ -125,7 +138,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       duration: { optional: false, type: { instance: 'Duration' } },
     },
   },
-  'GoldenSignalOptions': {
+  GoldenSignalOptions: {
     fields: {
       namespace: { optional: true, type: 'string' },
       errorRateThreshold: { optional: true, type: 'number' },
@@ -133,8 +146,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       alertFor: { optional: true, type: 'string' },
     },
   },
-  'HealthCheckOptions': {
-    takenBy: ['HealthCheck.command(options)'],
+  HealthCheckOptions: {
+    takenBy: [
+      'HealthCheck.command(options)',
+    ],
     fields: {
       initialDelay: { optional: true, type: { instance: 'Duration' } },
       period: { optional: true, type: { instance: 'Duration' } },
@@ -142,8 +157,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       failureThreshold: { optional: true, type: 'number' },
     },
   },
-  'IstioAmbientRendererProps': {
-    takenBy: ['new IstioAmbientRenderer(props)'],
+  IstioAmbientRendererProps: {
+    takenBy: [
+      'new IstioAmbientRenderer(props)',
+    ],
     fields: {
       rootNamespace: { optional: true, type: 'string' },
       waypointName: { optional: true, type: 'string' },
@@ -155,8 +172,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       networkPolicySettings: { optional: true, type: { struct: 'NetworkPolicySettings' } },
     },
   },
-  'IstioRendererProps': {
-    takenBy: ['new IstioRenderer(props)'],
+  IstioRendererProps: {
+    takenBy: [
+      'new IstioRenderer(props)',
+    ],
     fields: {
       rootNamespace: { optional: true, type: 'string' },
       egressGateway: { optional: true, type: { struct: 'EgressGatewayOptions' } },
@@ -166,14 +185,14 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       networkPolicySettings: { optional: true, type: { struct: 'NetworkPolicySettings' } },
     },
   },
-  'JwtIssuer': {
+  JwtIssuer: {
     fields: {
       issuer: { optional: false, type: 'string' },
       jwksUri: { optional: false, type: 'string' },
       audiences: { optional: true, type: { array: 'string' } },
     },
   },
-  'LinkerdEdgeProps': {
+  LinkerdEdgeProps: {
     fields: {
       gatewayClassName: { optional: false, type: 'string' },
       controllerNamespace: { optional: false, type: 'string' },
@@ -184,15 +203,18 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       tokenValidation: { optional: true, type: 'string' },
     },
   },
-  'LinkerdPrometheusIdentity': {
+  LinkerdPrometheusIdentity: {
     fields: {
       serviceAccount: { optional: true, type: 'string' },
       namespace: { optional: true, type: 'string' },
       name: { optional: true, type: 'string' },
     },
   },
-  'LinkerdRendererProps': {
-    takenBy: ['new LinkerdRenderer(props)', 'rendererFor(linkerd)'],
+  LinkerdRendererProps: {
+    takenBy: [
+      'new LinkerdRenderer(props)',
+      'rendererFor(linkerd)',
+    ],
     fields: {
       probeNetworks: { optional: true, type: { array: 'string' } },
       prometheus: { optional: true, type: { struct: 'LinkerdPrometheusIdentity' } },
@@ -203,16 +225,21 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       networkPolicySettings: { optional: true, type: { struct: 'NetworkPolicySettings' } },
     },
   },
-  'MeshNamespaceProps': {
-    takenBy: ['Mesh#addNamespace(props)', 'new MeshNamespace(props)'],
+  MeshNamespaceProps: {
+    takenBy: [
+      'Mesh#addNamespace(props)',
+      'new MeshNamespace(props)',
+    ],
     fields: {
       create: { optional: true, type: 'boolean' },
       strictMtls: { optional: true, type: 'boolean' },
       defaultDeny: { optional: true, type: 'boolean' },
     },
   },
-  'MeshProps': {
-    takenBy: ['new Mesh(props)'],
+  MeshProps: {
+    takenBy: [
+      'new Mesh(props)',
+    ],
     fields: {
       trustDomain: { optional: true, type: 'string' },
       clusterDomain: { optional: true, type: 'string' },
@@ -220,8 +247,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       onWarning: { optional: true, type: 'function' },
     },
   },
-  'MeshServiceProps': {
-    takenBy: ['new MeshService(props)'],
+  MeshServiceProps: {
+    takenBy: [
+      'new MeshService(props)',
+    ],
     fields: {
       image: { optional: false, type: 'string' },
       ports: { optional: true, type: { array: { struct: 'WorkloadPort' } } },
@@ -244,8 +273,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       delivery: { optional: true, type: { instance: 'Delivery' } },
     },
   },
-  'MeshTelemetryProps': {
-    takenBy: ['new MeshTelemetry(props)'],
+  MeshTelemetryProps: {
+    takenBy: [
+      'new MeshTelemetry(props)',
+    ],
     fields: {
       tracingProvider: { optional: true, type: 'string' },
       samplingPercentage: { optional: true, type: 'number' },
@@ -253,13 +284,13 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       goldenSignals: { optional: true, type: { oneOf: [{ literal: false }, { struct: 'GoldenSignalOptions' }] } },
     },
   },
-  'MetricsEndpoint': {
+  MetricsEndpoint: {
     fields: {
       path: { optional: false, type: 'string' },
       port: { optional: true, type: 'number' },
     },
   },
-  'NetworkPolicySettings': {
+  NetworkPolicySettings: {
     fields: {
       prometheus: { optional: true, type: { struct: 'PodsInNamespace' } },
       dns: { optional: true, type: { struct: 'PodsInNamespace' } },
@@ -267,7 +298,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       clusterCidrs: { optional: true, type: { array: 'string' } },
     },
   },
-  'OutlierDetectionOptions': {
+  OutlierDetectionOptions: {
     fields: {
       consecutiveServerErrors: { optional: true, type: 'number' },
       interval: { optional: true, type: { instance: 'Duration' } },
@@ -275,14 +306,17 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       maxEjectionPercent: { optional: true, type: 'number' },
     },
   },
-  'PodsInNamespace': {
+  PodsInNamespace: {
     fields: {
       namespace: { optional: false, type: 'string' },
       labels: { optional: false, type: { record: 'string' } },
     },
   },
-  'PortHealthCheckOptions': {
-    takenBy: ['HealthCheck.http(options)', 'HealthCheck.tcp(options)'],
+  PortHealthCheckOptions: {
+    takenBy: [
+      'HealthCheck.http(options)',
+      'HealthCheck.tcp(options)',
+    ],
     fields: {
       port: { optional: true, type: 'number' },
       initialDelay: { optional: true, type: { instance: 'Duration' } },
@@ -291,8 +325,10 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       failureThreshold: { optional: true, type: 'number' },
     },
   },
-  'PublicIngressProps': {
-    takenBy: ['new PublicIngress(props)'],
+  PublicIngressProps: {
+    takenBy: [
+      'new PublicIngress(props)',
+    ],
     fields: {
       gateway: { optional: false, type: { instance: 'IMeshWorkload' } },
       backend: { optional: false, type: { instance: 'IMeshWorkload' } },
@@ -305,37 +341,58 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       name: { optional: true, type: 'string' },
     },
   },
-  'ReleaseFile': {
-    takenBy: ['applyReleases(file)'],
+  ReleaseFile: {
+    takenBy: [
+      'applyReleases(file)',
+    ],
     fields: {
       services: { optional: false, type: { record: { struct: 'ServiceRelease' } } },
     },
   },
-  'ReleaseVersion': {
+  ReleaseVersion: {
     fields: {
       image: { optional: true, type: 'string' },
       replicas: { optional: true, type: 'number' },
     },
   },
-  'ResilienceOptions': {
+  ResilienceOptions: {
     fields: {
       timeout: { optional: true, type: { instance: 'Duration' } },
       retries: { optional: true, type: { struct: 'RetryOptions' } },
       connectionPool: { optional: true, type: { struct: 'ConnectionPoolOptions' } },
       outlierDetection: { optional: true, type: { struct: 'OutlierDetectionOptions' } },
-      loadBalancing: { optional: true, type: { enum: 'LoadBalancing', values: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'], names: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] } },
+      loadBalancing: {
+        optional: true,
+        type: { enum: 'LoadBalancing', values: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] },
+      },
       fault: { optional: true, type: { struct: 'FaultInjection' } },
     },
   },
-  'RetryOptions': {
+  RetryOptions: {
     fields: {
       attempts: { optional: true, type: 'number' },
       perTryTimeout: { optional: true, type: { instance: 'Duration' } },
-      on: { optional: true, type: { array: { enum: 'RetryCondition', values: ['CONNECT_FAILURE', 'REFUSED_STREAM', 'RESET', 'UNAVAILABLE', 'GATEWAY_ERROR'], names: ['CONNECT_FAILURE', 'REFUSED_STREAM', 'RESET', 'UNAVAILABLE', 'GATEWAY_ERROR'] } } },
+      on: {
+        optional: true,
+        type: {
+          array: {
+            enum: 'RetryCondition',
+            values: ['CONNECT_FAILURE', 'REFUSED_STREAM', 'RESET', 'UNAVAILABLE', 'GATEWAY_ERROR'],
+          },
+        },
+      },
     },
   },
-  'ServiceRelease': {
-    takenBy: ['nextStep(release)', 'promote(release)', 'rollback(release)', 'setCanaryWeight(release)', 'setSplit(release)', 'setStable(release)', 'startCanary(release)'],
+  ServiceRelease: {
+    takenBy: [
+      'nextStep(release)',
+      'promote(release)',
+      'rollback(release)',
+      'setCanaryWeight(release)',
+      'setSplit(release)',
+      'setStable(release)',
+      'startCanary(release)',
+    ],
     fields: {
       versions: { optional: true, type: { record: { struct: 'ReleaseVersion' } } },
       stable: { optional: true, type: 'string' },
@@ -345,21 +402,27 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       mirror: { optional: true, type: { struct: 'TrafficMirror' } },
     },
   },
-  'ServiceVersionOptions': {
-    takenBy: ['MeshService#addVersion(options)'],
+  ServiceVersionOptions: {
+    takenBy: [
+      'MeshService#addVersion(options)',
+    ],
     fields: {
       image: { optional: true, type: 'string' },
       replicas: { optional: true, type: 'number' },
     },
   },
-  'TrafficMirror': {
+  TrafficMirror: {
     fields: {
       version: { optional: false, type: 'string' },
       percent: { optional: false, type: 'number' },
     },
   },
-  'TrafficRouting': {
-    takenBy: ['ServiceTraffic#route(routing)', 'deliveredVersion(routing)', 'resolveSplit(routing)'],
+  TrafficRouting: {
+    takenBy: [
+      'ServiceTraffic#route(routing)',
+      'deliveredVersion(routing)',
+      'resolveSplit(routing)',
+    ],
     fields: {
       stable: { optional: true, type: 'string' },
       canary: { optional: true, type: { struct: 'CanaryRelease' } },
@@ -368,7 +431,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       mirror: { optional: true, type: { struct: 'TrafficMirror' } },
     },
   },
-  'VersionMatch': {
+  VersionMatch: {
     fields: {
       version: { optional: false, type: 'string' },
       name: { optional: true, type: 'string' },
@@ -376,15 +439,17 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       callers: { optional: true, type: { array: 'string' } },
     },
   },
-  'WorkloadPort': {
+  WorkloadPort: {
     fields: {
       port: { optional: false, type: 'number' },
       targetPort: { optional: true, type: 'number' },
-      protocol: { optional: true, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'], names: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
+      protocol: { optional: true, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
     },
   },
   'startCanary(options)': {
-    takenBy: ['startCanary(options)'],
+    takenBy: [
+      'startCanary(options)',
+    ],
     fields: {
       image: { optional: true, type: 'string' },
       replicas: { optional: true, type: 'number' },

@@ -74,8 +74,9 @@ export function applyReleases(mesh: Mesh, file: ReleaseFile, source: string): vo
 function checkReleaseFileArgument(at: PropsCheck, prop: string, file: unknown, source: unknown): void {
   at.string('source', source, '"releases.json"');
   if (typeof file === 'string') {
-    at.fail(prop, `${JSON.stringify(file)} (a string) is not a release file`,
-      `read it first and pass what it holds: readReleaseFile(${JSON.stringify(file)}), with source ${JSON.stringify(file)}`);
+    const path = JSON.stringify(file);
+    at.fail(prop, `${path} (a string) is not a release file`,
+      `read it first and pass what it holds: readReleaseFile(${path}), with source ${path}`);
   }
   parseReleaseFile(file, source as string);
 }

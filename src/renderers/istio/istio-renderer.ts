@@ -77,7 +77,10 @@ export class IstioRenderer implements IMeshRenderer {
     const at = new PropsCheck('IstioRenderer');
     const p = at.object<IstioRendererProps>('props', props, '{ networkPolicies: true }', true);
     at.knownKeys('', p, 'IstioRendererProps');
-    if (p.networkPolicySettings !== undefined) at.object('networkPolicySettings', p.networkPolicySettings, '{ prometheus: { namespace: "observability", labels: { app: "prometheus" } } }');
+    if (p.networkPolicySettings !== undefined) {
+      const example = '{ prometheus: { namespace: "observability", labels: { app: "prometheus" } } }';
+      at.object('networkPolicySettings', p.networkPolicySettings, example);
+    }
     if (p.egressGateway !== undefined) at.object('egressGateway', p.egressGateway, '{ namespace: "istio-system" }');
     at.declaredTypes('', p, 'IstioRendererProps');
     this.traffic = { explicitMutualTls: props.explicitMutualTls };
