@@ -97,6 +97,7 @@ export class PropsCheck {
    * `options` for a method's options
    */
   public knownKeys(prop: string, value: unknown, shape: string): void {
+    described(shape);
     this.report(unknownKeyIn(PROPS_SHAPES, { struct: shape }, prop, value));
   }
 
@@ -106,6 +107,7 @@ export class PropsCheck {
    * the hand-written checks, which say more (ranges, examples); it catches what they leave out.
    */
   public declaredTypes(prop: string, value: unknown, shape: string): void {
+    described(shape);
     if (value === undefined) return;
     this.report(typeProblemIn(PROPS_SHAPES, { struct: shape }, prop, value, true));
   }
@@ -129,6 +131,13 @@ export class PropsCheck {
   public instance(prop: string, value: unknown, type: Function, example: string, optional = true): void {
     if (value === undefined && optional) return;
     if (!(value instanceof type)) this.fail(prop, isNot(value, `a ${type.name}`), `write ${example}`);
+  }
+}
+
+/** A shape the library's own code names must be in the description: a renamed interface needs it regenerated. */
+function described(shape: string): void {
+  if (!Object.prototype.hasOwnProperty.call(PROPS_SHAPES, shape)) {
+    throw new Error(`props-shapes.generated.ts describes no "${shape}": run node bin/generate-props-shapes.js`);
   }
 }
 
