@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
-  MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
+  MeshService, MeshTelemetry, PropsCheck, Protocol, PublicIngress, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
 import { SOMA_CONFIGURATION, SOMA_SECRET, SomaServiceConfig } from './configuration';
@@ -47,6 +47,7 @@ export class SomaAgentHub extends Chart {
 
   public constructor(scope: Construct, id: string, props: SomaAgentHubProps = {}) {
     super(scope, id, { disableResourceNameHashes: true, ...props });
+    checkReleases(new PropsCheck(this.node.path), props.releases);
     this.mesh = new Mesh(this, 'Mesh', { renderer: new IstioRenderer(), ...props.mesh });
 
     const apps = this.mesh.addNamespace(SOMA_NAMESPACE);
@@ -109,6 +110,20 @@ export class SomaAgentHub extends Chart {
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
     if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
   }
+}
+
+/** `releases` holds the release file as read, not its path: `loadReleases(path)` (app/synth.ts) gives both fields. */
+function checkReleases(at: PropsCheck, releases: SomaAgentHubProps['releases']): void {
+  if (releases === undefined) return;
+  const example = '{ file: readReleaseFile("releases.json"), source: "releases.json" }';
+  const r = at.object('releases', releases, example);
+  if (typeof r.file === 'string') {
+    const path = JSON.stringify(r.file);
+    at.fail('releases.file', `${path} (a string) is not a release file`,
+      `pass what the file holds: releases: { file: readReleaseFile(${path}), source: ${path} }`);
+  }
+  at.object('releases.file', r.file, 'readReleaseFile("releases.json")');
+  at.string('releases.source', r.source, '"releases.json"');
 }
 
 function addService(chart: Chart, namespace: MeshNamespace, spec: SomaService, delivery: SomaDelivery): MeshService {

@@ -3,6 +3,7 @@ import { Container, Deployment, EnvValue, k8s, StatefulSet } from 'cdk8s-plus-28
 import type { MeshNamespace } from './mesh-namespace';
 import { appProtocol, Protocol, portName } from './protocol';
 import { checkDnsLabel, fail } from './validation';
+import { checkPorts, checkScopeAndName, isNamespace } from './declaration-checks';
 import { MeshWorkload, WorkloadPort } from './workload';
 import { servicePorts } from './service-ports';
 
@@ -53,10 +54,7 @@ export class AdoptedWorkload extends MeshWorkload {
   private readonly target?: Container;
 
   public constructor(namespace: MeshNamespace, name: string, props: AdoptedWorkloadProps) {
-    const workload = props?.workload;
-    if (!(workload instanceof Deployment) && !(workload instanceof StatefulSet)) {
-      fail(`${namespace.node.path}/${name}`, 'workload is not a cdk8s-plus Deployment or StatefulSet: pass the object your chart built, such as `new kplus.Deployment(chart, "Web", {...})`');
-    }
+    const workload = checkedProps(namespace, name, props).workload;
     const containers = workload.containers;
     super(namespace, name, props.ports ?? declaredPorts(containers));
     const where = this.node.path;
@@ -152,6 +150,23 @@ export class AdoptedWorkload extends MeshWorkload {
       }
     }
   }
+}
+
+/** Every prop's type, before anything is made. */
+function checkedProps(namespace: MeshNamespace, name: string, props: AdoptedWorkloadProps): AdoptedWorkloadProps {
+  const example = 'MeshService.adopt(namespace, "web", { workload })';
+  const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', example);
+  const p = at.object<AdoptedWorkloadProps>('props', props, '{ workload: deployment }');
+  at.knownKeys('', p, 'AdoptedWorkloadProps');
+  if (!(p.workload instanceof Deployment) && !(p.workload instanceof StatefulSet)) {
+    fail(at.path, 'workload is not a cdk8s-plus Deployment or StatefulSet: pass the object your chart built, '
+      + 'such as `new kplus.Deployment(chart, "Web", {...})`');
+  }
+  checkPorts(at, 'ports', p.ports);
+  at.string('serviceAccountName', p.serviceAccountName, '"web"', true);
+  at.instance('container', p.container, Container, 'one of the workload\'s containers, such as workload.containers[0]');
+  at.declaredTypes('', p, 'AdoptedWorkloadProps');
+  return p;
 }
 
 /** The ports of a cdk8s-plus Service, with the oldest releases' fallback. */

@@ -85,8 +85,10 @@ export class CallGraph {
     const at = new PropsCheck(isConstruct(caller) ? caller.node.path : 'allowUnlistedEgress');
     checkCaller(at, caller);
     const o = at.object<{ reason: string; ports?: number[] }>('options', options, '{ reason: "calls URLs its users supply", ports: [443] }');
+    at.knownKeys('options', o, 'CallGraph#allowUnlistedEgress(options)');
     at.string('options.reason', o.reason, '"calls URLs its users supply"', false, true);
     at.array('options.ports', o.ports, '[443]', (p, item) => at.integer(item, p, 1, 65535, false));
+    at.declaredTypes('options', o, 'CallGraph#allowUnlistedEgress(options)');
     const where = caller.node.path;
     if (!options.reason || options.reason.trim().length < 10) {
       fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');

@@ -115,6 +115,7 @@ export function checkResilienceOptions(at: PropsCheck, prop: string, resilience:
 /** MeshServiceProps, each prop's type and range. */
 export function checkMeshServiceProps(at: PropsCheck, props: unknown): void {
   const p = at.object<any>('props', props, '{ image: "example/web:1.4.2", ports: [{ port: 8080 }] }');
+  at.knownKeys('', p, 'MeshServiceProps');
   at.string('image', p.image, '"example/web:1.4.2"', false);
   checkPorts(at, 'ports', p.ports);
   at.string('version', p.version, '"v1"', true);
@@ -141,19 +142,23 @@ export function checkMeshServiceProps(at: PropsCheck, props: unknown): void {
     at.integer('metrics.port', m.port, 1, 65535);
   }
   checkResilienceOptions(at, 'resilience', p.resilience);
+  at.declaredTypes('', p, 'MeshServiceProps');
 }
 
 /** Options of one more version of a service. */
 export function checkVersionOptions(at: PropsCheck, version: unknown, options: unknown): void {
   at.string('version', version, '"v2"', false);
   const o = at.object<any>('options', options, '{ image: "example/web:2.0.0", replicas: 1 }', true);
+  at.knownKeys('options', o, 'ServiceVersionOptions');
   at.string('options.image', o.image, '"example/web:2.0.0"', true);
   at.integer('options.replicas', o.replicas, 0, 10000);
+  at.declaredTypes('options', o, 'ServiceVersionOptions');
 }
 
 /** What `allowFrom` takes. */
 export function checkCallOptions(at: PropsCheck, options: unknown): void {
   const o = at.object<any>('options', options, '{ port: 8080, methods: ["GET"], paths: ["/api/*"] }', true);
+  at.knownKeys('options', o, 'CallOptions');
   at.integer('options.port', o.port, 1, 65535);
   at.array('options.methods', o.methods, '["GET", "POST"]', (m, item) => at.string(item, m, '"GET"'));
   at.array('options.paths', o.paths, '["/api/*"]', (p, item) => at.string(item, p, '"/api/*"', false, true));
@@ -161,6 +166,7 @@ export function checkCallOptions(at: PropsCheck, options: unknown): void {
   at.duration('options.timeout', o.timeout);
   checkRetryOptions(at, 'options.retries', o.retries);
   checkFaultInjection(at, 'options.fault', o.fault);
+  at.declaredTypes('options', o, 'CallOptions');
 }
 
 /** The caller given to `allowFrom`: a workload of the mesh. */

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { DEFAULT_CANARY_STEPS, TrafficRouting } from './routing';
+import { PropsCheck } from './props-check';
 
 /**
  * How a canary is judged at each step by a progressive-delivery controller: from the service's golden signals
@@ -128,6 +129,10 @@ export class Delivery {
    * when a measurement of the canary's 5xx share or p99 latency crosses its threshold.
    */
   public static argoRollouts(analysis: CanaryAnalysisOptions = {}): Delivery {
+    const at = new PropsCheck('Delivery.argoRollouts');
+    const given = at.object('analysis', analysis, '{ maxServerErrorRatio: 0.01 }', true);
+    at.knownKeys('analysis', given, 'CanaryAnalysisOptions');
+    at.declaredTypes('analysis', analysis, 'CanaryAnalysisOptions');
     return new Delivery(DeliveryController.ARGO_ROLLOUTS, {
       maxServerErrorRatio: analysis.maxServerErrorRatio,
       maxLatencyP99: analysis.maxLatencyP99,

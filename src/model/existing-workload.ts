@@ -1,6 +1,6 @@
 import type { MeshNamespace } from './mesh-namespace';
 import { checkDnsLabel, fail } from './validation';
-import { checkScopeAndName, isNamespace } from './declaration-checks';
+import { checkPorts, checkScopeAndName, isNamespace } from './declaration-checks';
 import { MeshWorkload, WorkloadPort } from './workload';
 
 /** A workload deployed by another chart, declared so that it can call and be called. */
@@ -47,7 +47,10 @@ export class ExistingWorkload extends MeshWorkload {
 function checkedProps(namespace: MeshNamespace, name: string, props: ExistingWorkloadProps): ExistingWorkloadProps {
   const at = checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', 'new ExistingWorkload(namespace, "redis", {...})');
   const p = at.object<ExistingWorkloadProps>('props', props, '{ selector: { app: "redis" }, serviceAccountName: "redis", ports: [{ port: 6379, protocol: Protocol.TCP }] }');
+  at.knownKeys('', p, 'ExistingWorkloadProps');
   at.record('selector', p.selector, '{ app: "redis" }', (_key, value, item) => at.string(item, value, '"redis"'), false);
   at.string('serviceAccountName', p.serviceAccountName, '"redis"', false);
+  checkPorts(at, 'ports', p.ports);
+  at.declaredTypes('', p, 'ExistingWorkloadProps');
   return p;
 }

@@ -56,10 +56,12 @@ export class ExternalHost extends Construct {
   public constructor(mesh: Mesh, id: string, props: ExternalHostProps) {
     const at = checkScopeAndName(mesh, 'Mesh', isMesh, id, 'id', 'new ExternalHost(mesh, "Stripe", { host: "api.stripe.com" })');
     const p = at.object<ExternalHostProps>('props', props, '{ host: "api.example.com", port: 443 }');
+    at.knownKeys('', p, 'ExternalHostProps');
     at.string('host', p.host, '"api.example.com"', false);
     at.integer('port', p.port, 1, 65535);
     if (isMesh(mesh)) mesh._checkOpen(`${mesh.node.path}/${id}`);
     at.oneOf('protocol', p.protocol, Protocol as any, 'Protocol');
+    at.declaredTypes('', p, 'ExternalHostProps');
     super(mesh, id);
     this.mesh = mesh;
     this.host = props.host;

@@ -127,10 +127,13 @@ function count(where: string, value: number): number {
 function checkOptions(where: string, options: unknown, withPort: boolean): PropsCheck {
   const at: PropsCheck = new PropsCheck(where);
   const o = at.object<PortHealthCheckOptions>('options', options as PortHealthCheckOptions, '{ period: Duration.seconds(10) }', true);
+  const shape = withPort ? 'PortHealthCheckOptions' : 'HealthCheckOptions';
+  at.knownKeys('options', o, shape);
   at.duration('options.initialDelay', o.initialDelay);
   at.duration('options.period', o.period);
   at.duration('options.timeout', o.timeout);
   at.integer('options.failureThreshold', o.failureThreshold, 1, 100);
   if (withPort) at.integer('options.port', o.port, 1, 65535);
+  at.declaredTypes('options', o, shape);
   return at;
 }

@@ -40,9 +40,8 @@ export class MeshNamespace extends Construct {
   public constructor(mesh: Mesh, name: string, props: MeshNamespaceProps = {}) {
     const at = checkScopeAndName(mesh, 'Mesh', isMesh, name, 'name', 'mesh.addNamespace("shop")');
     const p = at.object<MeshNamespaceProps>('props', props, '{ create: false }', true);
-    at.boolean('create', p.create);
-    at.boolean('strictMtls', p.strictMtls);
-    at.boolean('defaultDeny', p.defaultDeny);
+    at.knownKeys('', p, 'MeshNamespaceProps');
+    at.declaredTypes('', p, 'MeshNamespaceProps');
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
     if (isMesh(mesh)) mesh._checkOpen(`${mesh.node.path}/${name}`);
     if (mesh.node.tryFindChild(name)) {

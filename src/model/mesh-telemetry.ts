@@ -71,9 +71,9 @@ export class MeshTelemetry extends Construct {
   public constructor(mesh: Mesh, id: string, props: MeshTelemetryProps = {}) {
     const at = checkScopeAndName(mesh, 'Mesh', isMesh, id, 'id', 'new MeshTelemetry(mesh, "Telemetry", { samplingPercentage: 1 })');
     const p = at.object<MeshTelemetryProps>('props', props, '{ tracingProvider: "otel-tracing", samplingPercentage: 1 }', true);
+    at.knownKeys('', p, 'MeshTelemetryProps');
     at.string('tracingProvider', p.tracingProvider, '"otel-tracing"', true);
     at.number('samplingPercentage', p.samplingPercentage, 0, 100);
-    at.boolean('accessLogs', p.accessLogs);
     if (p.goldenSignals !== undefined && p.goldenSignals !== false) {
       const g = at.object<GoldenSignalOptions>('goldenSignals', p.goldenSignals, '{ errorRateThreshold: 0.05 }, or false');
       at.string('goldenSignals.namespace', g.namespace, '"observability"', true);
@@ -82,6 +82,7 @@ export class MeshTelemetry extends Construct {
       at.string('goldenSignals.alertFor', g.alertFor, '"10m"', true);
     }
     mesh._checkOpen(`${mesh.node.path}/${id}`);
+    at.declaredTypes('', p, 'MeshTelemetryProps');
     super(mesh, id);
     const where = this.node.path;
     if (mesh.node.children.some(c => c !== this && c instanceof MeshTelemetry)) {

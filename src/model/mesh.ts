@@ -85,6 +85,7 @@ export class Mesh extends Construct {
     if (!isConstruct(scope)) at.fail('scope', `${scope === null ? 'null' : typeof scope} is not a construct`, 'create the Mesh in a Chart: new Mesh(chart, "Mesh", {...})');
     at.string('id', id, '"Mesh"', false);
     const p = at.object<MeshProps>('props', props, '{ renderer: new IstioRenderer() }');
+    at.knownKeys('', p, 'MeshProps');
     const renderer = p.renderer as unknown as Record<string, unknown> | undefined;
     if (typeof renderer !== 'object' || renderer === null) {
       at.fail('renderer', renderer === undefined ? 'is missing' : `${renderer === null ? 'null' : typeof renderer} is not a renderer`, 'pass one, for example `new Mesh(chart, "Mesh", { renderer: new IstioRenderer() })`');
@@ -98,6 +99,7 @@ export class Mesh extends Construct {
       at.fail('warningSink', 'has no warn(message) method',
         'pass an object with one, such as { warn: message => warnings.push(message) }');
     }
+    at.declaredTypes('', p, 'MeshProps');
     super(scope, id);
     this.trustDomain = props.trustDomain ?? 'cluster.local';
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';

@@ -1,5 +1,7 @@
 import { Duration } from 'cdk8s';
 import { fail } from './validation';
+import { ShapeProblem, typeProblemIn, unknownKeyIn } from './props-shape';
+import { PROPS_SHAPES } from './props-shapes.generated';
 
 /**
  * Runtime checks of what callers pass to a construct or method, for JavaScript callers (and TypeScript with `any`):
@@ -86,6 +88,35 @@ export class PropsCheck {
     for (const [key, item] of Object.entries(value)) each(key, item, `${prop}[${JSON.stringify(key)}]`);
   }
 
+  /**
+   * Refuses a key that the props interface `shape` does not declare, at any depth of `value` (nested structs, lists
+   * and maps of them): `[path] resilience.retries.attemps: unknown; did you mean "attempts"?`. The interfaces are read
+   * at build time (props-shapes.generated.ts), so this check never drifts from them. Run it before the other checks:
+   * a misspelt key is the likelier mistake, and its value would otherwise be ignored silently.
+   * @param prop the name the value goes by in messages: `''` for a construct's props (their keys stand alone),
+   * `options` for a method's options
+   */
+  public knownKeys(prop: string, value: unknown, shape: string): void {
+    described(shape);
+    this.report(unknownKeyIn(PROPS_SHAPES, { struct: shape }, prop, value));
+  }
+
+  /**
+   * Checks every field of `value` against the type the props interface `shape` declares for it (required fields
+   * present; strings, numbers, booleans, lists, maps, enums and structs of the right kind), at any depth. Run it after
+   * the hand-written checks, which say more (ranges, examples); it catches what they leave out.
+   */
+  public declaredTypes(prop: string, value: unknown, shape: string): void {
+    described(shape);
+    if (value === undefined) return;
+    this.report(typeProblemIn(PROPS_SHAPES, { struct: shape }, prop, value, true));
+  }
+
+  private report(found: ShapeProblem | undefined): void {
+    if (!found) return;
+    this.fail(found.prop || 'props', found.problem ?? isNot(found.value, found.expected!), found.fix);
+  }
+
   /** A cdk8s Duration. */
   public duration(prop: string, value: unknown, optional = true): void {
     if (value === undefined && optional) return;
@@ -100,6 +131,13 @@ export class PropsCheck {
   public instance(prop: string, value: unknown, type: Function, example: string, optional = true): void {
     if (value === undefined && optional) return;
     if (!(value instanceof type)) this.fail(prop, isNot(value, `a ${type.name}`), `write ${example}`);
+  }
+}
+
+/** A shape the library's own code names must be in the description: a renamed interface needs it regenerated. */
+function described(shape: string): void {
+  if (!Object.prototype.hasOwnProperty.call(PROPS_SHAPES, shape)) {
+    throw new Error(`props-shapes.generated.ts describes no "${shape}": run node bin/generate-props-shapes.js`);
   }
 }
 

@@ -123,6 +123,7 @@ export class PublicIngress extends Construct {
 function checkProps(path: string, props: PublicIngressProps): void {
   const at = new PropsCheck(path);
   const p = at.object<PublicIngressProps>('props', props, '{ gateway, backend, host: "api.example.com", credentialName: "api-tls", jwt: {...} }');
+  at.knownKeys('', p, 'PublicIngressProps');
   at.boolean('anonymous', p.anonymous);
   if (p.anonymous === true && p.jwt !== undefined) {
     at.fail('jwt', 'is given on an anonymous host',
@@ -149,6 +150,7 @@ function checkProps(path: string, props: PublicIngressProps): void {
   at.integer('port', p.port, 1, 65535);
   at.integer('gatewayHttpsPort', p.gatewayHttpsPort, 1, 65535);
   at.string('name', p.name, '"api-public"', true);
+  at.declaredTypes('', p, 'PublicIngressProps');
 }
 
 function validate(where: string, props: PublicIngressProps, name: string, openPaths: readonly string[]): void {

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import type { Mesh } from './mesh';
 import { MeshService } from './mesh-service';
 import { fail } from './validation';
+import { PropsCheck } from './props-check';
 import type { ServiceRelease } from './release';
 import { releaseFileProblems } from './release-schema';
 
@@ -50,6 +51,7 @@ export function parseReleaseFile(data: unknown, source: string): ReleaseFile {
 
 /** Runs each release's extra versions and routes each service as its release says. */
 export function applyReleases(mesh: Mesh, file: ReleaseFile, source: string): void {
+  checkReleaseFileArgument(new PropsCheck('applyReleases'), 'file', file, source);
   for (const [ref, release] of Object.entries(file.services)) {
     const where = `${source} $.services[${JSON.stringify(ref)}]`;
     let workload;
@@ -63,4 +65,18 @@ export function applyReleases(mesh: Mesh, file: ReleaseFile, source: string): vo
     for (const [version, options] of Object.entries(versions ?? {})) workload.addVersion(version, options);
     workload.traffic.route(routing, where);
   }
+}
+
+/**
+ * A release file as `applyReleases` takes it: already read and parsed (a path is the likely mistake), and the name
+ * its errors give it. Its content is then checked against the schema, as a file read from disk is.
+ */
+function checkReleaseFileArgument(at: PropsCheck, prop: string, file: unknown, source: unknown): void {
+  at.string('source', source, '"releases.json"');
+  if (typeof file === 'string') {
+    const path = JSON.stringify(file);
+    at.fail(prop, `${path} (a string) is not a release file`,
+      `read it first and pass what it holds: readReleaseFile(${path}), with source ${path}`);
+  }
+  parseReleaseFile(file, source as string);
 }

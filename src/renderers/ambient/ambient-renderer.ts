@@ -93,6 +93,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
   public constructor(props: IstioAmbientRendererProps = {}) {
     const at = new PropsCheck('IstioAmbientRenderer');
     const p = at.object<IstioAmbientRendererProps>('props', props, '{ waypointName: "waypoint" }', true);
+    at.knownKeys('', p, 'IstioAmbientRendererProps');
     at.string('rootNamespace', p.rootNamespace, '"istio-system"', true);
     at.string('waypointName', p.waypointName, '"waypoint"', true);
     at.array('serviceWaypoints', p.serviceWaypoints, '["slm-service"]', (w, item) => at.string(item, w, '"slm-service"'));
@@ -100,6 +101,7 @@ export class IstioAmbientRenderer implements IMeshRenderer {
       at.fail('gatewayApiChannel', `${describeValue(p.gatewayApiChannel)} is not a Gateway API channel`, 'write "standard" or "experimental"');
     }
     at.boolean('networkPolicies', p.networkPolicies);
+    at.declaredTypes('', p, 'IstioAmbientRendererProps');
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.strictMtls = new IstioStrictMtls(this.rootNamespace);
     this.waypointName = props.waypointName ?? 'waypoint';

@@ -75,11 +75,13 @@ export class IstioRenderer implements IMeshRenderer {
   public constructor(props: IstioRendererProps = {}) {
     const at = new PropsCheck('IstioRenderer');
     const p = at.object<IstioRendererProps>('props', props, '{ networkPolicies: true }', true);
-    at.boolean('networkPolicies', p.networkPolicies);
-    at.boolean('peerNetworkPolicies', p.peerNetworkPolicies);
-    at.boolean('explicitMutualTls', p.explicitMutualTls);
-    if (p.networkPolicySettings !== undefined) at.object('networkPolicySettings', p.networkPolicySettings, '{ prometheusNamespace: "observability" }');
+    at.knownKeys('', p, 'IstioRendererProps');
+    if (p.networkPolicySettings !== undefined) {
+      const example = '{ prometheus: { namespace: "observability", labels: { app: "prometheus" } } }';
+      at.object('networkPolicySettings', p.networkPolicySettings, example);
+    }
     if (p.egressGateway !== undefined) at.object('egressGateway', p.egressGateway, '{ namespace: "istio-system" }');
+    at.declaredTypes('', p, 'IstioRendererProps');
     this.traffic = { explicitMutualTls: props.explicitMutualTls };
     this.rootNamespace = props.rootNamespace ?? ISTIO_SYSTEM;
     this.strictMtls = new IstioStrictMtls(this.rootNamespace);

@@ -83,7 +83,9 @@ export class LinkerdRenderer implements IMeshRenderer {
   public constructor(props: LinkerdRendererProps = {}) {
     const at = new PropsCheck('LinkerdRenderer');
     const p = at.object<LinkerdRendererProps>('props', props, '{ probeNetworks: ["10.0.0.0/8"] }', true);
+    at.knownKeys('', p, 'LinkerdRendererProps');
     at.array('probeNetworks', p.probeNetworks, '["10.0.0.0/8"]', (n, item) => at.string(item, n, '"10.0.0.0/8"'));
+    at.declaredTypes('', p, 'LinkerdRendererProps');
     this.probeNetworksDeclared = props.probeNetworks !== undefined;
     this.probeNetworks = props.probeNetworks ?? EVERY_NETWORK;
     if (this.probeNetworks.length === 0) fail('LinkerdRenderer', 'probeNetworks is empty, so no kubelet probe could reach a pod: give the nodes\' (and pods\') CIDRs');
