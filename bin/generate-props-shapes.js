@@ -18,7 +18,7 @@ const SKIPPED_CLASSES = new Set(['PropsCheck', 'Analyzer']);
  * Records the library builds and hands to renderers and to callers (a Call, a ServiceVersion), never written by a
  * user: methods that take one back (`isIdempotent(call)`) are not given props.
  */
-const RECORDS = new Set(['Call', 'ExternalCall', 'UnlistedEgress', 'ServiceVersion', 'ResolvedNetworkPolicySettings']);
+const RECORDS = new Set(['Call', 'ExternalCall', 'UnlistedEgress', 'ServiceVersion', 'ResolvedNetworkPolicySettings', 'MeshModelProps']);
 
 const hidden = ts.ModifierFlags.Private | ts.ModifierFlags.Protected;
 const isTypeOnlyExport = specifier => specifier.isTypeOnly || specifier.parent.parent.isTypeOnly;

@@ -197,6 +197,7 @@ const PLACES: Record<string, Record<string, Place>> = {
       b.web.allowFrom(b.db, js({ fault: { delay: { percent: 1, duration: Duration.seconds(1), ...x } } })),
   },
   GoldenSignalOptions: { nested: (b, x) => new MeshTelemetry(b.mesh, 'T', js({ goldenSignals: x })) },
+  GrpcHealthCheckOptions: { 'HealthCheck.grpc(options)': (_b, x) => HealthCheck.grpc(9090, js(x)) },
   HealthCheckOptions: { 'HealthCheck.command(options)': (_b, x) => HealthCheck.command(['true'], js(x)) },
   IstioAmbientRendererProps: { 'new IstioAmbientRenderer(props)': (_b, x) => new IstioAmbientRenderer(js(x)) },
   IstioRendererProps: { 'new IstioRenderer(props)': (_b, x) => new IstioRenderer(js(x)) },

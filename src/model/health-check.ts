@@ -70,7 +70,7 @@ export class HealthCheck {
    * from the probe networks).
    */
   public static grpc(port: number, options: GrpcHealthCheckOptions = {}): HealthCheck {
-    const at = checkOptions('HealthCheck.grpc', options, false);
+    const at = checkOptions('HealthCheck.grpc', options, false, 'GrpcHealthCheckOptions');
     at.integer('port', port, 1, 65535, false);
     at.string('options.service', (options as GrpcHealthCheckOptions).service, '"shop.CartService"', true, true);
     const service = options.service;
@@ -124,10 +124,10 @@ function count(where: string, value: number): number {
 }
 
 /** Each option's type, before anything is made (durations are cdk8s Durations, counts integers). */
-function checkOptions(where: string, options: unknown, withPort: boolean): PropsCheck {
+function checkOptions(where: string, options: unknown, withPort: boolean,
+  shape = withPort ? 'PortHealthCheckOptions' : 'HealthCheckOptions'): PropsCheck {
   const at: PropsCheck = new PropsCheck(where);
   const o = at.object<PortHealthCheckOptions>('options', options as PortHealthCheckOptions, '{ period: Duration.seconds(10) }', true);
-  const shape = withPort ? 'PortHealthCheckOptions' : 'HealthCheckOptions';
   at.knownKeys('options', o, shape);
   at.duration('options.initialDelay', o.initialDelay);
   at.duration('options.period', o.period);

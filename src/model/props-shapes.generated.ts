@@ -25,27 +25,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       memoryUtilization: { optional: true, type: 'number' },
     },
   },
-  Call: {
-    fields: {
-      caller: { optional: false, type: { instance: 'IMeshWorkload' } },
-      callee: { optional: false, type: { instance: 'IMeshWorkload' } },
-      port: { optional: false, type: 'number' },
-      targetPort: { optional: false, type: 'number' },
-      protocol: { optional: false, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
-      methods: { optional: false, type: { array: 'string' } },
-      paths: { optional: false, type: { array: 'string' } },
-      timeout: { optional: true, type: { instance: 'Duration' } },
-      retries: { optional: true, type: { struct: 'RetryOptions' } },
-      fault: { optional: true, type: { struct: 'FaultInjection' } },
-      env: { optional: true, type: { struct: 'Call.env' } },
-    },
-  },
-  'Call.env': {
-    fields: {
-      name: { optional: false, type: 'string' },
-      value: { optional: false, type: 'string' },
-    },
-  },
   'CallGraph#allowUnlistedEgress(options)': {
     takenBy: [
       'CallGraph#allowUnlistedEgress(options)',
@@ -137,12 +116,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       selector: { optional: false, type: { record: 'string' } },
       serviceAccountName: { optional: false, type: 'string' },
       ports: { optional: true, type: { array: { struct: 'WorkloadPort' } } },
-    },
-  },
-  ExternalCall: {
-    fields: {
-      caller: { optional: false, type: { instance: 'IMeshWorkload' } },
-      host: { optional: false, type: { instance: 'ExternalHost' } },
     },
   },
   ExternalHostProps: {
@@ -268,24 +241,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       networkPolicies: { optional: true, type: 'boolean' },
       peerNetworkPolicies: { optional: true, type: 'boolean' },
       networkPolicySettings: { optional: true, type: { struct: 'NetworkPolicySettings' } },
-    },
-  },
-  MeshModelProps: {
-    takenBy: [
-      'new MeshModel(parts)',
-    ],
-    fields: {
-      mesh: { optional: false, type: { instance: 'Mesh' } },
-      namespaces: { optional: false, type: { array: { instance: 'MeshNamespace' } } },
-      workloads: { optional: false, type: { array: { instance: 'IMeshWorkload' } } },
-      services: { optional: false, type: { array: { instance: 'MeshService' } } },
-      calls: { optional: false, type: { array: { struct: 'Call' } } },
-      externalCalls: { optional: false, type: { array: { struct: 'ExternalCall' } } },
-      unlistedEgress: { optional: false, type: { array: { struct: 'UnlistedEgress' } } },
-      ingresses: { optional: false, type: { array: { instance: 'PublicIngress' } } },
-      telemetry: { optional: true, type: { instance: 'MeshTelemetry' } },
-      strictMtlsMeshWide: { optional: false, type: 'boolean' },
-      warnings: { optional: false, type: { instance: 'IWarningSink' } },
     },
   },
   MeshNamespaceProps: {
@@ -493,13 +448,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       weights: { optional: true, type: { record: 'number' } },
       match: { optional: true, type: { array: { struct: 'VersionMatch' } } },
       mirror: { optional: true, type: { struct: 'TrafficMirror' } },
-    },
-  },
-  UnlistedEgress: {
-    fields: {
-      caller: { optional: false, type: { instance: 'IMeshWorkload' } },
-      reason: { optional: false, type: 'string' },
-      ports: { optional: false, type: { array: 'number' } },
     },
   },
   VersionMatch: {
