@@ -2,8 +2,8 @@ import { Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
-  MeshService, MeshTelemetry, Protocol, PublicIngress, ReleaseFile,
+  Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  MeshService, MeshTelemetry, Protocol, PublicIngress, Release, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
 import { SOMA_CONFIGURATION, SOMA_SECRET, SomaServiceConfig } from './configuration';
@@ -107,7 +107,7 @@ export class SomaAgentHub extends Chart {
     });
     // Metrics, access logs, traces, and the golden-signal dashboards and alerts of every service.
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
-    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
+    if (props.releases) Release.apply(this.mesh, props.releases.file, props.releases.source);
   }
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
-import { readReleaseFile, ReleaseFile } from '../src';
-import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
+import { MeshTarget, MeshTargets } from '../src';
+import { Release, ReleaseFile } from '../src';
+import { OutputLockOptions, Synthesis, SynthTarget } from '../src';
 import { SomaDelivery } from './delivery';
 import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
@@ -17,7 +17,7 @@ export interface LoadedReleases {
 
 /** Reads and checks a release file (every problem with its JSON path), before anything renders. */
 export function loadReleases(releasesFile: string): LoadedReleases {
-  return { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
+  return { file: Release.readFile(releasesFile), source: path.basename(releasesFile) };
 }
 
 /**
@@ -25,7 +25,7 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  * (the committed renders) or by Argo Rollouts (`delivery`).
  */
 export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget, delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): SynthTarget {
-  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: rendererFor(target, SOMA_LINKERD) }, delivery }) };
+  return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh: { renderer: MeshTargets.renderer(target, SOMA_LINKERD) }, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
@@ -38,7 +38,7 @@ export function synthTargets(root: string, releases: LoadedReleases, meshes: rea
  * release file is read under the lock, and the folders all change or none does.
  */
 export function synthAll(root: string, releasesFile: string, meshes?: readonly MeshTarget[], options: OutputLockOptions = {}): void {
-  withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
+  Synthesis.withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes)));
 }
 
@@ -47,10 +47,10 @@ export function synthAll(root: string, releasesFile: string, meshes?: readonly M
  * when run by `cdk8s synth`), with the releases (canaries, splits) of `releasesFile`, which `npm run release` edits,
  * delivered by that file (the committed renders) or by Argo Rollouts (`delivery`).
  */
-export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
+export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = MeshTargets.parse(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
   const dir = path.resolve(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target]);
-  withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
+  Synthesis.withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery)]));
 }
 

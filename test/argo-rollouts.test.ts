@@ -7,7 +7,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { SomaDelivery } from '../app/delivery';
 import { runRelease } from '../app/release';
 import { LoadedReleases, main, synthTarget } from '../app/synth';
-import { analyze, Delivery, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, Protocol } from '../src';
+import { Delivery, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, Protocol, Review } from '../src';
 import { CrdSchemas } from './support/crd-schema';
 import { K8sObject, ofKind, readManifests, REPO_ROOT, SHARED } from './support/manifests';
 
@@ -198,7 +198,7 @@ describe('SomaAgentHub rendered with --delivery argo-rollouts', () => {
   });
 
   test('the VirtualService and DestinationRule pass soma-mesh\'s analyzer and the traffic checks: weights sum to 100, subsets select pods, no POST retried', () => {
-    expect(analyze(objects).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
+    expect(Review.analyze(objects).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
     const vs = named(objects, 'VirtualService', 'slm-service');
     const dr = named(objects, 'DestinationRule', 'slm-service');
     const templates = ofKind(objects, 'Deployment').map(d => d.spec.template.metadata.labels);
@@ -220,7 +220,7 @@ describe('SomaAgentHub rendered with --delivery argo-rollouts', () => {
     dr.spec.subsets[0].labels['rollouts-pod-template-hash'] = '6d4f5b9c8';
     dr.spec.subsets[1].labels['rollouts-pod-template-hash'] = '7c9d8e6f5';
     for (const route of named(live, 'VirtualService', 'slm-service').spec.http) { route.route[0].weight = 95; route.route[1].weight = 5; }
-    const errors = (list: K8sObject[]) => analyze(list).filter(f => f.severity === 'error').map(f => `${f.code} ${f.message}`);
+    const errors = (list: K8sObject[]) => Review.analyze(list).filter(f => f.severity === 'error').map(f => `${f.code} ${f.message}`);
     expect(errors(live)).toEqual([]);
     // Without the Rollout, nothing adds that hash to any pod: the subsets select nothing.
     const withoutRollout = live.filter(o => o.kind !== 'Rollout');
@@ -261,7 +261,7 @@ describe('release commands with the controller', () => {
     // The canary's Deployment stays declared (0 replicas) for diagnosis; its subset selects the stable template's pods only.
     expect(named(aborted, 'Deployment', 'slm-service-v2').spec.replicas).toBe(0);
     expect(rollouts.errors(rollout)).toEqual([]);
-    expect(analyze(aborted).filter(f => f.severity === 'error')).toEqual([]);
+    expect(Review.analyze(aborted).filter(f => f.severity === 'error')).toEqual([]);
   });
 
   test('abort, rollback and promote say which Rollout fields they rendered and the kubectl equivalent', () => {
@@ -378,7 +378,7 @@ describe('random releases and call graphs under Argo Rollouts (SOMA_ARGO_RUNS, d
         for (const s of vectorSelectors(query)) expect(s.matchers.get('destination_version')).toBe(`="${version}"`);
         expect(query).toMatch(/>= 7\)$/);
       }
-      expect(analyze(list).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
+      expect(Review.analyze(list).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
     }), { numRuns: runs, seed: 20261130 });
   });
 });

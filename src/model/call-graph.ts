@@ -6,6 +6,29 @@ import { checkCaller, isConstruct } from './declaration-checks';
 import { PropsCheck } from './props-check';
 import type { IMeshWorkload } from './workload';
 
+/** Why a workload may reach hosts that are not listed, and on which ports. */
+export interface UnlistedEgressOptions {
+  /** Why: shown in reviews and kept on the workload. */
+  readonly reason: string;
+  /**
+   * The ports it may reach any host on.
+   * @default - any port
+   */
+  readonly ports?: number[];
+}
+
+/** One edge of the call graph as plain data, for pictures and reports. */
+export interface CallGraphEdge {
+  /** The caller, `namespace/name`. */
+  readonly from: string;
+  /** The callee, `namespace/name`, an external host, or `*` (any host) for unlisted egress. */
+  readonly to: string;
+  /** The port called. */
+  readonly port: number;
+  /** The methods allowed; empty means any. */
+  readonly methods: string[];
+}
+
 /** Everything derived from calls (policies, routes, scoping, diagrams) reads this one index. */
 export class CallGraph {
   private readonly all: Call[] = [];
@@ -24,7 +47,7 @@ export class CallGraph {
    * Every edge as plain data, for pictures and reports: calls, then external hosts, then unlisted egress
    * (whose `to` is `*`, any host). Workloads are written `namespace/name`.
    */
-  public edges(): Array<{ from: string; to: string; port: number; methods: readonly string[] }> {
+  public edges(): CallGraphEdge[] {
     const id = (w: IMeshWorkload) => `${w.namespace.name}/${w.name}`;
     const calls = this.all.map(c => ({ from: id(c.caller), to: id(c.callee), port: c.port, methods: c.methods }));
     const external = this.external.map(c => ({ from: id(c.caller), to: c.host.host, port: c.host.port, methods: [] }));
@@ -33,15 +56,15 @@ export class CallGraph {
   }
 
   /** Every call, in declaration order. */
-  public get calls(): readonly Call[] {
+  public get calls(): Call[] {
     return this.all;
   }
 
-  public callsTo(callee: IMeshWorkload): readonly Call[] {
+  public callsTo(callee: IMeshWorkload): Call[] {
     return this.byCallee.get(callee) ?? [];
   }
 
-  public callsFrom(caller: IMeshWorkload): readonly Call[] {
+  public callsFrom(caller: IMeshWorkload): Call[] {
     return this.byCaller.get(caller) ?? [];
   }
 
@@ -55,27 +78,31 @@ export class CallGraph {
     return this.idempotent.get(call);
   }
 
-  /** Runs `listener` for every call already declared and every call declared later. */
+  /**
+   * Runs `listener` for every call already declared and every call declared later.
+   * Renderers' plumbing: TypeScript only.
+   * @jsii ignore
+   */
   public onCall(listener: (call: Call) => void): void {
     this.listeners.push(listener);
     for (const call of this.all) listener(call);
   }
 
   /** Every call to a host outside the mesh, in declaration order. */
-  public get externalCalls(): readonly ExternalCall[] {
+  public get externalCalls(): ExternalCall[] {
     return this.external;
   }
 
-  public externalCallsFrom(caller: IMeshWorkload): readonly ExternalCall[] {
+  public externalCallsFrom(caller: IMeshWorkload): ExternalCall[] {
     return this.externalByCaller.get(caller) ?? [];
   }
 
-  public externalCallsTo(host: ExternalHost): readonly ExternalCall[] {
+  public externalCallsTo(host: ExternalHost): ExternalCall[] {
     return this.externalByHost.get(host) ?? [];
   }
 
   /** Every grant of unlisted egress, in declaration order. */
-  public get unlistedEgress(): readonly UnlistedEgress[] {
+  public get unlistedEgress(): UnlistedEgress[] {
     return [...this.unlisted.values()];
   }
 
@@ -88,7 +115,7 @@ export class CallGraph {
    * Lets `caller` reach destinations that cannot be listed (its outbound policy becomes ALLOW_ANY).
    * An exception to the registry-only default, so it must say why.
    */
-  public allowUnlistedEgress(caller: IMeshWorkload, options: { reason: string; ports?: number[] }): UnlistedEgress {
+  public allowUnlistedEgress(caller: IMeshWorkload, options: UnlistedEgressOptions): UnlistedEgress {
     const at = new PropsCheck(isConstruct(caller) ? caller.node.path : 'allowUnlistedEgress');
     checkCaller(at, caller);
     const o = at.object<{ reason: string; ports?: number[] }>('options', options, '{ reason: "calls URLs its users supply", ports: [443] }');
@@ -106,13 +133,20 @@ export class CallGraph {
     return grant;
   }
 
-  /** Runs `listener` for every unlisted egress already granted and every one granted later. */
+  /**
+   * Runs `listener` for every unlisted egress already granted and every one granted later.
+   * Renderers' plumbing: TypeScript only.
+   * @jsii ignore
+   */
   public onUnlistedEgress(listener: (grant: UnlistedEgress) => void): void {
     this.unlistedListeners.push(listener);
     for (const grant of this.unlisted.values()) listener(grant);
   }
 
-  /** @internal declared through `ExternalHost.allowFrom` */
+  /**
+   * @internal declared through `ExternalHost.allowFrom`
+   * @jsii ignore
+   */
   public addExternal(call: ExternalCall, where: string): ExternalCall {
     if (this.externalCallsFrom(call.caller).some(c => c.host === call.host)) {
       fail(where, `${call.caller.name} is allowed to reach ${call.host.host} twice: remove one`);
@@ -123,7 +157,10 @@ export class CallGraph {
     return call;
   }
 
-  /** @internal declared through `IMeshWorkload.allowFrom` */
+  /**
+   * @internal declared through `IMeshWorkload.allowFrom`
+   * @jsii ignore
+   */
   public add(call: Call, where: string, idempotent?: boolean): Call {
     const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${sorted(call.methods)}|${sorted(call.paths)}`;
     if (this.keys.has(key)) {

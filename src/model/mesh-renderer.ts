@@ -8,7 +8,7 @@ import type { PublicIngress } from './public-ingress';
 import type { IMeshWorkload } from './workload';
 
 /** What a mesh's data plane takes for itself inside every pod, so that applications must not use it. */
-export interface DataPlaneReservations {
+export interface IDataPlaneReservations {
   /** The name of the mesh, for messages: `Istio`, `Linkerd`. */
   readonly meshName: string;
   /** Whether the proxy (or its agent) listens on this port inside the pod. */
@@ -16,7 +16,7 @@ export interface DataPlaneReservations {
   /** The ports the proxy listens on, as a reader would write them: `15000-15008, 15020, 15021, 15090`. */
   readonly reservedPortsText: string;
   /** User ids whose traffic the proxy does not intercept (its own), so an application running as one bypasses the mesh. */
-  readonly reservedUserIds: readonly number[];
+  readonly reservedUserIds: number[];
 }
 
 /**
@@ -27,7 +27,7 @@ export interface DataPlaneReservations {
  */
 export interface IMeshRenderer {
   /** What the mesh's proxy reserves in each pod; the model refuses workloads that collide with it. */
-  readonly dataPlane: DataPlaneReservations;
+  readonly dataPlane: IDataPlaneReservations;
   /** Renders what the whole mesh needs, and attaches the checks that belong to this mesh's resources. */
   renderMesh(mesh: Mesh): void;
   /** Labels that put a namespace's pods in the mesh. */

@@ -34,6 +34,7 @@ export interface MeshProps {
    * Receives each warning about the declarations (a workload of the App the mesh does not know, in a
    * namespace that denies by default).
    * @default - printed to stderr as `warning: ...`
+   * @jsii ignore
    */
   readonly onWarning?: (message: string) => void;
 }

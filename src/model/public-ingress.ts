@@ -69,7 +69,7 @@ export class PublicIngress extends Construct {
   public readonly credentialName: string;
   public readonly jwt: JwtIssuer;
   /** Exact paths reachable without a token, without repeats. */
-  public readonly openPaths: readonly string[];
+  public readonly openPaths: string[];
   public readonly gatewayHttpsPort?: number;
   /** The name of the rendered objects. */
   public readonly name: string;

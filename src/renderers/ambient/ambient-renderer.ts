@@ -4,7 +4,7 @@ import {
 import { describeValue, PropsCheck } from '../../model/props-check';
 import type { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
-import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
+import { IDataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import type { MeshNamespace } from '../../model/mesh-namespace';
 import { MeshService, ServiceVersion } from '../../model/mesh-service';
@@ -31,7 +31,7 @@ import { IstioStrictMtls } from '../istio/strict-mtls';
  * namespace on 15001 (outbound), 15006 (inbound plain text), 15008 (HBONE) and 15053 (DNS). No proxy runs as a user
  * of the pod, so no user id is reserved.
  */
-export const AMBIENT_DATA_PLANE: DataPlaneReservations = {
+export const AMBIENT_DATA_PLANE: IDataPlaneReservations = {
   meshName: 'Istio ambient',
   isReservedPort: port => port === 15001 || port === 15006 || port === HBONE_PORT || port === 15053,
   reservedPortsText: '15001, 15006, 15008, 15053',
@@ -67,6 +67,8 @@ export interface IstioAmbientRendererProps extends MeshNetworkPolicyOptions {
   /**
    * Receives each warning about something ambient renders differently from what was declared.
    * @default - printed to stderr
+   * TypeScript only.
+   * @jsii ignore
    */
   readonly onWarning?: (message: string) => void;
 }

@@ -6,7 +6,7 @@ import { ResolvedCanaryAnalysis } from '../../model/delivery';
 import { Mesh } from '../../model/mesh';
 import type { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
-import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import type { IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /** One judged signal of the canary: its query and the largest value that passes. */
 interface CanarySignal {
@@ -28,7 +28,7 @@ export function seconds(ms: number): string {
  * service's dashboard and alerts (`queries`), narrowed to the canary version's pods, each counted only once the canary
  * has served `minRequests` requests in the window.
  */
-function canarySignals(service: MeshService, version: string, analysis: ResolvedCanaryAnalysis, queries: GoldenSignalQueries): CanarySignal[] {
+function canarySignals(service: MeshService, version: string, analysis: ResolvedCanaryAnalysis, queries: IGoldenSignalQueries): CanarySignal[] {
   const window = seconds(analysis.interval.toMilliseconds());
   const requests = queries.requestRate(service, window, version);
   // Requests in the window: rate per second times the window's seconds.
@@ -51,11 +51,13 @@ export function analysisTemplateName(service: MeshService): string {
  * asked for the canary's 5xx share and p99 latency; a value above its threshold fails the measurement (the controller
  * aborts to 100% stable past `failureLimit`), too few requests leave it inconclusive (past `inconclusiveLimit` the
  * rollout pauses for a person). Reads the version being delivered at synth.
+ * Built by the Istio renderer: TypeScript only.
+ * @jsii ignore
  */
 export class CanaryAnalysisTemplate extends Construct {
   public readonly template: ApiObject;
 
-  public constructor(scope: Construct, id: string, service: MeshService, version: () => string, queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, service: MeshService, version: () => string, queries: IGoldenSignalQueries) {
     super(scope, id);
     const analysis = service.delivery.analysis!;
     const mesh = Mesh.of(service);

@@ -36,7 +36,7 @@ export class Analyzer {
   }
 
   /** Analyzes every ApiObject of a chart; findings carry the construct path of their object. */
-  public static analyzeChart(chart: Chart, peers: readonly PeerWorkload[] = []): ConstructFinding[] {
+  public static analyzeChart(chart: Chart, peers: PeerWorkload[] = []): ConstructFinding[] {
     const apiObjects = chart.node.findAll().filter(ApiObject.isApiObject);
     const byJson = new Map<KubeObject, ApiObject>();
     const objects = apiObjects.map(o => {
@@ -85,7 +85,7 @@ export class AnalyzerValidation implements IValidation {
   public validate(): string[] {
     const chart = this.chart();
     const key = `${chart.node.findAll().length}|${this.version()}`;
-    if (this.last?.key !== key) this.last = { key, findings: Analyzer.analyzeChart(chart, this.peers()) };
+    if (this.last?.key !== key) this.last = { key, findings: Analyzer.analyzeChart(chart, [...this.peers()]) };
     const findings = this.last.findings;
     for (const f of findings) {
       const line = formatConstructFinding(f);

@@ -7,7 +7,7 @@ import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { carriesHttp } from '../../model/protocol';
 import { DEFAULT_CANARY_STEPS } from '../../model/routing';
 import { renderedJson } from '../rendered-json';
-import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import type { IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 import { analysisTemplateName, CanaryAnalysisTemplate, seconds } from './analysis-template';
 import { CANARY_SUBSET, STABLE_SUBSET } from './controller-subsets';
 import { httpRoutes } from './route-table';
@@ -38,10 +38,14 @@ function controlledRoutes(service: MeshService): string[] {
  */
 export class ArgoRollout extends Construct {
   public readonly rollout: ApiObject;
+  /**
+   * TypeScript only: other languages reach the template as a child of this construct.
+   * @jsii ignore
+   */
   public readonly analysisTemplate: CanaryAnalysisTemplate;
   private readonly templates = new Set<ServiceVersion>();
 
-  public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: IGoldenSignalQueries) {
     super(scope, id);
     const analysis = service.delivery.analysis!;
     this.analysisTemplate = new CanaryAnalysisTemplate(this, 'Analysis', service, () => rolloutVersion(service), queries);

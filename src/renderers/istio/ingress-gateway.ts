@@ -26,13 +26,16 @@ export class IstioIngressGateway extends Construct {
     return rendered;
   }
 
-  /** @internal the construct id under the PublicIngress */
+  /**
+   * @internal the construct id under the PublicIngress
+   * @jsii ignore
+   */
   public static readonly ID = 'Istio';
 
   public readonly gatewayResource: ApiObject;
   public readonly virtualService: ApiObject;
-  public readonly requestAuthentication: RequestAuthentication;
-  public readonly requireJwt: AuthorizationPolicy;
+  public readonly requestAuthentication: ApiObject;
+  public readonly requireJwt: ApiObject;
 
   public constructor(ingress: PublicIngress) {
     super(ingress, IstioIngressGateway.ID);

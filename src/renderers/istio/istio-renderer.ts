@@ -1,4 +1,4 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { PropsCheck } from '../../model/props-check';
 import { AnalyzerValidation } from './analyzer-validation';
 import { ArgoRollout } from './argo-rollout';
@@ -8,7 +8,7 @@ import {
 } from '../../../imports/istio-security.istio.io';
 import { Call } from '../../model/call';
 import type { ExternalCall, ExternalHost, UnlistedEgress } from '../../model/external-host';
-import { DataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
+import { IDataPlaneReservations, IMeshRenderer } from '../../model/mesh-renderer';
 import { Mesh } from '../../model/mesh';
 import { fail } from '../../model/validation';
 import type { MeshNamespace } from '../../model/mesh-namespace';
@@ -36,7 +36,7 @@ const ALLOW_NOTHING_ID = 'AllowNothing';
 const MERGED_METRICS_PORT = 15020;
 
 /** The ports the Istio proxy and its agent listen on in every pod, and the proxy's own user id. */
-export const ISTIO_DATA_PLANE: DataPlaneReservations = {
+export const ISTIO_DATA_PLANE: IDataPlaneReservations = {
   meshName: 'Istio',
   isReservedPort: port => (port >= 15000 && port <= 15008) || port === 15020 || port === 15021 || port === 15090,
   reservedPortsText: '15000-15008, 15020, 15021, 15090',
@@ -99,13 +99,13 @@ export class IstioRenderer implements IMeshRenderer {
    * The PeerAuthentication STRICT rendered for a namespace (namespace-wide) or a workload (by selector), typed, to change
    * a field the props do not offer; undefined when none is rendered there.
    */
-  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): PeerAuthentication | undefined {
+  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): ApiObject | undefined {
     const found = scope.node.tryFindChild(STRICT_MTLS_ID);
     return found instanceof PeerAuthentication ? found : undefined;
   }
 
   /** The allow-nothing AuthorizationPolicy of a deny-by-default namespace, typed; undefined when none is rendered. */
-  public static allowNothingOf(namespace: MeshNamespace): AuthorizationPolicy | undefined {
+  public static allowNothingOf(namespace: MeshNamespace): ApiObject | undefined {
     const found = namespace.node.tryFindChild(ALLOW_NOTHING_ID);
     return found instanceof AuthorizationPolicy ? found : undefined;
   }

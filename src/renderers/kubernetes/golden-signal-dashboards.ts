@@ -7,7 +7,7 @@ import { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry, ResolvedGoldenSignals } from '../../model/mesh-telemetry';
 
 /** The PromQL of one mesh's golden signals for a service, from the metrics that mesh's proxies emit. */
-export interface GoldenSignalQueries {
+export interface IGoldenSignalQueries {
   /** The mesh's name as a dashboard tag: `istio`, `linkerd`. */
   readonly tag: string;
   /**
@@ -37,7 +37,7 @@ export class GoldenSignalDashboards extends Construct {
    * Renders the dashboards a MeshTelemetry declares, for the services declared so far; a renderer adds later ones
    * with `GoldenSignalDashboards.of(mesh)?.addService(service)`.
    */
-  public static render(telemetry: MeshTelemetry, queries: GoldenSignalQueries): GoldenSignalDashboards | undefined {
+  public static render(telemetry: MeshTelemetry, queries: IGoldenSignalQueries): GoldenSignalDashboards | undefined {
     if (!telemetry.goldenSignals) return undefined;
     const dashboards = new GoldenSignalDashboards(telemetry, GoldenSignalDashboards.ID, telemetry.goldenSignals, queries);
     for (const workload of Mesh.of(telemetry).workloads) if (workload instanceof MeshService) dashboards.addService(workload);
@@ -59,7 +59,7 @@ export class GoldenSignalDashboards extends Construct {
   /** Holds the dashboards, created before the alert rules so that they precede them in the output. */
   private readonly dashboardScope: Construct;
 
-  public constructor(scope: Construct, id: string, private readonly settings: ResolvedGoldenSignals, private readonly queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, private readonly settings: ResolvedGoldenSignals, private readonly queries: IGoldenSignalQueries) {
     super(scope, id);
     this.dashboardScope = new Construct(this, 'Dashboards');
     this.alertRules = new k8s.KubeConfigMap(this, 'AlertRules', {
@@ -124,7 +124,7 @@ export function deploymentRegex(service: MeshService): string {
 
 interface Target { expr: string; legendFormat: string }
 
-function dashboardOf(service: MeshService, queries: GoldenSignalQueries): object {
+function dashboardOf(service: MeshService, queries: IGoldenSignalQueries): object {
   const pods = podSelector(service);
   const direction = service.ports.length > 0 ? 'inbound' : 'outbound';
   const requests = queries.requestRate(service, WINDOW);

@@ -55,6 +55,8 @@ export interface LinkerdRendererProps extends MeshNetworkPolicyOptions {
   /**
    * Receives each warning about something Linkerd renders differently from what was declared.
    * @default - printed to stderr
+   * TypeScript only.
+   * @jsii ignore
    */
   readonly onWarning?: (message: string) => void;
 }

@@ -1,4 +1,4 @@
-import type { DataPlaneReservations } from '../../model/mesh-renderer';
+import type { IDataPlaneReservations } from '../../model/mesh-renderer';
 import { Protocol } from '../../model/protocol';
 
 /**
@@ -21,7 +21,7 @@ const LINKERD_PROXY_PORTS: ReadonlySet<number> = new Set([4140, 4143, 4191]);
 export const LINKERD_ADMIN_PORT = 4191;
 
 /** What the Linkerd proxy takes in every pod: its ports, and its user id 2102, whose traffic it does not intercept. */
-export const LINKERD_DATA_PLANE: DataPlaneReservations = {
+export const LINKERD_DATA_PLANE: IDataPlaneReservations = {
   meshName: 'Linkerd',
   isReservedPort: port => LINKERD_PROXY_PORTS.has(port),
   reservedPortsText: '4140, 4143, 4191',
