@@ -15,9 +15,12 @@ export { ExistingWorkload } from './model/existing-workload';
 export type { ExistingWorkloadProps } from './model/existing-workload';
 export { ExternalHost } from './model/external-host';
 export type { ExternalCall, ExternalHostProps, UnlistedEgress } from './model/external-host';
-export type { IMeshWorkload, MeshWorkload, ResolvedWorkloadPort, WorkloadPort } from './model/workload';
+// Classes as values (not `export type`): other languages' runtimes look each class up in the module.
+export { MeshWorkload } from './model/workload';
+export type { IMeshWorkload, ResolvedWorkloadPort, WorkloadPort } from './model/workload';
 export type { Call, CallEnv, CallOptions, DiscoveryEnv } from './model/call';
-export type { CallGraph, CallGraphEdge, UnlistedEgressOptions } from './model/call-graph';
+export { CallGraph } from './model/call-graph';
+export type { CallGraphEdge, UnlistedEgressOptions } from './model/call-graph';
 export { HealthCheck } from './model/health-check';
 export type { HealthCheckOptions, PortHealthCheckOptions } from './model/health-check';
 export { Protocol } from './model/protocol';
@@ -29,7 +32,7 @@ export type {
   ResolvedOutlierDetection, ResolvedRetries, Resilience, ResilienceOptions, RetryOptions,
 } from './model/resilience';
 export type { CanaryRelease, TrafficMirror, TrafficRouting, VersionMatch, WeightedVersion } from './model/routing';
-export type { ServiceTraffic } from './model/service-traffic';
+export { ServiceTraffic } from './model/service-traffic';
 export type { IDataPlaneReservations, IMeshRenderer } from './model/mesh-renderer';
 export { PublicIngress } from './model/public-ingress';
 export type { JwtIssuer, PublicIngressProps } from './model/public-ingress';

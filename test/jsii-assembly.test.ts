@@ -120,3 +120,15 @@ test("the assembly holds soma-mesh's types only: no generated CRD class, nothing
   expect(Object.keys(targets).sort()).toEqual(['dotnet', 'go', 'java', 'js', 'python']);
   expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bundledDependencies).toEqual(['ajv', 'yaml']);
 });
+
+test('every class of the assembly is a runtime export (an `export type` class cannot be loaded by other languages)', () => {
+  // The compiled entry point the kernel loads: a class exported with `export type` is absent from it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const compiled = require(path.join(ROOT, 'lib', 'src', 'index.js'));
+  const absent = assembly.allClasses.map(c => c.fqn).filter(fqn => {
+    let value = compiled;
+    for (const part of fqn.split('.').slice(1)) value = value?.[part];
+    return typeof value !== 'function';
+  });
+  expect(absent).toEqual([]);
+});

@@ -54,11 +54,11 @@ describe('package.json', () => {
 
 test('the runtime exports are classes, enums and the renderer namespaces: no free function or constant (jsii drops them)', () => {
   expect(Object.keys(api).sort()).toEqual([
-    'AdoptedWorkload', 'Analyzer', 'Codes', 'Delivery', 'DeliveryController', 'DetectedMesh', 'ExistingWorkload', 'ExternalHost',
+    'AdoptedWorkload', 'Analyzer', 'CallGraph', 'Codes', 'Delivery', 'DeliveryController', 'DetectedMesh', 'ExistingWorkload', 'ExternalHost',
     'GoldenSignalDashboards', 'HealthCheck', 'IstioAmbientRenderer', 'IstioRenderer', 'LinkerdRenderer', 'LoadBalancing', 'Mesh',
-    'MeshDetectionError', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTargets', 'MeshTelemetry', 'PropsCheck', 'Protocol',
-    'PublicIngress', 'Release', 'RetryCondition', 'Review', 'Severity', 'Synthesis', 'WorkloadNetworkPolicy', 'ambient', 'istio',
-    'linkerd',
+    'MeshDetectionError', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTargets', 'MeshTelemetry', 'MeshWorkload', 'PropsCheck',
+    'Protocol', 'PublicIngress', 'Release', 'RetryCondition', 'Review', 'ServiceTraffic', 'Severity', 'Synthesis',
+    'WorkloadNetworkPolicy', 'ambient', 'istio', 'linkerd',
   ]);
   for (const [name, value] of Object.entries(api)) {
     expect([name, typeof value]).toEqual([name, expect.stringMatching(/^(function|object)$/)]);
