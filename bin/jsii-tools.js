@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The jsii tools over the built assembly (`.jsii`, from `npm run build`):
-//   pacmak [--langs]   generates the Python, Go, Java and .NET sources into jsii-dist/ (`--code-only`: no JDK, .NET
+//   pacmak [OPTIONS]   generates the Python, Go, Java and .NET sources into jsii-dist/ (`--code-only`: no JDK, .NET
 //                      or Go toolchain needed) and checks each language produced its package
 //   docgen [--check]   writes API.md (TypeScript, then Python) with jsii-docgen; --check fails if API.md is not current
 //   rosetta [--check]  compiles README's first TypeScript example against the assembly with jsii-rosetta and writes
 //                      its Python translation into README (between the rosetta markers); --check fails if stale
-//   diff [BASELINE]    jsii-diff of the assembly against BASELINE (a folder, a .jsii, or npm:soma-mesh@VERSION;
+//   diff [BASELINE]    jsii-diff of the assembly against BASELINE (a package folder holding its .jsii, with its peers
+//                      resolvable from it, or npm:soma-mesh@VERSION;
 //                      default: the last published soma-mesh) and fails on API breaks
 const fs = require('fs');
 const os = require('os');
