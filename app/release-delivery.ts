@@ -1,4 +1,4 @@
-import { deliveredVersion, Delivery, ServiceRelease } from '../src';
+import { Delivery, Release, ServiceRelease } from '../src';
 import { SomaDelivery, somaDeliveryOf } from './delivery';
 import { SOMA_NAMESPACE } from './services';
 
@@ -100,6 +100,6 @@ export class ReleaseDelivery {
 
   /** The Deployment whose template the Rollout runs: each version's Deployment is `<service>-<version>`. */
   private template(release: ServiceRelease): string {
-    return `${this.service}-${deliveredVersion(release, release.stable ?? 'v1')}`;
+    return `${this.service}-${Release.deliveredVersion(release, release.stable ?? 'v1')}`;
   }
 }

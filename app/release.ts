@@ -1,6 +1,5 @@
 import * as path from 'path';
-import { parseReleaseFile, ReleaseFile, resolveSplit, SynthTarget, withOutputLock } from '../src';
-import { nextStep, promote, rollback, ServiceRelease, setCanaryWeight, setSplit, setStable, startCanary } from '../src';
+import { Release, ReleaseFile, ServiceRelease, Synthesis, SynthTarget } from '../src';
 import { SomaDelivery } from './delivery';
 import { ReleaseDelivery } from './release-delivery';
 import { LoadedReleases, loadReleases } from './synth';
@@ -80,7 +79,7 @@ interface ReleaseCommand {
 export function runRelease(args: string[], file: string, options: ReleaseOptions = {}): string {
   const command = parseCommand(args, options.services);
   const lockDir = options.lockDir ?? path.dirname(path.resolve(file));
-  return withOutputLock(lockDir, { description: `release ${args.join(' ')}`, scanDirs: [path.dirname(path.resolve(file))], log: options.log }, lock => {
+  return Synthesis.withOutputLock(lockDir, { description: `release ${args.join(' ')}`, scanDirs: [path.dirname(path.resolve(file))], log: options.log }, lock => {
     const releases = loadReleases(file);
     const services = releases.file.services;
     const current: ServiceRelease = Object.prototype.hasOwnProperty.call(services, command.service) ? services[command.service] : {};
@@ -90,7 +89,7 @@ export function runRelease(args: string[], file: string, options: ReleaseOptions
     const next = by.record(command.command, apply(current, command));
     const updated: ReleaseFile = { ...releases.file, services: { ...services, [command.service]: next } };
     try {
-      parseReleaseFile(updated, file);
+      Release.parseFile(updated, file);
       lock.commit(options.targets?.({ file: updated, source: releases.source }) ?? [], [{ file, content: JSON.stringify(updated, null, 2) + '\n' }]);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${file} is unchanged, and so is every output folder.`);
@@ -148,16 +147,16 @@ function checkService(service: string, services: readonly string[] | undefined):
 
 function apply(release: ServiceRelease, { command, args, flags }: ReleaseCommand): ServiceRelease {
   switch (command) {
-    case 'canary': return setCanaryWeight(release, decimal(args[0], 'the canary weight', 0, 100));
-    case 'next': return nextStep(release);
-    case 'promote': return promote(release);
+    case 'canary': return Release.setCanaryWeight(release, decimal(args[0], 'the canary weight', 0, 100));
+    case 'next': return Release.nextStep(release);
+    case 'promote': return Release.promote(release);
     case 'rollback':
-    case 'abort': return rollback(release);
+    case 'abort': return Release.rollback(release);
     case 'start': {
       const version = checkVersion(args[0], 'start');
       const replicas = flags.replicas === undefined ? undefined : decimal(flags.replicas, '--replicas', 0, MAX_REPLICAS);
       if (flags.image !== undefined && flags.image.length === 0) throw new Error('--image is empty: give an image reference such as repo/name:3.0.0');
-      return startCanary(release, version, { image: flags.image, replicas });
+      return Release.startCanary(release, version, { image: flags.image, replicas });
     }
     case 'split': {
       const weights: Record<string, number> = {};
@@ -168,9 +167,9 @@ function apply(release: ServiceRelease, { command, args, flags }: ReleaseCommand
         if (Object.prototype.hasOwnProperty.call(weights, version)) throw new Error(`version ${version} is given twice: give each version once, such as v1=90 v2=10`);
         weights[version] = decimal(arg.slice(eq + 1), `the weight of ${version}`, 0, 100);
       }
-      return setSplit(release, weights);
+      return Release.setSplit(release, weights);
     }
-    case 'stable': return setStable(release, checkVersion(args[0], 'stable'));
+    case 'stable': return Release.setStable(release, checkVersion(args[0], 'stable'));
     default: throw new Error(`unknown command "${command}": use one of ${Object.keys(COMMANDS).join(', ')}`);
   }
 }
@@ -192,7 +191,7 @@ function checkVersion(version: string, command: string): string {
 }
 
 function describe(service: string, release: ServiceRelease): string {
-  const split = resolveSplit(release, release.stable ?? 'v1').map(s => `${s.version} ${s.weight}%`).join(', ');
+  const split = Release.resolveSplit(release, release.stable ?? 'v1').map(s => `${s.version} ${s.weight}%`).join(', ');
   const canary = release.canary ? ` (canary ${release.canary.version}, steps ${(release.canary.steps ?? []).join('/') || 'default'})` : '';
   return `${service}: ${split}${canary}`;
 }

@@ -2,8 +2,8 @@ import { Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
-  MeshService, MeshTelemetry, PropsCheck, Protocol, PublicIngress, ReleaseFile,
+  Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, Mesh, MeshNamespace, MeshProps,
+  MeshService, MeshTelemetry, PropsCheck, Protocol, PublicIngress, Release, ReleaseFile,
 } from '../src';
 import { SOMA_CALLS } from './calls';
 import { SOMA_CONFIGURATION, SOMA_SECRET, SomaServiceConfig } from './configuration';
@@ -108,21 +108,21 @@ export class SomaAgentHub extends Chart {
     });
     // Metrics, access logs, traces, and the golden-signal dashboards and alerts of every service.
     new MeshTelemetry(this.mesh, 'Telemetry', { tracingProvider: SOMA_TRACING.provider, samplingPercentage: SOMA_TRACING.samplingPercentage });
-    if (props.releases) applyReleases(this.mesh, props.releases.file, props.releases.source);
+    if (props.releases) Release.apply(this.mesh, props.releases.file, props.releases.source);
   }
 }
 
 /** `releases` holds the release file as read, not its path: `loadReleases(path)` (app/synth.ts) gives both fields. */
 function checkReleases(at: PropsCheck, releases: SomaAgentHubProps['releases']): void {
   if (releases === undefined) return;
-  const example = '{ file: readReleaseFile("releases.json"), source: "releases.json" }';
+  const example = '{ file: Release.readFile("releases.json"), source: "releases.json" }';
   const r = at.object('releases', releases, example);
   if (typeof r.file === 'string') {
     const path = JSON.stringify(r.file);
     at.fail('releases.file', `${path} (a string) is not a release file`,
-      `pass what the file holds: releases: { file: readReleaseFile(${path}), source: ${path} }`);
+      `pass what the file holds: releases: { file: Release.readFile(${path}), source: ${path} }`);
   }
-  at.object('releases.file', r.file, 'readReleaseFile("releases.json")');
+  at.object('releases.file', r.file, 'Release.readFile("releases.json")');
   at.string('releases.source', r.source, '"releases.json"');
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { MeshTarget, parseMeshTarget, rendererFor } from '../src';
-import { readReleaseFile, ReleaseFile } from '../src';
-import { OutputLockOptions, SynthTarget, withOutputLock } from '../src';
+import { MeshTarget, MeshTargets } from '../src';
+import { Release, ReleaseFile } from '../src';
+import { OutputLockOptions, Synthesis, SynthTarget } from '../src';
 import { SomaDelivery } from './delivery';
 import { SOMA_LINKERD } from './linkerd';
 import { SomaAgentHub } from './soma-agent-hub';
@@ -18,7 +18,7 @@ export interface LoadedReleases {
 
 /** Reads and checks a release file (every problem with its JSON path), before anything renders. */
 export function loadReleases(releasesFile: string): LoadedReleases {
-  return { file: readReleaseFile(releasesFile), source: path.basename(releasesFile) };
+  return { file: Release.readFile(releasesFile), source: path.basename(releasesFile) };
 }
 
 /**
@@ -27,7 +27,7 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  */
 export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget,
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE, warnings: SomaWarnings = new SomaWarnings()): SynthTarget {
-  const mesh = { renderer: rendererFor(target, SOMA_LINKERD), warningSink: warnings };
+  const mesh = { renderer: MeshTargets.renderer(target, SOMA_LINKERD), warningSink: warnings };
   return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh, delivery }) };
 }
 
@@ -44,7 +44,7 @@ export function synthTargets(root: string, releases: LoadedReleases, meshes: rea
  */
 export function synthAll(root: string, releasesFile: string, meshes?: readonly MeshTarget[], options: OutputLockOptions = {}): void {
   const warnings = new SomaWarnings();
-  withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
+  Synthesis.withOutputLock(root, { description: 'synth', ...options, scanDirs: [root, path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit(synthTargets(root, loadReleases(releasesFile), meshes, warnings)));
   if (warnings.summary) console.log(warnings.summary); // news only on stderr
 }
@@ -54,11 +54,11 @@ export function synthAll(root: string, releasesFile: string, meshes?: readonly M
  * when run by `cdk8s synth`), with the releases (canaries, splits) of `releasesFile`, which `npm run release` edits,
  * delivered by that file (the committed renders) or by Argo Rollouts (`delivery`).
  */
-export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = parseMeshTarget(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
+export function main(outdir?: string, releasesFile = 'releases.json', target: MeshTarget = MeshTargets.parse(process.env.SOMA_MESH ?? MeshTarget.ISTIO),
   delivery: SomaDelivery = SomaDelivery.RELEASE_FILE): void {
   const dir = path.resolve(outdir ?? process.env.CDK8S_OUTDIR ?? OUTDIR[target]);
   const warnings = new SomaWarnings();
-  withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
+  Synthesis.withOutputLock(path.dirname(dir), { description: 'synth', scanDirs: [path.dirname(path.resolve(releasesFile))] },
     lock => lock.commit([synthTarget(dir, loadReleases(releasesFile), target, delivery, warnings)]));
   if (warnings.summary) console.log(warnings.summary); // news only on stderr
 }

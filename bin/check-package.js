@@ -46,12 +46,13 @@ function examples(file) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-mesh-package-'));
 try {
-  // 1. Pack: what npm publishes, built by the `prepare` script.
+  // 1. Pack: what npm publishes, built (tsc, then jsii) by the `prepack` script.
   const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], root))[0];
   const files = packed.files.map(f => f.path);
-  const outside = files.filter(f => !/^(lib\/src\/|lib\/imports\/|bin\/soma-mesh\.js$|LICENSE$|README\.md$|package\.json$|docs\/[^/]+\.md$)/.test(f));
+  // node_modules/: the bundled dependencies (yaml, ajv and theirs), which jsii requires inside the package.
+  const outside = files.filter(f => !/^(lib\/src\/|lib\/imports\/|bin\/soma-mesh\.js$|LICENSE$|README\.md$|API\.md$|\.jsii$|package\.json$|docs\/[^/]+\.md$|node_modules\/)/.test(f));
   if (outside.length > 0) fail(`the package holds files that are not the library: ${outside.slice(0, 10).join(', ')}`);
-  for (const needed of ['LICENSE', 'lib/src/index.js', 'lib/src/index.d.ts', 'bin/soma-mesh.js']) {
+  for (const needed of ['LICENSE', 'lib/src/index.js', 'lib/src/index.d.ts', 'bin/soma-mesh.js', '.jsii', 'API.md']) {
     if (!files.includes(needed)) fail(`the package lacks ${needed}`);
   }
   if (files.some(f => f.endsWith('.tsbuildinfo') || f.startsWith('lib/app/') || f.startsWith('lib/bench/'))) fail('the package holds the app, bench or build state');

@@ -18,7 +18,10 @@ const SKIPPED_CLASSES = new Set(['PropsCheck', 'Analyzer']);
  * Records the library builds and hands to renderers and to callers (a Call, a ServiceVersion), never written by a
  * user: methods that take one back (`isIdempotent(call)`) are not given props.
  */
-const RECORDS = new Set(['Call', 'ExternalCall', 'UnlistedEgress', 'ServiceVersion', 'ResolvedNetworkPolicySettings', 'MeshModelProps']);
+/** Classes whose objects the library makes (a service's traffic), exported as values for jsii's runtimes. */
+const LIBRARY_MADE = new Set(['ServiceTraffic']);
+const RECORDS = new Set(['Call', 'ExternalCall', 'UnlistedEgress', 'ServiceVersion', 'ResolvedNetworkPolicySettings', 'MeshModelProps',
+  'ResolvedGoldenSignals']);
 
 const hidden = ts.ModifierFlags.Private | ts.ModifierFlags.Protected;
 const isTypeOnlyExport = specifier => specifier.isTypeOnly || specifier.parent.parent.isTypeOnly;
@@ -144,9 +147,11 @@ function generate() {
   }
 
   const entry = checker.getSymbolAtLocation(program.getSourceFile(ENTRY));
-  // A class exported as a type only (`export type { ServiceTraffic }`) is made by the library, never by `new`.
+  // A class exported as a type only is made by the library, never by `new`; so are those listed in LIBRARY_MADE,
+  // exported as values only so that other languages' runtimes can find them.
   const typeOnly = new Set(checker.getExportsOfModule(entry)
-    .filter(s => (s.declarations ?? []).every(d => ts.isExportSpecifier(d) && isTypeOnlyExport(d)))
+    .filter(s => (s.declarations ?? []).every(d => ts.isExportSpecifier(d) && isTypeOnlyExport(d))
+      || LIBRARY_MADE.has(s.getName()))
     .map(s => named(s)));
   const exported = checker.getExportsOfModule(entry).map(named)
     .filter(s => (s.declarations ?? []).some(d => ROOT_DIRS.some(dir => (inProject(d) ?? '').startsWith(dir))))

@@ -3,7 +3,7 @@
 // Istio into dist/, Linkerd into dist-linkerd/ and Istio ambient into dist-ambient/, or one of them with
 // `--mesh istio|linkerd|istio-ambient`; with `--delivery argo-rollouts --out DIR`, the canaries delivered by
 // Argo Rollouts, into DIR.
-// The app is compiled (and type-checked) by `npm run build`, which `npm ci` runs through `prepare`;
+// The app is compiled (and type-checked) by `npm run build` (the first synth runs its tsc part);
 // when a source is newer than the last build, this transpiles the changed sources first, without
 // type-checking them (that is `npm run build`'s and `npm test`'s job), so a synth after an edit stays fast.
 const fs = require('fs');
@@ -64,7 +64,7 @@ if (options.help) {
 const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
 if (built === 0) {
   // Never built here: the one full, type-checked build.
-  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js')], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [path.join(root, 'bin', 'build.js'), '--tsc-only'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 } else if (Math.max(...['src', 'app', 'imports'].map(dir => newestSource(path.join(root, dir)))) > built) {
   require('./transpile-changed').transpileChanged();

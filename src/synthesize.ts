@@ -15,7 +15,10 @@ import { AppSynth } from './renderers/app-synth';
  * completed by the next command, which says so. Staging left by killed commands is removed by the next one.
  */
 
-/** One output folder: what to render into it. */
+/**
+ * One output folder: what to render into it. TypeScript only (`SynthesisTarget` elsewhere).
+ * @jsii ignore
+ */
 export interface SynthTarget {
   /** The folder, for example `dist/`. */
   readonly outdir: string;
@@ -29,7 +32,10 @@ export interface FileChange {
   readonly content: string;
 }
 
-/** How a transaction locks and reports. */
+/**
+ * How a transaction locks and reports. TypeScript only (`SynthesisOptions` elsewhere).
+ * @jsii ignore
+ */
 export interface OutputLockOptions {
   /**
    * What runs, recorded in the lock and the journal so that a waiting command, or the one after a kill, can say.
@@ -45,7 +51,7 @@ export interface OutputLockOptions {
    * Folders holding output folders or files of this command, where staging left by killed commands is looked for.
    * @default - the lock's folder only
    */
-  readonly scanDirs?: readonly string[];
+  readonly scanDirs?: string[];
   /**
    * Where waiting and recovery are reported.
    * @default - standard error, prefixed with "note: "
@@ -53,12 +59,15 @@ export interface OutputLockOptions {
   readonly log?: (message: string) => void;
 }
 
-/** A held lock: commit output folders and files through it. */
+/**
+ * A held lock: commit output folders and files through it. TypeScript only.
+ * @jsii ignore
+ */
 export interface OutputLock {
   /** What the lock found and repaired of a killed command, when anything: already reported through `log`. */
   readonly recovered?: string;
   /** Renders every target into staging, then swaps all of them and the files in, or none. */
-  commit(targets: readonly SynthTarget[], files?: readonly FileChange[]): void;
+  commit(targets: SynthTarget[], files?: FileChange[]): void;
 }
 
 const LOCK_FILE = '.soma-mesh.lock';
@@ -94,7 +103,7 @@ export function synthesizeTransaction(targets: readonly SynthTarget[], options: 
   if (outputs.length === 0) return;
   const lockDir = options.lockDir ?? path.dirname(path.resolve(outputs[0]));
   withOutputLock(lockDir, { ...options, scanDirs: [...(options.scanDirs ?? []), ...outputs.map(o => path.dirname(path.resolve(o)))] },
-    lock => lock.commit(targets, options.files));
+    lock => lock.commit([...targets], options.files && [...options.files]));
 }
 
 /**

@@ -7,7 +7,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { SOMA_CANARY_ANALYSIS, SomaDelivery } from '../app/delivery';
 import { runRelease } from '../app/release';
 import { LoadedReleases, main, synthTarget } from '../app/synth';
-import { analyze, Delivery, DeliveryController, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, MeshTelemetry, Protocol } from '../src';
+import { Delivery, DeliveryController, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshService, MeshTarget, MeshTelemetry, Protocol, Review } from '../src';
 import { adopt, ArgoController, readQuery, SimulatedTraffic } from './support/argo-controller';
 import { cli } from './support/cli';
 import { CrdSchemas } from './support/crd-schema';
@@ -211,7 +211,7 @@ describe('SomaAgentHub rendered with --delivery argo-rollouts', () => {
   });
 
   test('the VirtualService and DestinationRule pass soma-mesh\'s analyzer and the traffic checks: weights sum to 100, subsets select pods, no POST retried', () => {
-    expect(analyze(objects).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
+    expect(Review.analyze(objects).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
     const vs = named(objects, 'VirtualService', 'slm-service');
     const dr = named(objects, 'DestinationRule', 'slm-service');
     const templates = ofKind(objects, 'Deployment').map(d => d.spec.template.metadata.labels);
@@ -233,7 +233,7 @@ describe('SomaAgentHub rendered with --delivery argo-rollouts', () => {
     dr.spec.subsets[0].labels['rollouts-pod-template-hash'] = '6d4f5b9c8';
     dr.spec.subsets[1].labels['rollouts-pod-template-hash'] = '7c9d8e6f5';
     for (const route of named(live, 'VirtualService', 'slm-service').spec.http) { route.route[0].weight = 95; route.route[1].weight = 5; }
-    const errors = (list: K8sObject[]) => analyze(list).filter(f => f.severity === 'error').map(f => `${f.code} ${f.message}`);
+    const errors = (list: K8sObject[]) => Review.analyze(list).filter(f => f.severity === 'error').map(f => `${f.code} ${f.message}`);
     expect(errors(live)).toEqual([]);
     // Without the Rollout, nothing adds that hash to any pod: the subsets select nothing.
     const withoutRollout = live.filter(o => o.kind !== 'Rollout');
@@ -368,7 +368,7 @@ describe('the render in a cluster, by the controller\'s rules (test/support/argo
 });
 
 describe('soma-mesh check reads Rollouts by what they name (SM1501)', () => {
-  const sm1501 = (list: K8sObject[]) => analyze(list).filter(f => f.code === 'SM1501').map(f => f.message);
+  const sm1501 = (list: K8sObject[]) => Review.analyze(list).filter(f => f.code === 'SM1501').map(f => f.message);
 
   test('the render names only what exists; each missing Deployment, route, subset or AnalysisTemplate is an error', () => {
     expect(sm1501(objects)).toEqual([]);
@@ -424,7 +424,7 @@ describe('release commands with the controller', () => {
     // The canary's Deployment stays declared (0 replicas) for diagnosis; its subset selects the stable template's pods only.
     expect(named(aborted, 'Deployment', 'slm-service-v2').spec.replicas).toBe(0);
     expect(rollouts.errors(rollout)).toEqual([]);
-    expect(analyze(aborted).filter(f => f.severity === 'error')).toEqual([]);
+    expect(Review.analyze(aborted).filter(f => f.severity === 'error')).toEqual([]);
   });
 
   test('abort, rollback and promote say which Rollout fields they rendered and the kubectl equivalent', () => {
@@ -546,7 +546,7 @@ describe('random releases and call graphs under Argo Rollouts (SOMA_ARGO_RUNS, d
         for (const s of vectorSelectors(query)) expect(s.matchers.get('destination_version')).toBe(`="${version}"`);
         expect(query).toMatch(/>= 7\)\) or on\(\) vector\(0\)$/);
       }
-      expect(analyze(list).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
+      expect(Review.analyze(list).filter(f => f.severity === 'error').map(f => f.message)).toEqual([]);
     }), { numRuns: runs, seed: 20261130 });
   });
 });

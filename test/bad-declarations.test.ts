@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Duration } from 'cdk8s';
 import { ExistingWorkload, ExternalHost, HealthCheck, IstioRenderer, LinkerdRenderer, Mesh, MeshNamespace, MeshService, Protocol } from '../src';
-import { IstioAmbientRenderer, setCanaryWeight, setSplit, startCanary } from '../src';
+import { IstioAmbientRenderer, Release } from '../src';
 import { REPO_ROOT } from './support/manifests';
 
 /**
@@ -158,12 +158,12 @@ describe('renderers from JavaScript', () => {
 describe('release operations from JavaScript', () => {
   const release = { stable: 'v1', canary: { version: 'v2', weight: 1 } };
   const REFUSED: Array<[string, () => unknown, string]> = [
-    ['weight a string', () => setCanaryWeight(release, js('5')), '[setCanaryWeight] weight: "5" (a string) is not an integer; write an integer from 0 to 100'],
-    ['weight 150', () => setCanaryWeight(release, 150), '[setCanaryWeight] weight: 150 is out of range; write an integer from 0 to 100'],
-    ['steps a string', () => setCanaryWeight(js({ canary: { version: 'v2', weight: 1, steps: '1,5' } }), 5), '[setCanaryWeight] release.canary.steps: "1,5" is not a list of steps; write ascending percentages ending at 100, such as [1, 5, 25, 50, 100]; fix the release first'],
-    ['split weights as strings', () => setSplit(release, js({ v1: '95', v2: '5' })), '[setSplit] weights["v1"]: "95" (a string) is not an integer; write an integer from 0 to 100'],
-    ['start without a version', () => startCanary({}, js(undefined)), '[startCanary] version: is missing; write version: "v3"'],
-    ['release null', () => startCanary(js(null), 'v3'), '[startCanary] release: null is not a release; write an object such as {"stable": "v1", "canary": {"version": "v2", "weight": 1}}; fix the release first'],
+    ['weight a string', () => Release.setCanaryWeight(release, js('5')), '[setCanaryWeight] weight: "5" (a string) is not an integer; write an integer from 0 to 100'],
+    ['weight 150', () => Release.setCanaryWeight(release, 150), '[setCanaryWeight] weight: 150 is out of range; write an integer from 0 to 100'],
+    ['steps a string', () => Release.setCanaryWeight(js({ canary: { version: 'v2', weight: 1, steps: '1,5' } }), 5), '[setCanaryWeight] release.canary.steps: "1,5" is not a list of steps; write ascending percentages ending at 100, such as [1, 5, 25, 50, 100]; fix the release first'],
+    ['split weights as strings', () => Release.setSplit(release, js({ v1: '95', v2: '5' })), '[setSplit] weights["v1"]: "95" (a string) is not an integer; write an integer from 0 to 100'],
+    ['start without a version', () => Release.startCanary({}, js(undefined)), '[startCanary] version: is missing; write version: "v3"'],
+    ['release null', () => Release.startCanary(js(null), 'v3'), '[startCanary] release: null is not a release; write an object such as {"stable": "v1", "canary": {"version": "v2", "weight": 1}}; fix the release first'],
   ];
   test.each(REFUSED)('%s', (_name, call, message) => {
     expect(call).toThrow(message);

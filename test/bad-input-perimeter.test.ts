@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
-import { ExistingWorkload, ExternalHost, Mesh, MeshService, Protocol, PublicIngress, synthesizeAtomically, IstioRenderer } from '../src';
+import { ExistingWorkload, ExternalHost, Mesh, MeshService, Protocol, PublicIngress, Synthesis, IstioRenderer } from '../src';
 
 /** Issue 6's bad input: each mistake fails synth with the construct path and the fix, and leaves dist/ as it was. */
 interface Parts { mesh: Mesh; api: MeshService; db: ExistingWorkload; gateway: ExistingWorkload }
@@ -14,7 +14,7 @@ function synthWith(mutate: (m: Parts) => void): { error: Error | undefined; unch
   fs.writeFileSync(path.join(out, 'previous.k8s.yaml'), 'kind: Previous\n');
   let error: Error | undefined;
   try {
-    synthesizeAtomically(out, app => {
+    Synthesis.atomically(out, { populate: app => {
       const mesh = new Mesh(new Chart(app, 'test', { disableResourceNameHashes: true }), 'Mesh', { renderer: new IstioRenderer() });
       const shop = mesh.addNamespace('shop');
       const api = new MeshService(shop, 'api', { image: 'example/api:1.0.0', ports: [{ port: 8080 }] });
@@ -22,7 +22,7 @@ function synthWith(mutate: (m: Parts) => void): { error: Error | undefined; unch
       const gateway = new ExistingWorkload(mesh.addNamespace('istio-system', { create: false, strictMtls: false }), 'ingress', { selector: { istio: 'ingressgateway' }, serviceAccountName: 'ingress' });
       db.allowFrom(api);
       mutate({ mesh, api, db, gateway });
-    });
+    } });
   } catch (e) {
     error = e as Error;
   }

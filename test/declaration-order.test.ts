@@ -8,7 +8,7 @@ import { SOMA_LINKERD } from '../app/linkerd';
 import { SOMA_SERVICES } from '../app/services';
 import { SomaAgentHub } from '../app/soma-agent-hub';
 import { loadReleases, OUTDIR } from '../app/synth';
-import { MeshTarget, rendererFor } from '../src';
+import { MeshTarget, MeshTargets } from '../src';
 import { seededRandom } from './support/random';
 import { REPO_ROOT } from './support/manifests';
 
@@ -51,7 +51,7 @@ function shuffledRender(target: MeshTarget, random: () => number): Map<string, s
     const app = Testing.app();
     const hub = new SomaAgentHub(app, 'soma-agent-hub', {
       releases: loadReleases(path.join(REPO_ROOT, 'releases.json')),
-      mesh: { renderer: rendererFor(target, SOMA_LINKERD), warningSink: { warn: () => undefined } },
+      mesh: { renderer: MeshTargets.renderer(target, SOMA_LINKERD), warningSink: { warn: () => undefined } },
     });
     return documents(Testing.synth(hub).map(o => Yaml.stringify(o)));
   } finally {

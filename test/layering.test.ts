@@ -28,7 +28,7 @@ function layerOf(file: string): Layer | undefined {
   if (rel.startsWith('src/model/')) return 'model';
   if (rel.startsWith('src/renderers/')) return 'renderers';
   if (rel.startsWith('src/review/')) return 'review';
-  if (rel.startsWith('src/cli/') || rel === 'src/synthesize.ts') return 'commands';
+  if (rel.startsWith('src/cli/') || rel === 'src/synthesize.ts' || rel === 'src/synthesis.ts') return 'commands';
   if (rel.startsWith('app/')) return 'app';
   if (rel.startsWith('imports/')) return 'generated';
   return undefined;

@@ -52,12 +52,24 @@ describe('package.json', () => {
   });
 });
 
-test('the runtime exports are the constructs, renderers, release and review functions: nothing internal', () => {
+test('the runtime exports are classes, enums and the renderer namespaces: no free function or constant (jsii drops them)', () => {
   expect(Object.keys(api).sort()).toEqual([
-    'ACKNOWLEDGE_ANNOTATION', 'AMBIENT_DATA_PLANE', 'AdoptedWorkload', 'Analyzer', 'CODES', 'CODE_LIST', 'Delivery', 'DeliveryController', 'ExistingWorkload', 'ExternalHost', 'GRAFANA_DASHBOARD_LABEL', 'GoldenSignalDashboards',
-    'HealthCheck', 'ISTIO_DATA_PLANE', 'IstioAmbientRenderer', 'IstioRenderer', 'LinkerdRenderer', 'LoadBalancing', 'Mesh', 'MeshDetectionError', 'MeshModel', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTelemetry',
-    'PropsCheck', 'Protocol', 'PublicIngress', 'RetryCondition', 'Severity', 'WorkloadNetworkPolicy', 'accessMatrix', 'allows', 'ambient', 'analyze', 'applyReleases', 'decide', 'deliveredVersion', 'detectMesh', 'diffMatrices', 'diffObjects',
-    'edgesOfMatrix', 'istio', 'linkerd', 'linkerdAccessMatrix', 'nextStep', 'parseMeshTarget', 'parseReleaseFile', 'promote', 'readReleaseFile', 'releaseFileProblems', 'rendererFor',
-    'resolveSplit', 'rollback', 'setCanaryWeight', 'setSplit', 'setStable', 'startCanary', 'synthesizeAtomically', 'synthesizeTransaction', 'toDot', 'toMermaid', 'validateObjects', 'withOutputLock',
+    'AdoptedWorkload', 'Analyzer', 'CallGraph', 'Codes', 'Delivery', 'DeliveryController', 'DetectedMesh', 'ExistingWorkload', 'ExternalHost',
+    'GoldenSignalDashboards', 'HealthCheck', 'IstioAmbientRenderer', 'IstioRenderer', 'LinkerdRenderer', 'LoadBalancing', 'Mesh',
+    'MeshDetectionError', 'MeshModel', 'MeshNamespace', 'MeshService', 'MeshTarget', 'MeshTargets', 'MeshTelemetry', 'MeshWorkload', 'PropsCheck',
+    'Protocol', 'PublicIngress', 'Release', 'RetryCondition', 'Review', 'ServiceTraffic', 'Severity', 'Synthesis',
+    'WorkloadNetworkPolicy', 'ambient', 'istio', 'linkerd',
   ]);
+  for (const [name, value] of Object.entries(api)) {
+    expect([name, typeof value]).toEqual([name, expect.stringMatching(/^(function|object)$/)]);
+    if (typeof value === 'function') expect([name, /^class /.test(Function.prototype.toString.call(value))]).toEqual([name, true]);
+  }
+});
+
+test('the package ships the jsii assembly and the API reference; nothing runs at install', () => {
+  expect(pkg.files).toEqual(expect.arrayContaining(['.jsii', 'API.md']));
+  expect(pkg.scripts.prepare).toBeUndefined();
+  expect(pkg.scripts.prepack).toBe('node bin/build.js');
+  expect(pkg.bundledDependencies).toEqual(Object.keys(pkg.dependencies).sort());
+  expect(Object.keys(pkg.jsii.targets).sort()).toEqual(['dotnet', 'go', 'java', 'python']);
 });

@@ -4,9 +4,9 @@ import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  applyReleases, Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioAmbientRenderer, IstioRenderer,
-  LinkerdRenderer, Mesh, MeshNamespace, MeshService, MeshTarget, MeshTelemetry, nextStep, promote, Protocol,
-  PublicIngress, rendererFor, rollback, setCanaryWeight, setSplit, setStable, startCanary,
+  Delivery, ExistingWorkload, ExternalHost, HealthCheck, IstioAmbientRenderer, IstioRenderer,
+  LinkerdRenderer, Mesh, MeshNamespace, MeshService, MeshTarget, MeshTargets, MeshTelemetry, Protocol,
+  PublicIngress, Release,
 } from '../src';
 import { PROPS_SHAPES } from '../src/model/props-shapes.generated';
 import { SomaAgentHub } from '../app/soma-agent-hub';
@@ -166,7 +166,7 @@ const PLACES: Record<string, Record<string, Place>> = {
   AutoscalingOptions: {
     nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, autoscaling: { maxReplicas: 3, ...x } })),
   },
-  'CallGraph#allowUnlistedEgress(options)': {
+  UnlistedEgressOptions: {
     'CallGraph#allowUnlistedEgress(options)': (b, x) =>
       b.mesh.callGraph.allowUnlistedEgress(b.web, js({ reason: 'calls URLs its users supply', ...x })),
   },
@@ -189,10 +189,10 @@ const PLACES: Record<string, Record<string, Place>> = {
     'new ExternalHost(props)': (b, x) => new ExternalHost(b.mesh, 'X', js({ host: 'api.example.com', ...x })),
   },
   FaultInjection: { nested: (b, x) => b.web.allowFrom(b.db, js({ fault: x })) },
-  'FaultInjection.abort': {
+  FaultAbort: {
     nested: (b, x) => b.web.allowFrom(b.db, js({ fault: { abort: { percent: 1, httpStatus: 503, ...x } } })),
   },
-  'FaultInjection.delay': {
+  FaultDelay: {
     nested: (b, x) =>
       b.web.allowFrom(b.db, js({ fault: { delay: { percent: 1, duration: Duration.seconds(1), ...x } } })),
   },
@@ -206,7 +206,7 @@ const PLACES: Record<string, Record<string, Place>> = {
   LinkerdPrometheusIdentity: { nested: (_b, x) => new LinkerdRenderer(js({ prometheus: x })) },
   LinkerdRendererProps: {
     'new LinkerdRenderer(props)': (_b, x) => new LinkerdRenderer(js(x)),
-    'rendererFor(linkerd)': (_b, x) => rendererFor(MeshTarget.LINKERD, js(x)),
+    'MeshTargets.renderer(linkerd)': (_b, x) => MeshTargets.renderer(MeshTarget.LINKERD, js(x)),
   },
   MeshNamespaceProps: {
     'Mesh#addNamespace(props)': (b, x) => b.mesh.addNamespace('n', js(x)),
@@ -232,20 +232,20 @@ const PLACES: Record<string, Record<string, Place>> = {
   PublicIngressProps: {
     'new PublicIngress(props)': (b, x) => new PublicIngress(b.mesh, 'P', js({ ...ingress(b), ...x })),
   },
-  ReleaseFile: { 'applyReleases(file)': (b, x) => applyReleases(b.mesh, js({ services: {}, ...x }), 'releases.json') },
+  ReleaseFile: { 'Release.apply(file)': (b, x) => Release.apply(b.mesh, js({ services: {}, ...x }), 'releases.json') },
   ReleaseVersion: {
-    nested: (b, x) => applyReleases(b.mesh, js({ services: { web: { versions: { v2: x } } } }), 'releases.json'),
+    nested: (b, x) => Release.apply(b.mesh, js({ services: { web: { versions: { v2: x } } } }), 'releases.json'),
   },
   ResilienceOptions: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports, resilience: x })) },
   RetryOptions: { nested: (b, x) => b.web.allowFrom(b.db, js({ retries: x })) },
   ServiceRelease: {
-    'nextStep(release)': (_b, x) => nextStep(js({ ...release(), ...x })),
-    'promote(release)': (_b, x) => promote(js({ ...release(), ...x })),
-    'rollback(release)': (_b, x) => rollback(js({ ...release(), ...x })),
-    'setCanaryWeight(release)': (_b, x) => setCanaryWeight(js({ ...release(), ...x }), 10),
-    'setSplit(release)': (_b, x) => setSplit(js({ ...release(), ...x }), { v1: 50, v2: 50 }),
-    'setStable(release)': (_b, x) => setStable(js({ ...release(), ...x }), 'v2'),
-    'startCanary(release)': (_b, x) => startCanary(js({ stable: 'v1', ...x }), 'v2'),
+    'Release.nextStep(release)': (_b, x) => Release.nextStep(js({ ...release(), ...x })),
+    'Release.promote(release)': (_b, x) => Release.promote(js({ ...release(), ...x })),
+    'Release.rollback(release)': (_b, x) => Release.rollback(js({ ...release(), ...x })),
+    'Release.setCanaryWeight(release)': (_b, x) => Release.setCanaryWeight(js({ ...release(), ...x }), 10),
+    'Release.setSplit(release)': (_b, x) => Release.setSplit(js({ ...release(), ...x }), { v1: 50, v2: 50 }),
+    'Release.setStable(release)': (_b, x) => Release.setStable(js({ ...release(), ...x }), 'v2'),
+    'Release.startCanary(release)': (_b, x) => Release.startCanary(js({ stable: 'v1', ...x }), 'v2'),
   },
   ServiceVersionOptions: { 'MeshService#addVersion(options)': (b, x) => b.web.addVersion('v2', js(x)) },
   TrafficMirror: { nested: (b, x) => b.web.traffic.route(js({ mirror: { version: 'v2', percent: 5, ...x } })) },
@@ -254,11 +254,11 @@ const PLACES: Record<string, Record<string, Place>> = {
     nested: (b, x) => b.web.traffic.route(js({ match: [{ version: 'v1', headers: { 'x-beta': '1' }, ...x }] })),
   },
   WorkloadPort: { nested: (b, x) => new MeshService(b.shop, 'x', js({ image, ports: [{ port: 80, ...x }] })) },
-  'startCanary(options)': { 'startCanary(options)': (_b, x) => startCanary(js(release()), 'v3', js(x)) },
+  StartCanaryOptions: { 'Release.startCanary(options)': (_b, x) => Release.startCanary(js(release()), 'v3', js(x)) },
 };
 
 /** Functions that only read a routing that `route` has already checked: their callers are the library's own. */
-const READERS = ['deliveredVersion(routing)', 'resolveSplit(routing)'];
+const READERS = ['Release.deliveredVersion(routing)', 'Release.resolveSplit(routing)'];
 /** The release file's schema names unknown keys in its own words (`unknown key "x": use ...`). */
 const SCHEMA_CHECKED = [
   'CanaryRelease', 'ReleaseFile', 'ReleaseVersion', 'ServiceRelease', 'TrafficMirror', 'TrafficRouting', 'VersionMatch',
@@ -285,12 +285,12 @@ describe('every struct of the generated description refuses an unknown key, wher
   });
 });
 
-describe('SomaAgentHub and applyReleases given a path where the release file goes', () => {
+describe('SomaAgentHub and Release.apply given a path where the release file goes', () => {
   test('SomaAgentHub says what releases takes', () => {
     const app = new App({ outdir: fs.mkdtempSync('/tmp/soma-props-shapes-') });
     expect(() => new SomaAgentHub(app, 'soma-agent-hub', js({ releases: { file: 'releases.json' } })))
       .toThrow(new Error('[soma-agent-hub] releases.file: "releases.json" (a string) is not a release file; '
-        + 'pass what the file holds: releases: { file: readReleaseFile("releases.json"), source: "releases.json" }'));
+        + 'pass what the file holds: releases: { file: Release.readFile("releases.json"), source: "releases.json" }'));
   });
 
   test('SomaAgentHub refuses releases without its source', () => {
@@ -299,9 +299,9 @@ describe('SomaAgentHub and applyReleases given a path where the release file goe
       .toThrow(new Error('[soma-agent-hub] releases.source: is missing; write source: "releases.json"'));
   });
 
-  test('applyReleases says what file takes', () => {
-    expect(messageOf(b => applyReleases(b.mesh, js('releases.json'), 'releases.json')))
-      .toBe('[applyReleases] file: "releases.json" (a string) is not a release file; '
-        + 'read it first and pass what it holds: readReleaseFile("releases.json"), with source "releases.json"');
+  test('Release.apply says what file takes', () => {
+    expect(messageOf(b => Release.apply(b.mesh, js('releases.json'), 'releases.json')))
+      .toBe('[Release.apply] file: "releases.json" (a string) is not a release file; '
+        + 'read it first and pass what it holds: Release.readFile("releases.json"), with source "releases.json"');
   });
 });

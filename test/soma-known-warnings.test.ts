@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { SomaWarnings } from '../app/known-warnings';
 import { SOMA_LINKERD } from '../app/linkerd';
 import { SomaAgentHub } from '../app/soma-agent-hub';
-import { MeshTarget, rendererFor } from '../src';
+import { MeshTarget, MeshTargets } from '../src';
 
 /** A first synth of SomaAgentHub shows news only: the hub's known limitations are counted, with their reasons in app/. */
 function synthWith(target: MeshTarget, sink: { warn(message: string): void }): string[] {
@@ -10,7 +10,7 @@ function synthWith(target: MeshTarget, sink: { warn(message: string): void }): s
   const spy = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => { printed.push(args.join(' ')); });
   try {
     const app = Testing.app();
-    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: rendererFor(target, SOMA_LINKERD), warningSink: sink } });
+    new SomaAgentHub(app, 'soma-agent-hub', { mesh: { renderer: MeshTargets.renderer(target, SOMA_LINKERD), warningSink: sink } });
     app.synth();
   } finally {
     spy.mockRestore();

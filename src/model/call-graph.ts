@@ -6,6 +6,29 @@ import { checkCaller, isConstruct } from './declaration-checks';
 import { PropsCheck } from './props-check';
 import type { IMeshWorkload } from './workload';
 
+/** Why a workload may reach hosts that are not listed, and on which ports. */
+export interface UnlistedEgressOptions {
+  /** Why: shown in reviews and kept on the workload. */
+  readonly reason: string;
+  /**
+   * The ports it may reach any host on.
+   * @default - any port
+   */
+  readonly ports?: number[];
+}
+
+/** One edge of the call graph as plain data, for pictures and reports. */
+export interface CallGraphEdge {
+  /** The caller, `namespace/name`. */
+  readonly from: string;
+  /** The callee, `namespace/name`, an external host, or `*` (any host) for unlisted egress. */
+  readonly to: string;
+  /** The port called. */
+  readonly port: number;
+  /** The methods allowed; empty means any. */
+  readonly methods: string[];
+}
+
 /** Everything derived from calls (policies, routes, scoping, diagrams) reads this one index. */
 export class CallGraph {
   private readonly all: Call[] = [];
@@ -23,7 +46,7 @@ export class CallGraph {
    * Every edge as plain data, for pictures and reports: calls, then external hosts, then unlisted egress
    * (whose `to` is `*`, any host). Workloads are written `namespace/name`.
    */
-  public edges(): Array<{ from: string; to: string; port: number; methods: readonly string[] }> {
+  public edges(): CallGraphEdge[] {
     const id = (w: IMeshWorkload) => `${w.namespace.name}/${w.name}`;
     const calls = this.all.map(c => ({ from: id(c.caller), to: id(c.callee), port: c.port, methods: c.methods }));
     const external = this.external.map(c => ({ from: id(c.caller), to: c.host.host, port: c.host.port, methods: [] }));
@@ -32,15 +55,15 @@ export class CallGraph {
   }
 
   /** Every call, in declaration order. */
-  public get calls(): readonly Call[] {
+  public get calls(): Call[] {
     return this.all;
   }
 
-  public callsTo(callee: IMeshWorkload): readonly Call[] {
+  public callsTo(callee: IMeshWorkload): Call[] {
     return this.byCallee.get(callee) ?? [];
   }
 
-  public callsFrom(caller: IMeshWorkload): readonly Call[] {
+  public callsFrom(caller: IMeshWorkload): Call[] {
     return this.byCaller.get(caller) ?? [];
   }
 
@@ -55,20 +78,20 @@ export class CallGraph {
   }
 
   /** Every call to a host outside the mesh, in declaration order. */
-  public get externalCalls(): readonly ExternalCall[] {
+  public get externalCalls(): ExternalCall[] {
     return this.external;
   }
 
-  public externalCallsFrom(caller: IMeshWorkload): readonly ExternalCall[] {
+  public externalCallsFrom(caller: IMeshWorkload): ExternalCall[] {
     return this.externalByCaller.get(caller) ?? [];
   }
 
-  public externalCallsTo(host: ExternalHost): readonly ExternalCall[] {
+  public externalCallsTo(host: ExternalHost): ExternalCall[] {
     return this.externalByHost.get(host) ?? [];
   }
 
   /** Every grant of unlisted egress, in declaration order. */
-  public get unlistedEgress(): readonly UnlistedEgress[] {
+  public get unlistedEgress(): UnlistedEgress[] {
     return [...this.unlisted.values()];
   }
 
@@ -81,14 +104,14 @@ export class CallGraph {
    * Lets `caller` reach destinations that cannot be listed (its outbound policy becomes ALLOW_ANY).
    * An exception to the registry-only default, so it must say why.
    */
-  public allowUnlistedEgress(caller: IMeshWorkload, options: { reason: string; ports?: number[] }): UnlistedEgress {
+  public allowUnlistedEgress(caller: IMeshWorkload, options: UnlistedEgressOptions): UnlistedEgress {
     const at = new PropsCheck(isConstruct(caller) ? caller.node.path : 'allowUnlistedEgress');
     checkCaller(at, caller);
     const o = at.object<{ reason: string; ports?: number[] }>('options', options, '{ reason: "calls URLs its users supply", ports: [443] }');
-    at.knownKeys('options', o, 'CallGraph#allowUnlistedEgress(options)');
+    at.knownKeys('options', o, 'UnlistedEgressOptions');
     at.string('options.reason', o.reason, '"calls URLs its users supply"', false, true);
     at.array('options.ports', o.ports, '[443]', (p, item) => at.integer(item, p, 1, 65535, false));
-    at.declaredTypes('options', o, 'CallGraph#allowUnlistedEgress(options)');
+    at.declaredTypes('options', o, 'UnlistedEgressOptions');
     const where = caller.node.path;
     if (!options.reason || options.reason.trim().length < 10) {
       fail(where, 'unlisted egress needs a reason: say why its destinations cannot be declared as ExternalHosts');
@@ -123,7 +146,10 @@ export class CallGraph {
     for (const grant of grants) this.unlisted.set(grant.caller, grant);
   }
 
-  /** @internal declared through `ExternalHost.allowFrom` */
+  /**
+   * @internal declared through `ExternalHost.allowFrom`
+   * @jsii ignore
+   */
   public addExternal(call: ExternalCall, where: string): ExternalCall {
     this.checkOpen(where);
     if (this.externalCallsFrom(call.caller).some(c => c.host === call.host)) {
@@ -135,7 +161,10 @@ export class CallGraph {
     return call;
   }
 
-  /** @internal declared through `IMeshWorkload.allowFrom` */
+  /**
+   * @internal declared through `IMeshWorkload.allowFrom`
+   * @jsii ignore
+   */
   public add(call: Call, where: string, idempotent?: boolean): Call {
     this.checkOpen(where);
     const key = `${call.caller.node.path}|${call.callee.node.path}|${call.port}|${sorted(call.methods)}|${sorted(call.paths)}`;

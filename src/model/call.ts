@@ -68,6 +68,14 @@ export interface CallOptions {
   readonly env?: string | DiscoveryEnv;
 }
 
+/** The caller's environment variable that holds its callee's in-mesh URL. */
+export interface CallEnv {
+  /** The variable's name, such as `ORDERS_URL`. */
+  readonly name: string;
+  /** The URL, such as `http://orders.shop:9000`. */
+  readonly value: string;
+}
+
 /** One edge of the call graph: `caller` may reach `callee` on `port`, with these methods and paths. */
 export interface Call {
   readonly caller: IMeshWorkload;
@@ -78,9 +86,9 @@ export interface Call {
   readonly targetPort: number;
   readonly protocol: Protocol;
   /** Empty means any method. A gRPC call's methods are POST, the methods it names being its paths. */
-  readonly methods: readonly string[];
+  readonly methods: string[];
   /** Empty means any path. On a gRPC port, `/package.Service/Method` or `/package.Service/*`. */
-  readonly paths: readonly string[];
+  readonly paths: string[];
   /** This call's own request timeout, when it has one. */
   readonly timeout?: Duration;
   /** This call's own retries, when it has them. */
@@ -88,5 +96,5 @@ export interface Call {
   /** Faults injected into this call's requests, when a drill declares them. */
   readonly fault?: FaultInjection;
   /** The caller's environment variable that holds the callee's in-mesh URL, when the call names one. */
-  readonly env?: { readonly name: string; readonly value: string };
+  readonly env?: CallEnv;
 }

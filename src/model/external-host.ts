@@ -36,7 +36,7 @@ export interface UnlistedEgress {
   /** Why its destinations cannot be listed; shown in the rendered Sidecar. */
   readonly reason: string;
   /** Ports it may open to addresses outside the cluster. */
-  readonly ports: readonly number[];
+  readonly ports: number[];
 }
 
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$/;

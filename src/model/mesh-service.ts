@@ -26,6 +26,14 @@ export interface MetricsEndpoint {
   readonly port?: number;
 }
 
+/** Where a service serves its Prometheus metrics, its port resolved. */
+export interface ResolvedMetricsEndpoint {
+  /** The HTTP path, for example `/metrics`. */
+  readonly path: string;
+  /** The container port. */
+  readonly port: number;
+}
+
 /** One version of a service: its own Deployment and pods labelled `version: <name>`. */
 export interface ServiceVersionOptions {
   /**
@@ -182,7 +190,7 @@ export class MeshService extends MeshWorkload {
   /** How requests reach its versions: routing (canary, split, A/B, mirror) and resilience. */
   public readonly traffic: ServiceTraffic;
   /** Where it serves Prometheus metrics (port resolved), when it does. */
-  public readonly metrics?: Required<MetricsEndpoint>;
+  public readonly metrics?: ResolvedMetricsEndpoint;
   private readonly props: MeshServiceProps;
   private readonly versionList: ServiceVersion[] = [];
   private readonly scaling: WorkloadScaling;
@@ -226,7 +234,7 @@ export class MeshService extends MeshWorkload {
   }
 
   /** Every version, in the order added. */
-  public get versions(): readonly ServiceVersion[] {
+  public get versions(): ServiceVersion[] {
     return this.versionList;
   }
 

@@ -54,7 +54,12 @@ export interface MeshTelemetryProps {
 }
 
 /** The resolved golden-signal settings. */
-export type ResolvedGoldenSignals = Required<GoldenSignalOptions>;
+export interface ResolvedGoldenSignals {
+  readonly namespace: string;
+  readonly errorRateThreshold: number;
+  readonly latencyP99Ms: number;
+  readonly alertFor: string;
+}
 
 /**
  * The mesh's observability, mesh-neutral: metrics for every proxy, access logs, sampled tracing, and golden-signal

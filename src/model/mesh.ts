@@ -40,6 +40,7 @@ export interface MeshProps {
    * denies by default), and from the renderer, about a declared feature it does not render
    * (`{ warn: message => warnings.push(message) }`).
    * @default - printed to stderr as `warning: ...`
+   * @jsii ignore
    */
   readonly warningSink?: IWarningSink;
 }

@@ -19,6 +19,10 @@ function isNot(value: unknown, what: string): string {
   return value === undefined ? 'is missing' : `${describeValue(value)} is not ${what}`;
 }
 
+/**
+ * Checks props given from JavaScript at the construct boundary. TypeScript only.
+ * @jsii ignore
+ */
 export class PropsCheck {
   /** @param path the construct path errors start with (or `parent/id` for a construct not made yet) */
   public constructor(public readonly path: string) {}
@@ -73,7 +77,7 @@ export class PropsCheck {
   }
 
   /** A list, each item checked by `each` with its index in the prop name. */
-  public array<T>(prop: string, value: readonly T[] | undefined, example: string, each: (item: T, prop: string) => void, optional = true): void {
+  public array<T>(prop: string, value: T[] | undefined, example: string, each: (item: T, prop: string) => void, optional = true): void {
     if (value === undefined && optional) return;
     if (!Array.isArray(value)) this.fail(prop, isNot(value, 'a list'), `write ${written(prop, example)}`);
     value.forEach((item, i) => each(item, `${prop}[${i}]`));

@@ -25,15 +25,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       memoryUtilization: { optional: true, type: 'number' },
     },
   },
-  'CallGraph#allowUnlistedEgress(options)': {
-    takenBy: [
-      'CallGraph#allowUnlistedEgress(options)',
-    ],
-    fields: {
-      reason: { optional: false, type: 'string' },
-      ports: { optional: true, type: { array: 'number' } },
-    },
-  },
   CallOptions: {
     takenBy: [
       'MeshWorkload#allowFrom(options)',
@@ -128,22 +119,22 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       protocol: { optional: true, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
     },
   },
-  FaultInjection: {
-    fields: {
-      delay: { optional: true, type: { struct: 'FaultInjection.delay' } },
-      abort: { optional: true, type: { struct: 'FaultInjection.abort' } },
-    },
-  },
-  'FaultInjection.abort': {
+  FaultAbort: {
     fields: {
       percent: { optional: false, type: 'number' },
       httpStatus: { optional: false, type: 'number' },
     },
   },
-  'FaultInjection.delay': {
+  FaultDelay: {
     fields: {
       percent: { optional: false, type: 'number' },
       duration: { optional: false, type: { instance: 'Duration' } },
+    },
+  },
+  FaultInjection: {
+    fields: {
+      delay: { optional: true, type: { struct: 'FaultDelay' } },
+      abort: { optional: true, type: { struct: 'FaultAbort' } },
     },
   },
   GoldenSignalOptions: {
@@ -231,8 +222,8 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
   },
   LinkerdRendererProps: {
     takenBy: [
+      'MeshTargets.renderer(linkerd)',
       'new LinkerdRenderer(props)',
-      'rendererFor(linkerd)',
     ],
     fields: {
       probeNetworks: { optional: true, type: { array: 'string' } },
@@ -362,7 +353,7 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
   },
   ReleaseFile: {
     takenBy: [
-      'applyReleases(file)',
+      'Release.apply(file)',
     ],
     fields: {
       services: { optional: false, type: { record: { struct: 'ServiceRelease' } } },
@@ -404,13 +395,13 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
   },
   ServiceRelease: {
     takenBy: [
-      'nextStep(release)',
-      'promote(release)',
-      'rollback(release)',
-      'setCanaryWeight(release)',
-      'setSplit(release)',
-      'setStable(release)',
-      'startCanary(release)',
+      'Release.nextStep(release)',
+      'Release.promote(release)',
+      'Release.rollback(release)',
+      'Release.setCanaryWeight(release)',
+      'Release.setSplit(release)',
+      'Release.setStable(release)',
+      'Release.startCanary(release)',
     ],
     fields: {
       versions: { optional: true, type: { record: { struct: 'ReleaseVersion' } } },
@@ -430,6 +421,16 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       replicas: { optional: true, type: 'number' },
     },
   },
+  StartCanaryOptions: {
+    takenBy: [
+      'Release.startCanary(options)',
+    ],
+    fields: {
+      steps: { optional: true, type: { array: 'number' } },
+      image: { optional: true, type: 'string' },
+      replicas: { optional: true, type: 'number' },
+    },
+  },
   TrafficMirror: {
     fields: {
       version: { optional: false, type: 'string' },
@@ -438,9 +439,9 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
   },
   TrafficRouting: {
     takenBy: [
+      'Release.deliveredVersion(routing)',
+      'Release.resolveSplit(routing)',
       'ServiceTraffic#route(routing)',
-      'deliveredVersion(routing)',
-      'resolveSplit(routing)',
     ],
     fields: {
       stable: { optional: true, type: 'string' },
@@ -448,6 +449,15 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       weights: { optional: true, type: { record: 'number' } },
       match: { optional: true, type: { array: { struct: 'VersionMatch' } } },
       mirror: { optional: true, type: { struct: 'TrafficMirror' } },
+    },
+  },
+  UnlistedEgressOptions: {
+    takenBy: [
+      'CallGraph#allowUnlistedEgress(options)',
+    ],
+    fields: {
+      reason: { optional: false, type: 'string' },
+      ports: { optional: true, type: { array: 'number' } },
     },
   },
   VersionMatch: {
@@ -463,16 +473,6 @@ export const PROPS_SHAPES: Readonly<Record<string, PropsShape>> = {
       port: { optional: false, type: 'number' },
       targetPort: { optional: true, type: 'number' },
       protocol: { optional: true, type: { enum: 'Protocol', values: ['HTTP', 'HTTP2', 'GRPC', 'TCP'] } },
-    },
-  },
-  'startCanary(options)': {
-    takenBy: [
-      'startCanary(options)',
-    ],
-    fields: {
-      image: { optional: true, type: 'string' },
-      replicas: { optional: true, type: 'number' },
-      steps: { optional: true, type: { array: 'number' } },
     },
   },
 };

@@ -85,7 +85,7 @@ export class PublicIngress extends Construct {
   /** Whether the host is served to anyone, without a token check. */
   public readonly anonymous: boolean;
   /** Paths reachable without a token, without repeats. */
-  public readonly openPaths: readonly string[];
+  public readonly openPaths: string[];
   public readonly gatewayHttpsPort?: number;
   /** The name of the rendered objects. */
   public readonly name: string;

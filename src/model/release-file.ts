@@ -51,7 +51,7 @@ export function parseReleaseFile(data: unknown, source: string): ReleaseFile {
 
 /** Runs each release's extra versions and routes each service as its release says. */
 export function applyReleases(mesh: Mesh, file: ReleaseFile, source: string): void {
-  checkReleaseFileArgument(new PropsCheck('applyReleases'), 'file', file, source);
+  checkReleaseFileArgument(new PropsCheck('Release.apply'), 'file', file, source);
   for (const [ref, release] of Object.entries(file.services)) {
     const where = `${source} $.services[${JSON.stringify(ref)}]`;
     let workload;
@@ -76,7 +76,7 @@ function checkReleaseFileArgument(at: PropsCheck, prop: string, file: unknown, s
   if (typeof file === 'string') {
     const path = JSON.stringify(file);
     at.fail(prop, `${path} (a string) is not a release file`,
-      `read it first and pass what it holds: readReleaseFile(${path}), with source ${path}`);
+      `read it first and pass what it holds: Release.readFile(${path}), with source ${path}`);
   }
   parseReleaseFile(file, source as string);
 }

@@ -65,7 +65,7 @@ export function startCanary(release: ServiceRelease, version: string, options: R
   const at = checkRelease('startCanary', release);
   at.string('version', version, '"v3"');
   const o = at.object<ReleaseVersion & { steps?: number[] }>('options', options, '{ image: "repo/name:3.0.0", replicas: 1 }', true);
-  at.knownKeys('options', o, 'startCanary(options)');
+  at.knownKeys('options', o, 'StartCanaryOptions');
   at.string('options.image', o.image, '"repo/name:3.0.0"', true);
   at.integer('options.replicas', o.replicas, 0, 10000);
   at.array('options.steps', o.steps, '[1, 5, 25, 50, 100]', (step, item) => at.integer(item, step, 1, 100, false));

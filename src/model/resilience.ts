@@ -102,9 +102,25 @@ export enum LoadBalancing {
 /** Faults injected on purpose for a resilience drill. Istio applies no timeout or retry to a route with a fault. */
 export interface FaultInjection {
   /** Delay a percentage of requests. @default - no delay */
-  readonly delay?: { readonly percent: number; readonly duration: Duration };
+  readonly delay?: FaultDelay;
   /** Fail a percentage of requests with an HTTP status. @default - no abort */
-  readonly abort?: { readonly percent: number; readonly httpStatus: number };
+  readonly abort?: FaultAbort;
+}
+
+/** A delay injected into a percentage of requests. */
+export interface FaultDelay {
+  /** The share of requests delayed, 0 to 100. */
+  readonly percent: number;
+  /** How long each is delayed. */
+  readonly duration: Duration;
+}
+
+/** A failure injected into a percentage of requests. */
+export interface FaultAbort {
+  /** The share of requests failed, 0 to 100. */
+  readonly percent: number;
+  /** The HTTP status they fail with. */
+  readonly httpStatus: number;
 }
 
 /** The resilience of one service. */
@@ -146,15 +162,34 @@ export interface ResilienceOptions {
 export interface ResolvedRetries {
   readonly attempts: number;
   readonly perTryTimeout?: Duration;
-  readonly on: readonly RetryCondition[];
+  readonly on: RetryCondition[];
+}
+
+/** A connection pool with its defaults filled in (per-connection requests and connect timeout stay optional). */
+export interface ResolvedConnectionPool {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  /** @default - the mesh's default */
+  readonly maxRequestsPerConnection?: number;
+  /** @default - the mesh's default */
+  readonly connectTimeout?: Duration;
+}
+
+/** Outlier detection with every default filled in. */
+export interface ResolvedOutlierDetection {
+  readonly consecutiveServerErrors: number;
+  readonly interval: Duration;
+  readonly baseEjectionTime: Duration;
+  readonly maxEjectionPercent: number;
 }
 
 /** Resilience with every default filled in. */
 export interface Resilience {
   readonly timeout: Duration;
   readonly retries: ResolvedRetries;
-  readonly connectionPool: Required<Omit<ConnectionPoolOptions, 'maxRequestsPerConnection' | 'connectTimeout'>> & ConnectionPoolOptions;
-  readonly outlierDetection: Required<OutlierDetectionOptions>;
+  readonly connectionPool: ResolvedConnectionPool;
+  readonly outlierDetection: ResolvedOutlierDetection;
   readonly loadBalancing?: LoadBalancing;
   readonly fault?: FaultInjection;
 }
@@ -195,7 +230,7 @@ export function resolveRetries(options: RetryOptions | undefined): ResolvedRetri
   return {
     attempts: options?.attempts ?? 2,
     perTryTimeout: options?.perTryTimeout,
-    on: options?.on ?? DEFAULT_RETRY_CONDITIONS,
+    on: [...(options?.on ?? DEFAULT_RETRY_CONDITIONS)],
   };
 }
 

@@ -66,7 +66,7 @@ export class ServiceTraffic {
   }
 
   /** A/B callers resolved to workloads; an unknown name is left out here and reported by validation. */
-  public callersOf(callers: readonly string[] = []): IMeshWorkload[] {
+  public callersOf(callers: string[] = []): IMeshWorkload[] {
     return callers.flatMap(ref => {
       try {
         return [this.mesh.workload(ref)];

@@ -27,6 +27,16 @@ export interface WorkloadPort {
   readonly protocol?: Protocol;
 }
 
+/** A port a workload serves, every default filled in. */
+export interface ResolvedWorkloadPort {
+  /** The Service port. */
+  readonly port: number;
+  /** The container port the Service forwards to. */
+  readonly targetPort: number;
+  /** The protocol spoken on it. */
+  readonly protocol: Protocol;
+}
+
 /** Anything that has a mesh identity and can call or be called: a service declared here or a peer that exists elsewhere. */
 export interface IMeshWorkload extends IConstruct {
   /** The workload's name, also its Service name. */
@@ -40,7 +50,7 @@ export interface IMeshWorkload extends IConstruct {
   /** Labels that select its pods. */
   readonly selector: Readonly<Record<string, string>>;
   /** Ports it serves. */
-  readonly ports: readonly Required<WorkloadPort>[];
+  readonly ports: ResolvedWorkloadPort[];
   /** The Service's fully qualified host name. */
   readonly host: string;
   /** Whether this library deploys it (false for a peer that exists elsewhere). */
@@ -56,10 +66,10 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   public abstract readonly serviceAccountName: string;
   public abstract readonly selector: Readonly<Record<string, string>>;
   public abstract readonly deployed: boolean;
-  public readonly ports: readonly Required<WorkloadPort>[];
+  public readonly ports: ResolvedWorkloadPort[];
   protected readonly mesh: Mesh;
 
-  protected constructor(namespace: MeshNamespace, name: string, ports: readonly WorkloadPort[]) {
+  protected constructor(namespace: MeshNamespace, name: string, ports: WorkloadPort[]) {
     checkPorts(checkScopeAndName(namespace, 'MeshNamespace', isNamespace, name, 'name', `new MeshService(namespace, "web", {...})`), 'ports', ports);
     namespace.mesh._checkOpen(`${namespace.node.path}/${name}`);
     // Checked before the construct exists, so the user sees this message rather than the constructs library's.
@@ -92,12 +102,12 @@ export abstract class MeshWorkload extends Construct implements IMeshWorkload {
   }
 
   /** The calls that reach this workload, in the order they were declared. */
-  public get callers(): readonly Call[] {
+  public get callers(): Call[] {
     return this.mesh.callGraph.callsTo(this);
   }
 
   /** The calls this workload makes, in the order they were declared. */
-  public get callees(): readonly Call[] {
+  public get callees(): Call[] {
     return this.mesh.callGraph.callsFrom(this);
   }
 

@@ -20,7 +20,7 @@ export interface AnalyzeOptions extends IstioMeshConfig {
    * Workloads that other charts deploy, which policies may select or name.
    * @default - none
    */
-  readonly peers?: readonly PeerWorkload[];
+  readonly peers?: PeerWorkload[];
 }
 
 /** Runs every check over Kubernetes objects (plain JSON) and returns what they found, errors first. */

@@ -8,7 +8,7 @@ export interface DiagramEdge {
   /** `namespace/name`, an external host, or `*` for any host (unlisted egress). */
   readonly to: string;
   readonly port: number;
-  readonly methods: readonly string[];
+  readonly methods: string[];
 }
 
 /** The node that stands for destinations a workload may reach without a list (outbound ALLOW_ANY). */

@@ -5,8 +5,8 @@ import type { Inventory, KubeObject } from './inventory';
 export interface Finding {
   readonly code: string;
   readonly severity: Severity;
-  /** The object at fault. */
-  readonly object: KubeObject;
+  /** The object at fault (a `KubeObject`: plain JSON). */
+  readonly object: any;
   /** What is wrong, naming the object's field and values. */
   readonly message: string;
   /** How to fix it. */

@@ -7,13 +7,23 @@ import { LabelSelector } from './label-selector';
  * Built once per analysis with Maps, so every check stays linear in the number of objects.
  */
 
-/** A Kubernetes object as plain JSON. */
+/**
+ * A Kubernetes object as plain JSON. TypeScript only: other languages pass `any`.
+ * @jsii ignore
+ */
 export interface KubeObject {
   readonly apiVersion?: string;
   readonly kind?: string;
   readonly metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; [key: string]: any };
   readonly spec?: any;
   readonly [key: string]: any;
+}
+
+/** A port a peer workload serves. */
+export interface PeerPort {
+  readonly port: number;
+  /** `http`, `http2`, `grpc`, `tcp`, ... @default - unknown (Istio sniffs) */
+  readonly protocol?: string;
 }
 
 /** A workload that other charts deploy but policies select: declared so that it can be found (see `--peers`). */
@@ -24,7 +34,7 @@ export interface PeerWorkload {
   readonly selector: Record<string, string>;
   readonly serviceAccount: string;
   /** Ports it serves, with protocol HTTP, HTTP2, GRPC or TCP. */
-  readonly ports?: ReadonlyArray<{ port: number; protocol?: string }>;
+  readonly ports?: PeerPort[];
 }
 
 /** A port a workload serves, with the protocol Istio would give it (from the Service port name or appProtocol). */
@@ -33,7 +43,7 @@ export interface ServedPort {
   /** Container port name, when named. */
   readonly name?: string;
   /** `http`, `http2`, `grpc`, `tcp`, ...; undefined when no Service names it (Istio sniffs). */
-  protocol?: string;
+  readonly protocol?: string;
 }
 
 /** One workload: the pods of a Deployment/StatefulSet/DaemonSet/Pod (versions of one app merged), or a peer. */
@@ -44,8 +54,8 @@ export interface Workload {
   readonly podLabels: Array<Record<string, string>>;
   readonly serviceAccount: string;
   readonly ports: ServedPort[];
-  /** The objects that deploy it; empty for a peer. */
-  readonly objects: KubeObject[];
+  /** The objects that deploy it (`KubeObject`s: plain JSON); empty for a peer. */
+  readonly objects: any[];
   readonly peer: boolean;
 }
 
@@ -190,7 +200,7 @@ export class Inventory {
         const protocol = protocolOfServicePort(sp);
         const target = sp.targetPort ?? sp.port;
         const port = w.ports.find(p => (typeof target === 'number' || /^\d+$/.test(String(target))) ? p.port === Number(target) : p.name === target);
-        if (port && protocol && !port.protocol) port.protocol = protocol;
+        if (port && protocol && !port.protocol) (port as { protocol?: string }).protocol = protocol; // filled while reading
       }
     }
   }

@@ -57,6 +57,13 @@ export interface AccessEntry {
   readonly policy: string;
 }
 
+/** A port of a workload in the matrix: its protocol and its mTLS mode. */
+export interface MatrixPort {
+  readonly port: number;
+  readonly protocol: string;
+  readonly mtls: string;
+}
+
 /** A workload as the matrix lists it. */
 export interface MatrixWorkload {
   readonly id: string;
@@ -66,7 +73,7 @@ export interface MatrixWorkload {
   readonly sidecar: boolean;
   /** The objects that deploy its pods, `Kind/name` (several when Istio cannot tell their pods apart). */
   readonly objects: string[];
-  readonly ports: Array<{ port: number; protocol: string; mtls: string }>;
+  readonly ports: MatrixPort[];
 }
 
 /** A policy in the YAML that binds no sidecar here, and why. */
@@ -88,7 +95,7 @@ export interface AccessMatrixOptions extends IstioMeshConfig {
    * Workloads other charts deploy.
    * @default - none
    */
-  readonly peers?: readonly PeerWorkload[];
+  readonly peers?: PeerWorkload[];
 }
 
 export const ANY_CALLER = '*';

@@ -80,4 +80,8 @@ export function detectMesh(objects: readonly KubeObject[]): MeshName {
   return evaluated[0]?.[0].evaluated ?? 'istio';
 }
 
+/**
+ * Thrown when objects mix meshes or name none. TypeScript only: other languages see the message.
+ * @jsii ignore
+ */
 export class MeshDetectionError extends Error {}

@@ -11,7 +11,8 @@ import { KubeObject } from './inventory';
 
 /** One problem: the object, the path of the field, what is wrong. */
 export interface ObjectProblem {
-  readonly object: KubeObject;
+  /** The object (a `KubeObject`: plain JSON). */
+  readonly object: any;
   /** Path segments inside the object (`['spec', 'rules', 0]`). */
   readonly path: Array<string | number>;
   readonly message: string;

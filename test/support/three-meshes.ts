@@ -9,14 +9,14 @@ import { K8sObject, SHARED } from './manifests';
 export const MESHES = ['istio', 'linkerd', 'istio-ambient'] as const;
 export type MeshName = typeof MESHES[number];
 
-export function rendererFor(mesh: MeshName, onWarning: (w: string) => void): IMeshRenderer {
+export function rendererFor(mesh: MeshName): IMeshRenderer {
   switch (mesh) {
     case 'istio': return new IstioRenderer();
     case 'linkerd': return new LinkerdRenderer({
-      probeNetworks: ['10.0.0.0/16'], onWarning,
+      probeNetworks: ['10.0.0.0/16'],
       edge: { gatewayClassName: 'envoy-gateway', controllerNamespace: 'envoy-gateway-system', controllerServiceAccount: 'envoy' },
     });
-    case 'istio-ambient': return new IstioAmbientRenderer({ onWarning });
+    case 'istio-ambient': return new IstioAmbientRenderer();
   }
 }
 
@@ -25,7 +25,7 @@ export function renderOn(mesh: MeshName, declare: (m: Mesh) => void): { objects:
   const warnings: string[] = [];
   const app = Testing.app();
   const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
-  const m = new Mesh(chart, 'Mesh', { renderer: rendererFor(mesh, w => warnings.push(w)) });
+  const m = new Mesh(chart, 'Mesh', { renderer: rendererFor(mesh), warningSink: { warn: w => warnings.push(w) } });
   declare(m);
   app.synth();
   return { objects: chart.toJson() as K8sObject[], warnings };

@@ -1,4 +1,4 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules,
@@ -18,6 +18,8 @@ import type { Waypoint } from './waypoint';
  * so no call here ever depends on one. Without a waypoint it admits each caller on the called ports; with one, every
  * request arrives from the waypoint's identity, so it admits the waypoint on the called ports and nobody else: a
  * caller that bypasses the waypoint (to the pod's address) is refused.
+ * Built by the ambient renderer: TypeScript only.
+ * @jsii ignore
  */
 export class ZtunnelPolicy extends Construct {
   public readonly resource: AuthorizationPolicy;
@@ -57,6 +59,8 @@ export class ZtunnelPolicy extends Construct {
  * the waypoint for every request addressed to the Service: each caller's principal with its ports, methods and paths in
  * one rule, as the sidecar render writes them, except that its ports are Service ports: the waypoint matches the port
  * the request was addressed to (its listener is the Service's), not the container port behind it.
+ * Built by the ambient renderer: TypeScript only.
+ * @jsii ignore
  */
 export class WaypointPolicy extends Construct {
   public readonly resource: AuthorizationPolicy;
@@ -81,7 +85,7 @@ export class WaypointPolicy extends Construct {
  * Callers speak TLS to the host themselves, so the rule is L4 (principals and port).
  */
 export class EgressWaypointPolicy extends Construct {
-  public readonly resource: AuthorizationPolicy;
+  public readonly resource: ApiObject;
 
   public constructor(scope: Construct, id: string, host: ExternalHost, namespace: MeshNamespace, serviceEntryName: string) {
     super(scope, id);

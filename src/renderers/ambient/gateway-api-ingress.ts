@@ -11,6 +11,15 @@ import { jwtRule, requireJwtRule } from '../istio/ingress-gateway';
 /** The GatewayClass of Istio's Gateway API gateways. */
 export const ISTIO_GATEWAY_CLASS = 'istio';
 
+/** How the Gateway API ingress routes. */
+export interface GatewayApiIngressOptions {
+  /**
+   * Write the route's `retry` (Gateway API's experimental channel): none unless every request is idempotent.
+   * @default false
+   */
+  readonly retries?: boolean;
+}
+
 /**
  * A PublicIngress as Gateway API objects on Istio's ingress gateway, for the ambient render:
  * - a `Gateway` of class `istio` in the gateway's namespace, bound to the existing gateway Deployment through its Service
@@ -25,12 +34,12 @@ export class GatewayApiIngress extends Construct {
   public readonly route: ApiObject;
   public readonly redirect: ApiObject;
   /** The token check; undefined on an anonymous host. */
-  public readonly requestAuthentication?: RequestAuthentication;
+  public readonly requestAuthentication?: ApiObject;
   /** The refusal of requests without a token; undefined on an anonymous host. */
-  public readonly requireJwt?: AuthorizationPolicy;
+  public readonly requireJwt?: ApiObject;
 
   /** @param options.retries write the route's `retry` (Gateway API's experimental channel): none unless every request is idempotent */
-  public constructor(ingress: PublicIngress, id: string, options: { readonly retries?: boolean } = {}) {
+  public constructor(ingress: PublicIngress, id: string, options: GatewayApiIngressOptions = {}) {
     super(ingress, id);
     const { gateway, backend, host, name } = ingress;
     const mesh = Mesh.of(backend);

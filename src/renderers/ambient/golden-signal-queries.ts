@@ -1,5 +1,5 @@
 import type { MeshService } from '../../model/mesh-service';
-import { deploymentRegex, GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import { deploymentRegex, IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /**
  * The golden signals from what ambient's proxies emit. A service behind a waypoint: the waypoint's request metrics
@@ -8,7 +8,7 @@ import { deploymentRegex, GoldenSignalQueries } from '../kubernetes/golden-signa
  * `reporter="destination"`); ztunnel sees connections, not responses, so such a service has no error rate or latency
  * (the queries answer 0, and its alerts never fire: give it a waypoint where they matter).
  */
-export function ambientGoldenSignals(usesWaypoint: (service: MeshService) => boolean): GoldenSignalQueries {
+export function ambientGoldenSignals(usesWaypoint: (service: MeshService) => boolean): IGoldenSignalQueries {
   const requests = (service: MeshService) => {
     const side = service.ports.length > 0 ? 'destination' : 'source';
     return `reporter="waypoint",${side}_workload_namespace="${service.namespace.name}",${side}_workload=~"${deploymentRegex(service)}"`;

@@ -20,6 +20,12 @@ export const INGRESS_USE_WAYPOINT = 'istio.io/ingress-use-waypoint';
 /** The label Istio puts on the pods it deploys for a Gateway. */
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
+/** The cluster's own address ranges, which a waypoint's NetworkPolicy opens. */
+export interface WaypointNetworkPolicy {
+  /** The pod and node CIDRs of the cluster. */
+  readonly clusterCidrs: string[];
+}
+
 /**
  * A waypoint proxy: a Gateway API `Gateway` of class `istio-waypoint` (an HBONE listener on 15008) for Services
  * (`istio.io/waypoint-for: service`). Istio deploys it with a ServiceAccount named like the Gateway, so its identity is
@@ -36,7 +42,7 @@ export class Waypoint extends Construct {
   private readonly external: ExternalHost[] = [];
 
   /** @param networkPolicy the cluster's own address ranges, to open the waypoint's NetworkPolicy; undefined: no NetworkPolicy */
-  public constructor(scope: Construct, id: string, namespace: MeshNamespace, name: string, networkPolicy?: { clusterCidrs: readonly string[] }) {
+  public constructor(scope: Construct, id: string, namespace: MeshNamespace, name: string, networkPolicy?: WaypointNetworkPolicy) {
     super(scope, id);
     this.name = name;
     this.namespace = namespace;
@@ -60,7 +66,7 @@ export class Waypoint extends Construct {
   }
 
   /** The workloads whose Services use this waypoint. */
-  public get workloads(): readonly IMeshWorkload[] {
+  public get workloads(): IMeshWorkload[] {
     return this.bound;
   }
 

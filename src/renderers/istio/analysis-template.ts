@@ -5,7 +5,7 @@ import type { AnalysisTemplateSpec } from '../../../imports/argo-rollouts-argopr
 import { Mesh } from '../../model/mesh';
 import type { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry } from '../../model/mesh-telemetry';
-import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import type { IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /** One judged signal of the canary: its query and the largest value that passes. */
 interface CanarySignal {
@@ -69,7 +69,7 @@ export function canaryThresholds(service: MeshService): CanaryThresholds {
  * `minRequests` of the first step's requests at the declared traffic. With fewer requests in the window the query
  * answers 0, a pass that consumes no limit: a quiet minute neither pauses nor aborts the canary.
  */
-function canarySignals(service: MeshService, version: string, queries: GoldenSignalQueries): CanarySignal[] {
+function canarySignals(service: MeshService, version: string, queries: IGoldenSignalQueries): CanarySignal[] {
   const analysis = service.delivery.analysis!;
   const windowSeconds = service.delivery.judgement()!.windowSeconds;
   const window = `${windowSeconds}s`;
@@ -100,11 +100,13 @@ export function analysisTemplateName(service: MeshService): string {
  * asked for the canary's 5xx share and p99 latency; a value above its threshold fails the measurement (the controller
  * aborts to 100% stable past `failureLimit`). An empty answer (a series that should exist does not) is inconclusive:
  * past `inconclusiveLimit` the rollout pauses for a person. Reads the version being delivered at synth.
+ * Built by the Istio renderer: TypeScript only.
+ * @jsii ignore
  */
 export class CanaryAnalysisTemplate extends Construct {
   public readonly template: ApiObject;
 
-  public constructor(scope: Construct, id: string, service: MeshService, version: () => string, queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, service: MeshService, version: () => string, queries: IGoldenSignalQueries) {
     super(scope, id);
     const analysis = service.delivery.analysis!;
     const mesh = Mesh.of(service);

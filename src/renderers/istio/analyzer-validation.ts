@@ -40,7 +40,7 @@ export class Analyzer {
    * Analyzes every ApiObject of a chart under the renderer's mesh settings (root namespace, trust domain, cluster
    * domain); findings carry the construct path of their object.
    */
-  public static analyzeChart(chart: Chart, peers: readonly PeerWorkload[] = [],
+  public static analyzeChart(chart: Chart, peers: PeerWorkload[] = [],
     meshConfig: IstioMeshConfig = {}): ConstructFinding[] {
     const apiObjects = chart.node.findAll().filter(ApiObject.isApiObject);
     const byJson = new Map<KubeObject, ApiObject>();
@@ -93,7 +93,7 @@ export class AnalyzerValidation implements IValidation {
     const chart = this.chart();
     const key = `${chart.node.findAll().length}|${this.version()}`;
     if (this.last?.key !== key) {
-      this.last = { key, findings: Analyzer.analyzeChart(chart, this.peers(), this.meshConfig()) };
+      this.last = { key, findings: Analyzer.analyzeChart(chart, [...this.peers()], this.meshConfig()) };
     }
     const findings = this.last.findings;
     for (const f of findings) {

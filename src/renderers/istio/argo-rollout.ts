@@ -6,7 +6,7 @@ import { deliveredVersion, DeliveryController } from '../../model/delivery';
 import type { MeshService, ServiceVersion } from '../../model/mesh-service';
 import { carriesHttp } from '../../model/protocol';
 import { renderedJson } from '../rendered-json';
-import type { GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import type { IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 import { analysisTemplateName, CanaryAnalysisTemplate, canaryThresholds } from './analysis-template';
 import { CANARY_SUBSET, STABLE_SUBSET } from './controller-subsets';
 import { httpRoutes } from './route-table';
@@ -47,12 +47,16 @@ function rolloutSteps(weights: readonly number[], pauseSeconds: number): object[
  */
 export class ArgoRollout extends Construct {
   public readonly rollout: ApiObject;
+  /**
+   * TypeScript only: other languages reach the template as a child of this construct.
+   * @jsii ignore
+   */
   public readonly analysisTemplate: CanaryAnalysisTemplate;
   /** The HorizontalPodAutoscaler of the Rollout, when the service autoscales. */
   public readonly autoscaler?: ApiObject;
   private readonly templates = new Set<ServiceVersion>();
 
-  public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, private readonly service: MeshService, queries: IGoldenSignalQueries) {
     super(scope, id);
     const delivery = service.delivery;
     const analysis = delivery.analysis!;

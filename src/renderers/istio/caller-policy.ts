@@ -1,4 +1,4 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, AuthorizationPolicySpecRulesTo,
@@ -19,10 +19,13 @@ export class CallerPolicy extends Construct {
     return found instanceof CallerPolicy ? found : undefined;
   }
 
-  /** @internal the construct id under the workload */
+  /**
+   * @internal the construct id under the workload
+   * @jsii ignore
+   */
   public static readonly ID = 'CallerPolicy';
 
-  public readonly resource: AuthorizationPolicy;
+  public readonly resource: ApiObject;
 
   public constructor(scope: Construct, id: string, private readonly workload: IMeshWorkload) {
     super(scope, id);

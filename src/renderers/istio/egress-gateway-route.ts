@@ -40,7 +40,11 @@ export function egressGatewayDefaults(options: EgressGatewayOptions): Required<E
   };
 }
 
-/** What an EgressGatewayRoute sends through the egress gateway. */
+/**
+ * What an EgressGatewayRoute sends through the egress gateway.
+ * TypeScript only.
+ * @jsii ignore
+ */
 export interface EgressGatewayRouteProps {
   /** The external host. */
   readonly host: ExternalHost;
@@ -54,6 +58,8 @@ export interface EgressGatewayRouteProps {
  * Sends one external host through the egress gateway, TLS untouched (SNI passthrough): a Gateway server for
  * the host on the egress gateway, and a VirtualService that routes the callers' sidecars to the gateway and
  * the gateway to the host. Only for a plain host: a wildcard cannot be forwarded by SNI without a custom proxy.
+ * Built by the Istio renderer: TypeScript only.
+ * @jsii ignore
  */
 export class EgressGatewayRoute extends Construct {
   public constructor(scope: Construct, id: string, props: EgressGatewayRouteProps) {

@@ -1,5 +1,5 @@
 import type { MeshService } from '../../model/mesh-service';
-import { deploymentRegex, GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import { deploymentRegex, IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /**
  * Istio's label selector of a service's traffic: inbound as reported by itself, or outbound for a worker; with
@@ -12,7 +12,7 @@ function selector(service: MeshService, version?: string): string {
 }
 
 /** The golden signals from Istio's standard metrics (`istio_requests_total`, `istio_request_duration_milliseconds`). */
-export const ISTIO_GOLDEN_SIGNALS: GoldenSignalQueries = {
+export const ISTIO_GOLDEN_SIGNALS: IGoldenSignalQueries = {
   tag: 'istio',
   requestRate: (service, window, version) => `sum(rate(istio_requests_total{${selector(service, version)}}[${window}]))`,
   serverErrorRate: (service, window, version) => `sum(rate(istio_requests_total{${selector(service, version)},response_code=~"5.."}[${window}]))`,

@@ -27,15 +27,18 @@ export class IstioIngressGateway extends Construct {
     return rendered;
   }
 
-  /** @internal the construct id under the PublicIngress */
+  /**
+   * @internal the construct id under the PublicIngress
+   * @jsii ignore
+   */
   public static readonly ID = 'Istio';
 
   public readonly gatewayResource: ApiObject;
   public readonly virtualService: ApiObject;
   /** The token check; undefined on an anonymous host. */
-  public readonly requestAuthentication?: RequestAuthentication;
+  public readonly requestAuthentication?: ApiObject;
   /** The refusal of requests without a token; undefined on an anonymous host. */
-  public readonly requireJwt?: AuthorizationPolicy;
+  public readonly requireJwt?: ApiObject;
 
   public constructor(ingress: PublicIngress) {
     super(ingress, IstioIngressGateway.ID);

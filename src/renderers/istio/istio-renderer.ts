@@ -1,4 +1,4 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { PropsCheck } from '../../model/props-check';
 import { AnalyzerValidation } from './analyzer-validation';
 import { ArgoRollout } from './argo-rollout';
@@ -100,13 +100,13 @@ export class IstioRenderer implements IMeshRenderer {
    * The PeerAuthentication STRICT rendered for a namespace (namespace-wide) or a workload (by selector), typed, to change
    * a field the props do not offer; undefined when none is rendered there.
    */
-  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): PeerAuthentication | undefined {
+  public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): ApiObject | undefined {
     const found = scope.node.tryFindChild(STRICT_MTLS_ID);
     return found instanceof PeerAuthentication ? found : undefined;
   }
 
   /** The allow-nothing AuthorizationPolicy of a deny-by-default namespace, typed; undefined when none is rendered. */
-  public static allowNothingOf(namespace: MeshNamespace): AuthorizationPolicy | undefined {
+  public static allowNothingOf(namespace: MeshNamespace): ApiObject | undefined {
     const found = namespace.node.tryFindChild(ALLOW_NOTHING_ID);
     return found instanceof AuthorizationPolicy ? found : undefined;
   }
@@ -181,7 +181,7 @@ export class IstioRenderer implements IMeshRenderer {
   }
 
   /** The mesh-wide Telemetry in the root namespace, and the golden-signal dashboards from Istio's metrics. */
-  private renderTelemetry(telemetry: MeshTelemetry, services: readonly MeshService[]): void {
+  private renderTelemetry(telemetry: MeshTelemetry, services: MeshService[]): void {
     new IstioTelemetry(telemetry, 'Istio', this.rootNamespace);
     GoldenSignalDashboards.render(telemetry, ISTIO_GOLDEN_SIGNALS, services);
   }

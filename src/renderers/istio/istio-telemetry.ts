@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Telemetry } from '../../../imports/istio-telemetry.istio.io';
 import type { MeshTelemetry } from '../../model/mesh-telemetry';
@@ -12,7 +13,7 @@ const ACCESS_LOG_PROVIDER = 'envoy';
  * `meshConfig.extensionProviders: [{ name: otel-tracing, opentelemetry: { service: otel-collector.observability.svc.cluster.local, port: 4317 } }]`.
  */
 export class IstioTelemetry extends Construct {
-  public readonly resource: Telemetry;
+  public readonly resource: ApiObject;
 
   public constructor(telemetry: MeshTelemetry, id: string, rootNamespace: string) {
     super(telemetry, id);

@@ -29,7 +29,10 @@ export class IstioTrafficRoutes extends Construct {
     return found instanceof IstioTrafficRoutes ? found : undefined;
   }
 
-  /** @internal the construct id under the workload */
+  /**
+   * @internal the construct id under the workload
+   * @jsii ignore
+   */
   public static readonly ID = 'Traffic';
 
   public readonly virtualService: ApiObject;

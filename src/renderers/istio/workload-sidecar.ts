@@ -24,7 +24,10 @@ export class WorkloadSidecar extends Construct {
     return found instanceof WorkloadSidecar ? found : undefined;
   }
 
-  /** @internal the construct id under the workload */
+  /**
+   * @internal the construct id under the workload
+   * @jsii ignore
+   */
   public static readonly ID = 'Sidecar';
 
   public readonly resource: ApiObject;

@@ -6,7 +6,7 @@ import { MeshService } from '../../model/mesh-service';
 import { MeshTelemetry, ResolvedGoldenSignals } from '../../model/mesh-telemetry';
 
 /** The PromQL of one mesh's golden signals for a service, from the metrics that mesh's proxies emit. */
-export interface GoldenSignalQueries {
+export interface IGoldenSignalQueries {
   /** The mesh's name as a dashboard tag: `istio`, `linkerd`. */
   readonly tag: string;
   /**
@@ -33,7 +33,7 @@ const WINDOW = '5m';
  */
 export class GoldenSignalDashboards extends Construct {
   /** Renders the dashboards a MeshTelemetry declares, for `services` (every service of the finished model). */
-  public static render(telemetry: MeshTelemetry, queries: GoldenSignalQueries, services: readonly MeshService[]): GoldenSignalDashboards | undefined {
+  public static render(telemetry: MeshTelemetry, queries: IGoldenSignalQueries, services: MeshService[]): GoldenSignalDashboards | undefined {
     if (!telemetry.goldenSignals) return undefined;
     const dashboards = new GoldenSignalDashboards(telemetry, GoldenSignalDashboards.ID, telemetry.goldenSignals, queries);
     for (const service of services) dashboards.addService(service);
@@ -48,7 +48,7 @@ export class GoldenSignalDashboards extends Construct {
   /** Holds the dashboards, created before the alert rules so that they precede them in the output. */
   private readonly dashboardScope: Construct;
 
-  public constructor(scope: Construct, id: string, private readonly settings: ResolvedGoldenSignals, private readonly queries: GoldenSignalQueries) {
+  public constructor(scope: Construct, id: string, private readonly settings: ResolvedGoldenSignals, private readonly queries: IGoldenSignalQueries) {
     super(scope, id);
     this.dashboardScope = new Construct(this, 'Dashboards');
     this.alertRules = new k8s.KubeConfigMap(this, 'AlertRules', {
@@ -113,7 +113,7 @@ export function deploymentRegex(service: MeshService): string {
 
 interface Target { expr: string; legendFormat: string }
 
-function dashboardOf(service: MeshService, queries: GoldenSignalQueries): object {
+function dashboardOf(service: MeshService, queries: IGoldenSignalQueries): object {
   const pods = podSelector(service);
   const direction = service.ports.length > 0 ? 'inbound' : 'outbound';
   const requests = queries.requestRate(service, WINDOW);

@@ -151,6 +151,8 @@ function tcp(...ports: number[]): k8s.NetworkPolicyPort[] {
 /**
  * A namespace created here denies every connection in and out (`default-deny`), then opens what the mesh
  * itself needs for all its pods (`mesh-infrastructure`): DNS, the control plane, and Prometheus on the mesh's scrape ports.
+ * Built by every renderer: TypeScript only.
+ * @jsii ignore
  */
 export class NamespaceNetworkPolicies extends Construct {
   public constructor(scope: Construct, id: string, namespace: MeshNamespace, settings: ResolvedNetworkPolicySettings) {
@@ -184,6 +186,8 @@ export class NamespaceNetworkPolicies extends Construct {
  * called port and to addresses outside the cluster on its external hosts' ports (likewise for a peer in a
  * namespace created here, whose egress the default-deny closes). A peer in another chart's namespace gets
  * ingress rules only (its egress is its own chart's business), plus Prometheus on the mesh's scrape ports.
+ * Built by every renderer: TypeScript only (its constructor takes the renderer's resolved settings).
+ * @jsii ignore
  */
 export class WorkloadNetworkPolicy extends Construct {
   /** The NetworkPolicy rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
@@ -192,7 +196,10 @@ export class WorkloadNetworkPolicy extends Construct {
     return found instanceof WorkloadNetworkPolicy ? found : undefined;
   }
 
-  /** @internal the construct id under the workload */
+  /**
+   * @internal the construct id under the workload
+   * @jsii ignore
+   */
   public static readonly ID = 'NetworkPolicy';
 
   public readonly resource: k8s.KubeNetworkPolicy;

@@ -27,7 +27,10 @@ export class NamespaceEgress extends Construct {
   }
 
   public readonly networkName = 'external';
-  /** The callers of each host routed here, in the order declared. */
+  /**
+   * The callers of each host routed here, in the order declared.
+   * @jsii ignore
+   */
   public readonly callers = new Map<ExternalHost, IMeshWorkload[]>();
 
   private constructor(scope: Construct, private readonly namespace: string) {

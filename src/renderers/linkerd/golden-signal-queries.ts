@@ -1,5 +1,5 @@
 import type { MeshService } from '../../model/mesh-service';
-import { deploymentRegex, GoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
+import { deploymentRegex, IGoldenSignalQueries } from '../kubernetes/golden-signal-dashboards';
 
 /**
  * Linkerd's label selector of a service's traffic, as its proxies label it: inbound at the service's own pods, or
@@ -12,7 +12,7 @@ function selector(service: MeshService, version?: string): string {
 }
 
 /** The golden signals from the Linkerd proxy's metrics (`response_total`, `response_latency_ms`). */
-export const LINKERD_GOLDEN_SIGNALS: GoldenSignalQueries = {
+export const LINKERD_GOLDEN_SIGNALS: IGoldenSignalQueries = {
   tag: 'linkerd',
   requestRate: (service, window, version) => `sum(rate(response_total{${selector(service, version)}}[${window}]))`,
   serverErrorRate: (service, window, version) => `sum(rate(response_total{${selector(service, version)},status_code=~"5.."}[${window}]))`,

@@ -241,7 +241,7 @@ export class LinkerdRenderer implements IMeshRenderer {
   }
 
   /** Golden-signal dashboards from the Linkerd proxy's metrics; access logs by annotation; tracing is the install's. */
-  private renderTelemetry(telemetry: MeshTelemetry, services: readonly MeshService[]): void {
+  private renderTelemetry(telemetry: MeshTelemetry, services: MeshService[]): void {
     GoldenSignalDashboards.render(telemetry, LINKERD_GOLDEN_SIGNALS, services);
     if (telemetry.samplingPercentage > 0) {
       this.warn(`[${telemetry.node.path}] Linkerd: tracing to "${telemetry.tracingProvider}" at ${telemetry.samplingPercentage}% is not rendered: Linkerd's proxies trace when the install enables it (linkerd-jaeger) and follow the caller's sampling decision; set the collector and the sampling rate there`);

@@ -11,7 +11,11 @@ import { covers, intersect, matchKey, matchSlug, patternsOverlap, RouteMatch } f
 const POLICY_GROUP = 'policy.linkerd.io';
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
-/** Who may be authorized on a port: a mesh identity (MeshTLSAuthentication) or the kubelet's network. */
+/**
+ * Who may be authorized on a port: a mesh identity (MeshTLSAuthentication) or the kubelet's network.
+ * TypeScript only.
+ * @jsii ignore
+ */
 export interface Authentication {
   readonly kind: 'MeshTLSAuthentication' | 'NetworkAuthentication';
   /** Stable while the render is built, to find what was already authorized. */
@@ -20,7 +24,11 @@ export interface Authentication {
   name(): string;
 }
 
-/** What a PortServer needs from its renderer. */
+/**
+ * What a PortServer needs from its renderer.
+ * TypeScript only.
+ * @jsii ignore
+ */
 export interface PortServerOptions {
   /** The MeshTLSAuthentication of a caller, created in the port's namespace on first use. */
   readonly identityOf: (caller: IMeshWorkload) => Authentication;
@@ -53,6 +61,8 @@ interface Route {
  * The HTTP ports of a workload deployed here always get routes: a probe route (GET on the probe paths, from the
  * kubelet's networks) and a metrics route (GET on the metrics path, from Prometheus's identity), so that Linkerd's
  * default probe route, open to the install's probe networks, never applies to them.
+ * Built by the Linkerd renderer: TypeScript only.
+ * @jsii ignore
  */
 export class PortServer extends Construct {
   public readonly serverName: string;

@@ -31,7 +31,11 @@ export interface LinkerdPrometheusIdentity {
   readonly name?: string;
 }
 
-/** What a ProxyAdminServer authorizes. */
+/**
+ * What a ProxyAdminServer authorizes.
+ * TypeScript only.
+ * @jsii ignore
+ */
 export interface ProxyAdminServerOptions {
   /** The Server's name. */
   readonly name: string;
@@ -46,6 +50,8 @@ export interface ProxyAdminServerOptions {
  * Every proxy's admin port (4191) under a Server with two routes, as `linkerd viz allow-scrapes` renders it, narrowed
  * to GET: `/metrics` for Prometheus's identity alone, and the proxy's own `/live` and `/ready` for the kubelet's
  * networks. Nothing else reaches the admin port (its other endpoints, such as `/shutdown`, stay denied).
+ * Built by the Linkerd renderer: TypeScript only.
+ * @jsii ignore
  */
 export class ProxyAdminServer extends Construct {
   /** Covers every meshed pod of a namespace created here (Linkerd's injector labels them with its control-plane namespace). */

@@ -51,6 +51,8 @@ interface RouteClass {
  *   Linkerd cannot scope a route to a caller: the call's matches are authorized for its caller, and any other caller
  *   whose requests also match is reported at synth.
  * Circuit breaking is failure accrual on the Services (`balancer.linkerd.io/failure-accrual`).
+ * Built by the Linkerd renderer: TypeScript only.
+ * @jsii ignore
  */
 export class LinkerdTrafficRoutes extends Construct {
   private readonly versionServices = new Map<string, ApiObject>();

@@ -13,7 +13,7 @@ export interface IstioMeshConfig {
    * Other trust domains treated as the local one (MeshConfig `trustDomainAliases`).
    * @default - none
    */
-  readonly trustDomainAliases?: readonly string[];
+  readonly trustDomainAliases?: string[];
   /**
    * The root namespace: its selector-less policies bind the whole mesh.
    * @default 'istio-system'

@@ -16,7 +16,7 @@ import { LinkerdPod, linkerdPods, identityOf, DEFAULT_POLICIES } from './workloa
 
 export interface LinkerdMatrixOptions {
   /** @default - none */
-  readonly peers?: readonly PeerWorkload[];
+  readonly peers?: PeerWorkload[];
   /** The cluster's default inbound policy (`proxy.defaultInboundPolicy`). @default 'all-unauthenticated' */
   readonly clusterDefaultPolicy?: string;
   /** @default 'cluster.local' */
