@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { MeshTarget, MeshTargets } from '../src';
+import { IWarningSink, MeshTarget, MeshTargets } from '../src';
 import { Release, ReleaseFile } from '../src';
 import { OutputLockOptions, Synthesis, SynthTarget } from '../src';
 import { SomaDelivery } from './delivery';
@@ -26,14 +26,14 @@ export function loadReleases(releasesFile: string): LoadedReleases {
  * (the committed renders) or by Argo Rollouts (`delivery`).
  */
 export function synthTarget(outdir: string, releases: LoadedReleases, target: MeshTarget,
-  delivery: SomaDelivery = SomaDelivery.RELEASE_FILE, warnings: SomaWarnings = new SomaWarnings()): SynthTarget {
+  delivery: SomaDelivery = SomaDelivery.RELEASE_FILE, warnings: IWarningSink = new SomaWarnings()): SynthTarget {
   const mesh = { renderer: MeshTargets.renderer(target, SOMA_LINKERD), warningSink: warnings };
   return { outdir, build: app => new SomaAgentHub(app, 'soma-agent-hub', { releases, mesh, delivery }) };
 }
 
 /** Every mesh's target under `root` (dist/, dist-linkerd/, ...), or those of `meshes`. */
 export function synthTargets(root: string, releases: LoadedReleases, meshes: readonly MeshTarget[] = Object.values(MeshTarget),
-  warnings: SomaWarnings = new SomaWarnings()): SynthTarget[] {
+  warnings: IWarningSink = new SomaWarnings()): SynthTarget[] {
   return meshes.map(mesh => synthTarget(path.join(root, OUTDIR[mesh]), releases, mesh, SomaDelivery.RELEASE_FILE,
     warnings));
 }

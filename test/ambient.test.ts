@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { spawnSync } from 'child_process';
-import { main, OUTDIR } from '../app/synth';
+import { loadReleases, OUTDIR, synthTarget } from '../app/synth';
 import { SomaAgentHub } from '../app/soma-agent-hub';
 import { IstioAmbientRenderer } from '../src/renderers/ambient/ambient-renderer';
 import { MeshTarget, parseMeshTarget, rendererFor } from '../src/renderers/mesh-target';
@@ -32,9 +32,11 @@ const l7Peers = reference.infra.filter((i: any) => reference.edges.some((e: any)
 beforeAll(() => {
   renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-ambient-'));
   warnings = [];
-  const warn = jest.spyOn(console, 'warn').mockImplementation((m: string) => { warnings.push(m); });
-  main(renderDir, path.join(REPO_ROOT, 'releases.json'), MeshTarget.ISTIO_AMBIENT);
-  warn.mockRestore();
+  // Every warning of the render, those app/known-warnings.ts acknowledges for `npm run synth` included.
+  const app = new App({ outdir: renderDir });
+  synthTarget(renderDir, loadReleases(path.join(REPO_ROOT, 'releases.json')), MeshTarget.ISTIO_AMBIENT, undefined,
+    { warn: w => warnings.push(w) }).build(app);
+  app.synth();
   rendered = readManifests(renderDir);
   pods = [...deployedPods(rendered), ...referencePeers(reference)];
   mesh = new AmbientMesh(rendered, Object.fromEntries(l7Peers.map((i: any) => [`${i.namespace}/${i.name}`, 'waypoint'])));

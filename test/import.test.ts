@@ -110,7 +110,7 @@ describe('precision and recall against each application\'s stated graph', () => 
     expect(reasons(propose('edge-cases'))).toEqual([
       'shop/web: 10.0.0.12 is an IP address, which names no Service: use the Service\'s name',
       'shop/web: the value gives no port and Service shop/inventory serves 8080, 8443: say which (host:port)',
-      'ns:monitoring: admits every pod of a namespace (or pods chosen by expressions): it names no caller',
+      'ns:monitoring: admits every pod of a namespace: it names no caller',
       'shop/search, shop/catalog, shop/inventory, shop/rabbitmq, shop/sqldata: 5 workloads share this identity, so the rule names none of them: give each its own ServiceAccount',
     ]);
   });

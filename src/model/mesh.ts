@@ -40,7 +40,6 @@ export interface MeshProps {
    * denies by default), and from the renderer, about a declared feature it does not render
    * (`{ warn: message => warnings.push(message) }`).
    * @default - printed to stderr as `warning: ...`
-   * @jsii ignore
    */
   readonly warningSink?: IWarningSink;
 }

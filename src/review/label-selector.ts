@@ -24,6 +24,13 @@ export class LabelSelector {
     return true;
   }
 
+  /** Whether a label selector is empty (`{}`: no labels, no expressions), so it picks every pod it could. */
+  public static isEmpty(selector: unknown): boolean {
+    if (!selector || typeof selector !== 'object') return false;
+    const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+    return Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0;
+  }
+
   /** Whether a label map (Istio's `matchLabels`, a Service selector) picks these labels; no map picks every pod. */
   public static matchesLabels(matchLabels: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
     if (!matchLabels) return true;

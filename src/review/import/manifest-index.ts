@@ -1,4 +1,5 @@
 import type { KubeObject } from '../inventory';
+import { LabelSelector } from '../label-selector';
 
 /**
  * The objects of an import, indexed: workloads (the pods they run), Services (the workloads each selects and how its
@@ -100,15 +101,15 @@ export class ManifestIndex {
       const selector: Record<string, string> | undefined = service.spec?.selector;
       const ns = this.namespaceOf(service);
       found = !selector || Object.keys(selector).length === 0 ? []
-        : this.workloads.filter(w => w.namespace === ns && matches(selector, w.podLabels));
+        : this.workloads.filter(w => w.namespace === ns && LabelSelector.matchesLabels(selector, w.podLabels));
       this.selection.set(service, found);
     }
     return found;
   }
 
   /** The workloads whose pods a label selector picks in a namespace. */
-  public selected(namespace: string, matchLabels: Record<string, string>): IndexedWorkload[] {
-    return this.workloads.filter(w => w.namespace === namespace && matches(matchLabels, w.podLabels));
+  public selected(namespace: string, selector: unknown): IndexedWorkload[] {
+    return this.workloads.filter(w => w.namespace === namespace && LabelSelector.selects(selector, w.podLabels));
   }
 
   /** The Services that select a workload. */
@@ -151,9 +152,6 @@ function containerPort(w: IndexedWorkload, target: number | string): number | un
   return undefined;
 }
 
-export function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
 
 function stringValues(data: unknown): Record<string, string> {
   const out: Record<string, string> = {};

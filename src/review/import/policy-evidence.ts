@@ -1,5 +1,6 @@
 import type { KubeObject } from '../inventory';
-import { IndexedWorkload, ManifestIndex, matches } from './manifest-index';
+import { LabelSelector } from '../label-selector';
+import { IndexedWorkload, ManifestIndex } from './manifest-index';
 import type { ProposedCall, ProposedService } from './proposal';
 
 /**
@@ -49,7 +50,7 @@ function labelsText(labels: Record<string, string>): string {
 function networkPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: PolicyFinding[]): void {
   const ns = index.namespaceOf(o);
   const spec = o.spec ?? {};
-  const targets = index.selected(ns, spec.podSelector?.matchLabels ?? {});
+  const targets = index.selected(ns, spec.podSelector ?? {});
   (spec.ingress ?? []).forEach((rule: any, i: number) => {
     const where = `${id(index, o)} ingress[${i}]`;
     const portsOf = (t: IndexedWorkload): Array<number | undefined> => {
@@ -68,13 +69,12 @@ function networkPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: Polic
       if (f?.ipBlock) { out.push({ from: '*', evidence: `${at} ipBlock ${f.ipBlock.cidr}`,
         reason: 'addresses, not workloads: no call' }); return; }
       const namespaces = f?.namespaceSelector ? selectedNamespaces(index, f.namespaceSelector) : [ns];
-      if (!f?.podSelector || Object.keys(f.podSelector.matchLabels ?? {}).length === 0
-        || f.podSelector.matchExpressions) {
+      if (!f?.podSelector || LabelSelector.isEmpty(f.podSelector)) {
         out.push({ from: `ns:${namespaces.join(',') || '?'}`, evidence: at,
-          reason: 'admits every pod of a namespace (or pods chosen by expressions): it names no caller' });
+          reason: 'admits every pod of a namespace: it names no caller' });
         return;
       }
-      const sources = namespaces.flatMap(n => index.selected(n, f.podSelector.matchLabels));
+      const sources = namespaces.flatMap(n => index.selected(n, f.podSelector));
       if (sources.length === 0) out.push({ from: labelsText(f.podSelector.matchLabels), evidence: at,
         reason: 'selects no workload of the input' });
       for (const s of sources) {
@@ -91,8 +91,10 @@ function selectedNamespaces(index: ManifestIndex, selector: any): string[] {
   const labels: Record<string, string> = selector?.matchLabels ?? {};
   const named = labels['kubernetes.io/metadata.name'];
   if (named) return [named];
-  const objects = index.objects.filter(o => o.kind === 'Namespace' && matches(labels, o.metadata?.labels ?? {}));
-  return objects.length > 0 ? objects.map(o => o.metadata!.name!) : Object.keys(labels).length === 0 ? [...index.namespaces] : [];
+  const objects = index.objects
+    .filter(o => o.kind === 'Namespace' && LabelSelector.selects(selector, o.metadata?.labels ?? {}));
+  const everyNamespace = !selector || LabelSelector.isEmpty(selector);
+  return objects.length > 0 ? objects.map(o => o.metadata!.name!) : everyNamespace ? [...index.namespaces] : [];
 }
 
 /** Workloads running as a service account, from `cluster.local/ns/NS/sa/SA`, `NS/SA` or a Linkerd identity. */
@@ -115,7 +117,7 @@ function istioPolicy(index: ManifestIndex, o: KubeObject, add: Add, out: PolicyF
   const spec = o.spec ?? {};
   if ((spec.action ?? 'ALLOW') !== 'ALLOW' || spec.targetRef || spec.targetRefs) return;
   const ns = index.namespaceOf(o);
-  const targets = index.selected(ns, spec.selector?.matchLabels ?? {});
+  const targets = index.selected(ns, spec.selector ?? {});
   (spec.rules ?? []).forEach((rule: any, i: number) => {
     const where = `${id(index, o)} rules[${i}]`;
     const ports: Array<number | undefined> = (rule?.to ?? []).flatMap((t: any) => (t?.operation?.ports
@@ -166,7 +168,7 @@ function server(index: ManifestIndex, ns: string,
   const s = index.objects.find(o => o.kind === 'Server' && String(o.apiVersion).startsWith('policy.linkerd.io/')
     && index.namespaceOf(o) === ns && o.metadata?.name === name);
   if (!s) return undefined;
-  const targets = index.selected(ns, s.spec?.podSelector?.matchLabels ?? {});
+  const targets = index.selected(ns, s.spec?.podSelector ?? {});
   return { targets, port: t => index.containerPort(t, s.spec?.port) };
 }
 
