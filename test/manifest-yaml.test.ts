@@ -87,19 +87,3 @@ describe('any JSON document', () => {
     for (const docs of cases) expect(written(docs).text).toBe(Yaml.stringify(...docs));
   });
 });
-
-describe('during', () => {
-  test('writes through ManifestYaml while synth runs and puts cdk8s\'s stringify back, even when synth throws', () => {
-    const original = Yaml.stringify;
-    let inside: unknown;
-    ManifestYaml.during(() => {
-      inside = Yaml.stringify;
-    });
-    expect(inside).not.toBe(original);
-    expect(Yaml.stringify).toBe(original);
-    expect(() => ManifestYaml.during(() => {
-      throw new Error('boom');
-    })).toThrow('boom');
-    expect(Yaml.stringify).toBe(original);
-  });
-});

@@ -1,7 +1,7 @@
 import { Yaml } from 'cdk8s';
 
 type Stringify = (...docs: any[]) => string;
-/** cdk8s's own stringify, taken before `during` swaps it. */
+/** cdk8s's own stringify, for the documents written by yaml itself. */
 const CDK8S_STRINGIFY: Stringify = Yaml.stringify;
 
 /**
@@ -12,21 +12,6 @@ const CDK8S_STRINGIFY: Stringify = Yaml.stringify;
  * which yaml writes as an alias) is handed to yaml itself, so the output never differs.
  */
 export class ManifestYaml {
-  /**
-   * Runs `synth` (an `app.synth()`) with cdk8s writing its YAML through `ManifestYaml.stringify`; cdk8s's own
-   * stringify is back in place afterwards, whatever happens.
-   */
-  public static during<T>(synth: () => T): T {
-    const yaml = Yaml as { stringify: Stringify };
-    const original = yaml.stringify;
-    yaml.stringify = (...docs: any[]) => ManifestYaml.stringify(docs, original);
-    try {
-      return synth();
-    } finally {
-      yaml.stringify = original;
-    }
-  }
-
   /** `Yaml.stringify(...docs)`, each document written here when it can be, else by `fallback` (yaml). */
   public static stringify(docs: any[], fallback: Stringify = CDK8S_STRINGIFY): string {
     return docs.map(doc => {
