@@ -46,8 +46,10 @@ function examples(file) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'soma-mesh-package-'));
 try {
-  // 1. Pack: what npm publishes, built (tsc, then jsii) by the `prepack` script.
-  const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', work], root))[0];
+  // 1. Pack: what npm publishes, built (tsc, then jsii) as the `prepack` script builds it. The build runs first, on
+  // its own, because npm prints lifecycle scripts' output on the same stdout as `pack --json`.
+  run(process.execPath, [path.join(root, 'bin', 'build.js')], root);
+  const packed = JSON.parse(run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root))[0];
   const files = packed.files.map(f => f.path);
   // node_modules/: the bundled dependencies (yaml, ajv and theirs), which jsii requires inside the package.
   const outside = files.filter(f => !/^(lib\/src\/|lib\/imports\/|bin\/soma-mesh\.js$|LICENSE$|README\.md$|API\.md$|\.jsii$|package\.json$|docs\/[^/]+\.md$|node_modules\/)/.test(f));

@@ -45,3 +45,18 @@ test('one field of each generated object, changed through its typed property', (
   expect(find('AuthorizationPolicy', 'allow-nothing').metadata.annotations).toEqual({ owner: 'security' });
   expect(objects.find(o => o.kind === 'ServiceEntry')!.spec.location).toBe('MESH_EXTERNAL');
 });
+
+test('an escape hatch taken before synth renders the mesh, and a declaration after it is refused naming the mesh', () => {
+  const chart = new Chart(Testing.app(), 'shop', { disableResourceNameHashes: true });
+  const mesh = new Mesh(chart, 'Mesh', { renderer: new IstioRenderer() });
+  const shop = mesh.addNamespace('shop');
+  const web = new MeshService(shop, 'web', { image: 'example/web:1.0.0', ports: [{ port: 8080 }] });
+  const orders = new MeshService(shop, 'orders', { image: 'example/orders:1.0.0', ports: [{ port: 9000 }] });
+  orders.allowFrom(web, { methods: ['GET'] });
+  // No mesh.render(): the escape hatch renders, instead of answering undefined.
+  istio.CallerPolicy.of(orders)!.resource.metadata.addAnnotation('owner', 'checkout');
+  const policy = Testing.synth(chart).find((o: K8sObject) => o.kind === 'AuthorizationPolicy' && o.metadata.annotations?.owner !== undefined);
+  expect(policy?.metadata.annotations).toEqual({ owner: 'checkout' });
+  expect(policy?.spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/shop/sa/web']);
+  expect(() => new MeshService(shop, 'late', { image: 'example/late:1.0.0' })).toThrow(/shop\/Mesh/);
+});

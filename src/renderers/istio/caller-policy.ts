@@ -13,8 +13,13 @@ import type { IMeshWorkload } from '../../model/workload';
  * Ports are container ports; methods and paths appear only where the call names them.
  */
 export class CallerPolicy extends Construct {
-  /** The AuthorizationPolicy of its callers rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  /**
+   * The AuthorizationPolicy of its callers rendered for `workload`, typed, to change a field the props do not
+   * offer; undefined when none is rendered.
+   * Renders the mesh first when it is not yet: make escape hatches after the last declaration.
+   */
   public static of(workload: IConstruct): CallerPolicy | undefined {
+    Mesh.of(workload).render();
     const found = workload.node.tryFindChild(CallerPolicy.ID);
     return found instanceof CallerPolicy ? found : undefined;
   }

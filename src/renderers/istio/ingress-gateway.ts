@@ -20,8 +20,12 @@ import { callMatches, edgeRoutes } from './route-table';
  * host without a valid token, except on the open paths.
  */
 export class IstioIngressGateway extends Construct {
-  /** The Istio objects of a PublicIngress rendered for Istio, to change a field the props do not offer. */
+  /**
+   * The Istio objects of a PublicIngress rendered for Istio, to change a field the props do not offer.
+   * Renders the mesh first when it is not yet: make escape hatches after the last declaration.
+   */
   public static of(ingress: PublicIngress): IstioIngressGateway {
+    Mesh.of(ingress).render();
     const rendered = ingress.node.tryFindChild(IstioIngressGateway.ID);
     if (!(rendered instanceof IstioIngressGateway)) throw new Error(`[${ingress.node.path}] is not rendered for Istio: its mesh has another renderer`);
     return rendered;

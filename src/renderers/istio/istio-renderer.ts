@@ -101,18 +101,21 @@ export class IstioRenderer implements IMeshRenderer {
    * a field the props do not offer; undefined when none is rendered there.
    */
   public static peerAuthenticationOf(scope: MeshNamespace | IMeshWorkload): ApiObject | undefined {
+    Mesh.of(scope).render();
     const found = scope.node.tryFindChild(STRICT_MTLS_ID);
     return found instanceof PeerAuthentication ? found : undefined;
   }
 
   /** The allow-nothing AuthorizationPolicy of a deny-by-default namespace, typed; undefined when none is rendered. */
   public static allowNothingOf(namespace: MeshNamespace): ApiObject | undefined {
+    Mesh.of(namespace).render();
     const found = namespace.node.tryFindChild(ALLOW_NOTHING_ID);
     return found instanceof AuthorizationPolicy ? found : undefined;
   }
 
   /** The ServiceEntry through which callers in `callerNamespace` reach an external host, typed; undefined when none. */
   public static serviceEntryOf(host: ExternalHost, callerNamespace: MeshNamespace): ExternalServiceEntry | undefined {
+    Mesh.of(host).render();
     const found = host.node.tryFindChild(`ServiceEntry-${callerNamespace.name}`);
     return found instanceof ExternalServiceEntry ? found : undefined;
   }

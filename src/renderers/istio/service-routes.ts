@@ -1,3 +1,4 @@
+import { Mesh } from '../../model/mesh';
 import { renderedJson } from '../rendered-json';
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
@@ -23,8 +24,13 @@ export interface IstioTrafficOptions {
  * its versions (the subsets), its routing and resilience, and the calls that reach it. Validated as rendered.
  */
 export class IstioTrafficRoutes extends Construct {
-  /** The VirtualService and DestinationRule rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  /**
+   * The VirtualService and DestinationRule rendered for `workload`, typed, to change a field the props do not
+   * offer; undefined when none is rendered.
+   * Renders the mesh first when it is not yet: make escape hatches after the last declaration.
+   */
   public static of(workload: IConstruct): IstioTrafficRoutes | undefined {
+    Mesh.of(workload).render();
     const found = workload.node.tryFindChild(IstioTrafficRoutes.ID);
     return found instanceof IstioTrafficRoutes ? found : undefined;
   }

@@ -18,8 +18,13 @@ const ALLOW_ANY_REASON = 'soma-mesh.io/allow-any-egress-reason';
  * was granted unlisted egress, which is then written beside the policy as the reason.
  */
 export class WorkloadSidecar extends Construct {
-  /** The Sidecar rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  /**
+   * The Sidecar rendered for `workload`, typed, to change a field the props do not offer; undefined when none is
+   * rendered.
+   * Renders the mesh first when it is not yet: make escape hatches after the last declaration.
+   */
   public static of(workload: IConstruct): WorkloadSidecar | undefined {
+    Mesh.of(workload).render();
     const found = workload.node.tryFindChild(WorkloadSidecar.ID);
     return found instanceof WorkloadSidecar ? found : undefined;
   }

@@ -52,7 +52,8 @@ export interface MeshNetworkNeeds {
   /**
    * Set when the mesh tunnels every connection between meshed pods to one port of the receiving pod (Istio ambient:
    * HBONE on 15008), so that a NetworkPolicy never sees the called port; a call's connection may go through a proxy
-   * of the callee (a waypoint). Call edges then open the tunnel port: caller to proxy and proxy to callee, or caller to callee.
+   * of the callee (a waypoint). Call edges then open the tunnel port: caller to proxy and proxy to callee, or
+   * caller to callee.
    * @default - none: connections arrive on the called port, from the caller
    */
   readonly tunnel?: MeshTunnel;
@@ -190,8 +191,13 @@ export class NamespaceNetworkPolicies extends Construct {
  * @jsii ignore
  */
 export class WorkloadNetworkPolicy extends Construct {
-  /** The NetworkPolicy rendered for `workload`, typed, to change a field the props do not offer; undefined when none is rendered. */
+  /**
+   * The NetworkPolicy rendered for `workload`, typed, to change a field the props do not offer; undefined when none
+   * is rendered.
+   * Renders the mesh first when it is not yet: make escape hatches after the last declaration.
+   */
   public static of(workload: IConstruct): WorkloadNetworkPolicy | undefined {
+    Mesh.of(workload).render();
     const found = workload.node.tryFindChild(WorkloadNetworkPolicy.ID);
     return found instanceof WorkloadNetworkPolicy ? found : undefined;
   }
