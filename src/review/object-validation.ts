@@ -132,7 +132,8 @@ function checkMetadata(o: KubeObject, report: Reporter): void {
   stringMap(m.annotations, ['metadata', 'annotations'], report);
 }
 
-function stringMap(value: unknown, path: Array<string | number>, report: Reporter): void {
+/** A map of strings (labels, annotations, ConfigMap data), each value checked; also read by the import's checks. */
+export function stringMap(value: unknown, path: Array<string | number>, report: Reporter): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'object' || Array.isArray(value)) { report(path, `must be a map of strings, not ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`); return; }
   for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') report([...path, k], `must be a string, not ${JSON.stringify(v)} (quote it)`);
@@ -158,7 +159,8 @@ function checkPortNumber(value: unknown, path: Array<string | number>, report: R
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) report(path, `must be a port number from 1 to 65535, not ${JSON.stringify(value)}`);
 }
 
-function checkList(value: unknown, path: Array<string | number>, report: Reporter): value is unknown[] {
+/** Whether `value` is a list (absent is no list, and no problem); also read by the import's checks. */
+export function checkList(value: unknown, path: Array<string | number>, report: Reporter): value is unknown[] {
   if (value === undefined || value === null) return false;
   if (!Array.isArray(value)) { report(path, `must be a list, not ${JSON.stringify(value)}`); return false; }
   return true;

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../inventory';
-import type { ObjectProblem } from '../object-validation';
+import { checkList as list, ObjectProblem, stringMap } from '../object-validation';
 import { WORKLOAD_KINDS } from './manifest-index';
 
 /**
@@ -47,18 +47,6 @@ function isMap(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function list(v: unknown, path: Array<string | number>, report: Report): v is unknown[] {
-  if (v === undefined || v === null) return false;
-  if (!Array.isArray(v)) { report(path, `must be a list, not ${JSON.stringify(v)}`); return false; }
-  return true;
-}
-
-function stringMap(v: unknown, path: Array<string | number>, report: Report): void {
-  if (v === undefined || v === null) return;
-  if (!isMap(v)) { report(path, `must be a map of strings, not ${JSON.stringify(v)}`); return; }
-  for (const [k, value] of Object.entries(v)) if (typeof value !== 'string') report([...path, k],
-    `must be a string, not ${JSON.stringify(value)} (quote it)`);
-}
 
 function strings(v: unknown, path: Array<string | number>, report: Report): void {
   if (!list(v, path, report)) return;
